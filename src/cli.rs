@@ -1,0 +1,108 @@
+//! Command-line definitions (clap) and nothing else: raw flags, validated
+//! later into a `Config` by `config.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Backup agent for Neo4j: neo4j-admin backups, sealed with zstd + age, on S3.
+#[derive(Debug, Parser)]
+#[command(name = "graphvault", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Config file (TOML). Default: $GRAPHVAULT_CONFIG, else /etc/graphvault/graphvault.toml if present.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Override one config key, e.g. --set storage.url=s3://bucket/prefix (repeatable; wins over env and file).
+    #[arg(long = "set", global = true, value_name = "SECTION.KEY=VALUE")]
+    pub sets: Vec<String>,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// More log detail (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only warnings and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage age keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Seal and upload neo4j-admin backup artifacts, then commit a manifest.
+    Backup(BackupArgs),
+    /// List backups (from the bucket listing alone).
+    List(ListArgs),
+    /// Download, decrypt, decompress and verify a backup.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Write a new age identity (mode 0600) and print its public recipient.
+    Generate {
+        /// Where to write the identity; refuses to overwrite.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// An existing neo4j-admin artifact (`<db>-YYYY-MM-DDTHH-MM-SS.backup`); repeat for several.
+    #[arg(long = "artifact", value_name = "PATH", required = true)]
+    pub artifacts: Vec<PathBuf>,
+    /// The database the artifact is a backup of.
+    #[arg(long)]
+    pub database: String,
+    /// The alias to group the backup under (default: the database name).
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// Label the backup (repeatable), e.g. pre-deploy.
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Shorthand for --label pinned: retention keeps the backup forever.
+    #[arg(long)]
+    pub pin: bool,
+    /// Print the manifest as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only backups of this alias or database.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup id (see `graphvault list`).
+    #[arg(long = "backup", value_name = "ID")]
+    pub backup: String,
+    /// Only download and verify the artifacts into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub to_dir: PathBuf,
+    /// age identity file (overrides encryption.identity_file).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+}

@@ -1,0 +1,393 @@
+//! Configuration: TOML file, then `GRAPHVAULT_<SECTION>_<KEY>` environment
+//! variables, then `--set section.key=value` flags, merged and validated up
+//! front into a `Config` that commands take. Every error names the key (and
+//! the variable or file it came from) and says what to write instead.
+//! All keys are documented in `docs/CONFIGURATION.md`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::pipeline::SealSettings;
+use crate::store::{RetryPolicy, StoreSettings, StoreUrl};
+
+/// Where the config file is looked for when neither `--config` nor
+/// `GRAPHVAULT_CONFIG` names one.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/graphvault/graphvault.toml";
+/// Environment variables with the prefix that are not config keys.
+const RESERVED_ENV: &[&str] = &["GRAPHVAULT_CONFIG", "GRAPHVAULT_LOG"];
+const SECTIONS: &[&str] = &["storage", "encryption", "compression", "upload"];
+
+/// A configuration problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {message}")]
+    Parse { path: String, message: String },
+    #[error("{origin}: '{name}' is not a known setting; sections are [storage], [encryption], [compression], [upload] (see docs/CONFIGURATION.md)")]
+    UnknownOverride { origin: String, name: String },
+    #[error("{key} is not set: {hint}")]
+    Missing { key: &'static str, hint: &'static str },
+    #[error("{key} is invalid: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    encryption: RawEncryption,
+    #[serde(default)]
+    compression: RawCompression,
+    #[serde(default)]
+    upload: RawUpload,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    url: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    #[serde(default)]
+    force_path_style: bool,
+    connect_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEncryption {
+    #[serde(default)]
+    recipients: OneOrMany,
+    identity_file: Option<PathBuf>,
+}
+
+/// A list that may also be written as one comma-separated string (handy in env vars).
+#[derive(Debug, Default, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::None => Vec::new(),
+            Self::One(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            Self::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCompression {
+    level: Option<i32>,
+    threads: Option<u32>,
+    incompressible_level: Option<i32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpload {
+    part_size_mib: Option<u64>,
+    concurrency: Option<usize>,
+    max_attempts: Option<u32>,
+    attempt_timeout_secs: Option<u64>,
+}
+
+/// The validated configuration commands run with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub file: Option<PathBuf>,
+    pub storage: StoreSettings,
+    pub seal: SealSettings,
+    /// age recipients (may be empty on a restore-only host).
+    pub recipients: Vec<String>,
+    pub identity_file: Option<PathBuf>,
+}
+
+/// Picks the config file: `--config`, else `GRAPHVAULT_CONFIG`, else the default
+/// path if it exists. An explicitly named file must exist.
+pub fn resolve_path(flag: Option<&Path>, env_value: Option<String>) -> Option<(PathBuf, bool)> {
+    if let Some(p) = flag {
+        return Some((p.to_path_buf(), true));
+    }
+    if let Some(p) = env_value.filter(|v| !v.is_empty()) {
+        return Some((PathBuf::from(p), true));
+    }
+    let default = Path::new(DEFAULT_CONFIG_PATH);
+    default.exists().then(|| (default.to_path_buf(), false))
+}
+
+/// Parses one override value: TOML scalars and arrays keep their type,
+/// anything else is a string.
+fn override_value(raw: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => match t.remove("v") {
+            Some(v @ (toml::Value::Boolean(_) | toml::Value::Integer(_) | toml::Value::Array(_))) => v,
+            _ => toml::Value::String(raw.to_string()),
+        },
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+fn apply_override(
+    table: &mut toml::Table,
+    origin: &str,
+    section: &str,
+    key: &str,
+    raw: &str,
+) -> Result<(), ConfigError> {
+    if !SECTIONS.contains(&section) || key.is_empty() {
+        return Err(ConfigError::UnknownOverride {
+            origin: origin.to_string(),
+            name: format!("{section}.{key}"),
+        });
+    }
+    let entry = table
+        .entry(section.to_string())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(t) = entry {
+        t.insert(key.to_string(), override_value(raw));
+    }
+    Ok(())
+}
+
+/// Loads the file (if any), applies env and `--set` overrides, validates.
+pub fn load(
+    file: Option<(PathBuf, bool)>,
+    env: impl IntoIterator<Item = (String, String)>,
+    sets: &[String],
+) -> Result<Config, ConfigError> {
+    let (mut table, file_path) = match &file {
+        Some((path, required)) => match std::fs::read_to_string(path) {
+            Ok(text) => {
+                // Deserialize the text once directly: its errors carry line numbers.
+                toml::from_str::<RawConfig>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                let table = toml::from_str::<toml::Table>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                (table, Some(path.clone()))
+            }
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => (toml::Table::new(), None),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })
+            }
+        },
+        None => (toml::Table::new(), None),
+    };
+
+    let mut env: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("GRAPHVAULT_") && !RESERVED_ENV.contains(&k.as_str()))
+        .collect();
+    env.sort();
+    for (var, value) in &env {
+        let name = var["GRAPHVAULT_".len()..].to_ascii_lowercase();
+        let (section, key) = name.split_once('_').unwrap_or((&name, ""));
+        apply_override(&mut table, &format!("environment variable {var}"), section, key, value)?;
+    }
+    for set in sets {
+        let origin = format!("--set {set}");
+        let (name, value) = set.split_once('=').ok_or_else(|| ConfigError::UnknownOverride {
+            origin: origin.clone(),
+            name: set.clone(),
+        })?;
+        let (section, key) = name.trim().split_once('.').unwrap_or((name.trim(), ""));
+        apply_override(&mut table, &origin, section, key, value.trim())?;
+    }
+
+    let raw: RawConfig = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError::Parse {
+            path: match &file_path {
+                Some(p) => format!("{} (with environment and --set overrides)", p.display()),
+                None => "(environment and --set overrides)".into(),
+            },
+            message: e.to_string(),
+        })?;
+    validate(raw, file_path)
+}
+
+fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError> {
+    let url = raw.storage.url.ok_or(ConfigError::Missing {
+        key: "storage.url",
+        hint: "add `[storage] url = \"s3://bucket/prefix\"` (or file:///path) to the config file, or set GRAPHVAULT_STORAGE_URL",
+    })?;
+    let url: StoreUrl = url
+        .parse()
+        .map_err(|e: crate::store::InvalidStoreUrl| ConfigError::Invalid {
+            key: "storage.url",
+            message: e.to_string(),
+        })?;
+    let level = raw.compression.level.unwrap_or(3);
+    if !(-7..=19).contains(&level) {
+        return Err(ConfigError::Invalid {
+            key: "compression.level",
+            message: format!("{level} is outside -7..=19 (3 is a good default; 19 is very slow)"),
+        });
+    }
+    let incompressible_level = raw.compression.incompressible_level.unwrap_or(1);
+    if !(-7..=19).contains(&incompressible_level) {
+        return Err(ConfigError::Invalid {
+            key: "compression.incompressible_level",
+            message: format!("{incompressible_level} is outside -7..=19"),
+        });
+    }
+    let part_size_mib = raw.upload.part_size_mib.unwrap_or(8);
+    if !(5..=5120).contains(&part_size_mib) {
+        return Err(ConfigError::Invalid {
+            key: "upload.part_size_mib",
+            message: format!("{part_size_mib} is outside 5..=5120 (S3 parts are 5 MiB to 5 GiB)"),
+        });
+    }
+    let concurrency = raw.upload.concurrency.unwrap_or(4);
+    if !(1..=64).contains(&concurrency) {
+        return Err(ConfigError::Invalid {
+            key: "upload.concurrency",
+            message: format!("{concurrency} is outside 1..=64"),
+        });
+    }
+    let max_attempts = raw.upload.max_attempts.unwrap_or(6);
+    if !(1..=20).contains(&max_attempts) {
+        return Err(ConfigError::Invalid {
+            key: "upload.max_attempts",
+            message: format!("{max_attempts} is outside 1..=20"),
+        });
+    }
+    if let Some(ep) = &raw.storage.endpoint {
+        if !(ep.starts_with("http://") || ep.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                key: "storage.endpoint",
+                message: format!("'{ep}' must start with http:// or https://"),
+            });
+        }
+    }
+    Ok(Config {
+        file,
+        storage: StoreSettings {
+            url,
+            endpoint: raw.storage.endpoint,
+            region: raw.storage.region,
+            force_path_style: raw.storage.force_path_style,
+            connect_timeout: Duration::from_secs(raw.storage.connect_timeout_secs.unwrap_or(10)),
+            attempt_timeout: Duration::from_secs(raw.upload.attempt_timeout_secs.unwrap_or(300)),
+            retry: RetryPolicy {
+                max_attempts,
+                ..RetryPolicy::default()
+            },
+        },
+        seal: SealSettings {
+            level,
+            threads: raw.compression.threads.unwrap_or(0),
+            incompressible_level,
+            part_size: part_size_mib << 20,
+            concurrency,
+        },
+        recipients: raw.encryption.recipients.into_vec(),
+        identity_file: raw.encryption.identity_file,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str, env: &[(&str, &str)], sets: &[&str]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("graphvault.toml");
+        std::fs::write(&path, text).unwrap();
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        load(Some((path, true)), env, &sets)
+    }
+
+    #[test]
+    fn a_minimal_file_gets_the_documented_defaults() {
+        let c = load_text("[storage]\nurl = \"s3://b-1/p\"\n", &[], &[]).unwrap();
+        assert_eq!(c.seal.level, 3);
+        assert_eq!(c.seal.part_size, 8 << 20);
+        assert_eq!(c.seal.concurrency, 4);
+        assert!(c.recipients.is_empty());
+    }
+
+    #[test]
+    fn env_overrides_file_and_set_overrides_env() {
+        let c = load_text(
+            "[storage]\nurl = \"s3://b-1/p\"\n[compression]\nlevel = 5\n",
+            &[
+                ("GRAPHVAULT_COMPRESSION_LEVEL", "7"),
+                ("GRAPHVAULT_ENCRYPTION_RECIPIENTS", "age1a, age1b"),
+            ],
+            &["compression.level=9", "storage.force_path_style=true"],
+        )
+        .unwrap();
+        assert_eq!(c.seal.level, 9);
+        assert!(c.storage.force_path_style);
+        assert_eq!(c.recipients, vec!["age1a", "age1b"]);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_fix() {
+        let cases: &[(&str, &[(&str, &str)], &[&str], &str)] = &[
+            ("", &[], &[], "storage.url is not set"),
+            ("[storage]\nurll = \"x\"\n", &[], &[], "unknown field `urll`"),
+            ("[storage]\nurl = \"ftp://x\"\n", &[], &[], "storage.url is invalid"),
+            (
+                "[storage]\nurl = \"s3://b-1\"\n[compression]\nlevel = 40\n",
+                &[],
+                &[],
+                "compression.level",
+            ),
+            (
+                "[storage]\nurl = \"s3://b-1\"\n",
+                &[("GRAPHVAULT_STORGE_URL", "x")],
+                &[],
+                "GRAPHVAULT_STORGE_URL",
+            ),
+            (
+                "[storage]\nurl = \"s3://b-1\"\n",
+                &[],
+                &["upload.part_size_mib=1"],
+                "upload.part_size_mib",
+            ),
+            ("[storage]\nurl = \"s3://b-1\"\n", &[], &["nonsense"], "--set nonsense"),
+            ("[storage\n", &[], &[], "is invalid"),
+        ];
+        for (text, env, sets, expected) in cases {
+            let err = load_text(text, env, sets).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text:?}: got {err}");
+        }
+    }
+
+    #[test]
+    fn a_named_config_file_must_exist() {
+        let err = load(Some(("/nonexistent/graphvault.toml".into(), true)), Vec::new(), &[]).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+    }
+}

@@ -1,0 +1,112 @@
+//! The single table from errors to process exit codes (docs/EXIT_CODES.md).
+//!
+//! Scripts and monitoring depend on these numbers: never renumber, only add.
+
+use std::process::ExitCode;
+
+use crate::config::ConfigError;
+use crate::model::{ManifestError, NameError};
+use crate::ops::OpsError;
+use crate::pipeline::{KeyError, OpenError, SealError};
+use crate::store::StoreError;
+
+/// Documented exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Ok = 0,
+    /// Unexpected internal error (a bug: please report).
+    Internal = 1,
+    /// Bad command line, config or input value.
+    Usage = 2,
+    /// Some of the work succeeded, some failed.
+    Partial = 3,
+    /// Data did not verify: checksum, size or decryption mismatch.
+    Integrity = 4,
+    /// The object store failed or refused (unreachable, access denied, no bucket).
+    Storage = 5,
+    /// Keys: no/invalid recipients, unusable identity, or no identity matches.
+    Key = 6,
+    /// The backup (or object) asked for does not exist.
+    NotFound = 7,
+    /// A local file or directory problem (unreadable artifact, unwritable target).
+    LocalIo = 8,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+fn store(e: &StoreError) -> Exit {
+    match e {
+        StoreError::NotFound { .. } => Exit::NotFound,
+        _ => Exit::Storage,
+    }
+}
+
+fn seal(e: &SealError) -> Exit {
+    match e {
+        SealError::Source { .. } | SealError::Changed { .. } => Exit::LocalIo,
+        SealError::TooLarge { .. } => Exit::Usage,
+        SealError::Encrypt { .. } => Exit::Key,
+        SealError::Store { source, .. } => store(source),
+        SealError::Verify { .. } => Exit::Integrity,
+        SealError::Compress { .. } | SealError::Interrupted { .. } | SealError::Internal { .. } => Exit::Internal,
+    }
+}
+
+fn open(e: &OpenError) -> Exit {
+    match e {
+        OpenError::WrongIdentity { .. } => Exit::Key,
+        OpenError::Integrity { .. } => Exit::Integrity,
+        OpenError::Store { source, .. } => store(source),
+        OpenError::Write { .. } => Exit::LocalIo,
+        OpenError::Internal { .. } => Exit::Internal,
+    }
+}
+
+fn ops(e: &OpsError) -> Exit {
+    match e {
+        OpsError::BackupNotFound { .. } => Exit::NotFound,
+        OpsError::ArtifactMissing { .. } | OpsError::DestinationExists { .. } | OpsError::LocalIo { .. } => {
+            Exit::LocalIo
+        }
+        OpsError::Name(_) => Exit::Usage,
+        OpsError::Key(_) => Exit::Key,
+        OpsError::Seal(e) => seal(e),
+        OpsError::Open(e) => open(e),
+        OpsError::Manifest(_) => Exit::Integrity,
+        OpsError::Store { source, .. } => store(source),
+    }
+}
+
+/// The exit code for an error that reached `main`: the first error in the
+/// chain that graphvault knows decides.
+pub fn classify(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<OpsError>() {
+            return ops(e);
+        }
+        if let Some(e) = cause.downcast_ref::<SealError>() {
+            return seal(e);
+        }
+        if let Some(e) = cause.downcast_ref::<OpenError>() {
+            return open(e);
+        }
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return store(e);
+        }
+        if cause.is::<ConfigError>() || cause.is::<NameError>() || cause.is::<clap::Error>() {
+            return Exit::Usage;
+        }
+        if cause.is::<KeyError>() {
+            return Exit::Key;
+        }
+        if cause.is::<ManifestError>() {
+            return Exit::Integrity;
+        }
+    }
+    Exit::Internal
+}

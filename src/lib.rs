@@ -1,0 +1,24 @@
+//! graphvault: a backup agent for Neo4j.
+//!
+//! A short tour, from the bottom up:
+//! - [`model`]: backup ids, names, the object key layout and the manifest
+//!   (pure data, no I/O);
+//! - [`store`]: the `ObjectStore` trait, its S3 and filesystem implementations,
+//!   and the retry and fault-injection wrappers;
+//! - [`pipeline`]: the sealed format, zstd inside age, streamed with both
+//!   SHA-256s computed on the way (`seal`) and checked on the way back (`open`);
+//! - [`ops`]: one module per command, on top of the above;
+//! - [`config`], [`cli`], [`exit`], [`telemetry`]: the edges the binary uses.
+//!
+//! `docs/DESIGN.md` explains write ordering and crash safety, `docs/FORMAT.md`
+//! the bucket layout and how to restore without graphvault.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod model;
+pub mod ops;
+pub mod pipeline;
+pub mod store;
+pub mod telemetry;

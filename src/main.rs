@@ -1,0 +1,37 @@
+//! The `graphvault` binary: parse, set up logging, run, map the error to an
+//! exit code. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use graphvault::cli::{Cli, LogFormat};
+use graphvault::exit::{classify, Exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    graphvault::telemetry::init(cli.log_format, cli.verbose, cli.quiet);
+    // The AWS SDK (aws-lc) and the Bolt client (ring) both bring a rustls
+    // crypto provider; without one chosen process-wide, rustls panics at the
+    // first TLS connection. An Err only means one was installed already.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let log_format = cli.log_format;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("graphvault: error: cannot start the async runtime: {e}");
+            return Exit::Internal.into();
+        }
+    };
+    match runtime.block_on(graphvault::app::run(cli)) {
+        Ok(()) => Exit::Ok.into(),
+        Err(err) => {
+            let code = classify(&err);
+            if log_format == LogFormat::Json {
+                tracing::error!(exit_code = code as u8, error = format!("{err:#}"), "graphvault failed");
+            } else {
+                eprintln!("graphvault: error: {err:#}");
+            }
+            code.into()
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! `BackupManifest` v1: the JSON document that makes a backup exist.
+//!
+//! A manifest is written last, after every data object it lists was uploaded
+//! and verified; the schema is documented in `docs/FORMAT.md`. Parsing refuses
+//! unknown versions instead of guessing. Pure: no I/O.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{BackupId, DbName, Label, ManifestKey};
+
+/// Value of the `format` field: tells a reader what this JSON is.
+pub const MANIFEST_FORMAT: &str = "graphvault-manifest";
+/// The schema version this build writes and reads.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// One backup of one database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupManifest {
+    pub format: String,
+    pub version: u32,
+    pub backup_id: BackupId,
+    /// The alias the backup is grouped under (equal to `database` when the
+    /// database had no alias).
+    pub alias: DbName,
+    /// The concrete database that was backed up, e.g. `customer1-1767741527`.
+    pub database: DbName,
+    pub labels: Vec<Label>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub graphvault_version: String,
+    pub compression: CompressionInfo,
+    pub encryption: EncryptionInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neo4j: Option<Neo4jInfo>,
+    pub artifacts: Vec<ArtifactRecord>,
+}
+
+/// How artifacts were compressed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompressionInfo {
+    /// Always `zstd` in v1.
+    pub algorithm: String,
+    /// Level asked for; each artifact records the level actually used.
+    pub level: i32,
+}
+
+/// Who can open the backup. Public recipients only, never identities.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptionInfo {
+    /// Always `age` in v1.
+    pub scheme: String,
+    pub recipients: Vec<String>,
+}
+
+/// What neo4j-admin said about the backup, when it ran under graphvault.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Neo4jInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_type: Option<String>,
+}
+
+/// One artifact file and the object that holds it sealed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactRecord {
+    /// File name neo4j-admin gave the artifact; restore recreates it.
+    pub name: String,
+    /// Object key relative to the store root.
+    pub key: String,
+    /// Plaintext size and sha256 (hex) of the artifact file.
+    pub size: u64,
+    pub sha256: String,
+    /// Size and sha256 (hex) of the stored object (the age file).
+    pub stored_size: u64,
+    pub stored_sha256: String,
+    /// zstd level actually used (lower when the input looked incompressible).
+    pub compression_level: i32,
+    /// Multipart layout used for the upload (1 part = single PUT).
+    pub parts: u32,
+    pub part_size: u64,
+}
+
+/// Why a manifest could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("manifest {key} is not valid JSON for schema v{MANIFEST_VERSION}: {source}")]
+    Parse {
+        key: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("manifest {key} has format '{format}' version {version}; this graphvault reads '{MANIFEST_FORMAT}' version {MANIFEST_VERSION}: upgrade graphvault")]
+    Unsupported { key: String, format: String, version: u32 },
+    #[error("manifest {key} does not match its key: {what}")]
+    KeyMismatch { key: String, what: String },
+}
+
+impl BackupManifest {
+    /// The key this manifest is stored under.
+    pub fn key(&self) -> ManifestKey {
+        ManifestKey {
+            alias: self.alias.clone(),
+            backup_id: self.backup_id.clone(),
+            database: self.database.clone(),
+            labels: self.labels.clone(),
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_else(|e| unreachable!("manifest serializes: {e}"));
+        out.push(b'\n');
+        out
+    }
+
+    /// Parses a manifest read from `key` and checks it agrees with the key.
+    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, ManifestError> {
+        #[derive(Deserialize)]
+        struct Header {
+            format: String,
+            version: u32,
+        }
+        let parse = |source| ManifestError::Parse {
+            key: key.to_string(),
+            source,
+        };
+        let header: Header = serde_json::from_slice(bytes).map_err(parse)?;
+        if header.format != MANIFEST_FORMAT || header.version != MANIFEST_VERSION {
+            return Err(ManifestError::Unsupported {
+                key: key.to_string(),
+                format: header.format,
+                version: header.version,
+            });
+        }
+        let manifest: Self = serde_json::from_slice(bytes).map_err(parse)?;
+        if let Some(parsed) = ManifestKey::parse(key) {
+            if parsed != manifest.key() {
+                return Err(ManifestError::KeyMismatch {
+                    key: key.to_string(),
+                    what: format!("content says {}", manifest.key()),
+                });
+            }
+        }
+        Ok(manifest)
+    }
+
+    /// Total plaintext and stored bytes over all artifacts.
+    pub fn totals(&self) -> (u64, u64) {
+        self.artifacts
+            .iter()
+            .fold((0, 0), |(a, s), r| (a + r.size, s + r.stored_size))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> BackupManifest {
+        let id: BackupId = "20261124T020000Z-3fa91c".parse().unwrap();
+        BackupManifest {
+            format: MANIFEST_FORMAT.into(),
+            version: MANIFEST_VERSION,
+            backup_id: id.clone(),
+            alias: "customer1".parse().unwrap(),
+            database: "customer1-1767741527".parse().unwrap(),
+            labels: vec!["pre-deploy".parse().unwrap()],
+            started_at: id.time(),
+            finished_at: id.time(),
+            graphvault_version: "0.1.0".into(),
+            compression: CompressionInfo {
+                algorithm: "zstd".into(),
+                level: 3,
+            },
+            encryption: EncryptionInfo {
+                scheme: "age".into(),
+                recipients: vec!["age1xyz".into()],
+            },
+            neo4j: None,
+            artifacts: vec![ArtifactRecord {
+                name: "customer1-1767741527-2026-11-24T02-00-00.backup".into(),
+                key: "data/customer1/20261124T020000Z-3fa91c/customer1-1767741527-2026-11-24T02-00-00.backup.zst.age"
+                    .into(),
+                size: 10,
+                sha256: "00".repeat(32),
+                stored_size: 200,
+                stored_sha256: "11".repeat(32),
+                compression_level: 3,
+                parts: 1,
+                part_size: 16 << 20,
+            }],
+        }
+    }
+
+    #[test]
+    fn manifest_round_trips_through_json_under_its_own_key() {
+        let m = sample();
+        let key = m.key().to_string();
+        assert_eq!(BackupManifest::from_json(&key, &m.to_json()).unwrap(), m);
+    }
+
+    #[test]
+    fn a_future_version_is_refused_with_an_upgrade_hint() {
+        let mut v: serde_json::Value = serde_json::from_slice(&sample().to_json()).unwrap();
+        v["version"] = 2.into();
+        let err = BackupManifest::from_json("k", v.to_string().as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("upgrade graphvault"), "{err}");
+    }
+
+    #[test]
+    fn a_manifest_moved_under_another_key_is_refused() {
+        let m = sample();
+        let other = "manifests/customer2/20261124T020000Z-3fa91c~customer1-1767741527~pre-deploy.json";
+        assert!(matches!(
+            BackupManifest::from_json(other, &m.to_json()),
+            Err(ManifestError::KeyMismatch { .. })
+        ));
+    }
+}

@@ -1,0 +1,133 @@
+//! `graphvault backup --artifact PATH…`: seal existing artifacts and commit a
+//! manifest. The Neo4j-driven backup reuses this path for each database.
+//!
+//! Write order (docs/DESIGN.md): every data object is uploaded and verified
+//! first; the manifest is written last, with a create-only PUT. A crash at any
+//! earlier point leaves only data objects without a manifest, which no command
+//! treats as a backup. The artifact files are only read, never removed here.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::model::{
+    check_artifact_name, data_key, ArtifactRecord, BackupId, BackupManifest, CompressionInfo, DbName, EncryptionInfo,
+    Label, Neo4jInfo, MANIFEST_FORMAT, MANIFEST_VERSION,
+};
+use crate::pipeline::{seal_to_store, Recipients};
+use crate::store::{ObjectStore, PutMode};
+
+use super::OpsError;
+
+/// What to back up.
+#[derive(Clone, Debug)]
+pub struct ArtifactBackupRequest {
+    pub artifacts: Vec<PathBuf>,
+    pub database: DbName,
+    /// Grouping alias; the database name when `None`.
+    pub alias: Option<DbName>,
+    pub labels: Vec<Label>,
+    pub neo4j: Option<Neo4jInfo>,
+}
+
+/// Seals and uploads the artifacts, then commits the manifest.
+pub async fn backup_artifacts(
+    store: Arc<dyn ObjectStore>,
+    config: &Config,
+    req: &ArtifactBackupRequest,
+) -> Result<BackupManifest, OpsError> {
+    let recipients = Arc::new(Recipients::parse(&config.recipients)?);
+    let mut names = Vec::new();
+    for path in &req.artifacts {
+        let missing = |detail: String| OpsError::ArtifactMissing {
+            path: path.clone(),
+            detail,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| missing(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(missing("not a regular file".into()));
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| missing("no file name".into()))?;
+        check_artifact_name(&name).map_err(|e| missing(e.to_string()))?;
+        if names.contains(&name) {
+            return Err(missing("the same file name is given twice".into()));
+        }
+        names.push(name);
+    }
+
+    let started_at = Utc::now();
+    let backup_id = BackupId::new(started_at);
+    let alias = req.alias.clone().unwrap_or_else(|| req.database.clone());
+    let span = tracing::info_span!("backup", backup_id = %backup_id, alias = %alias, database = %req.database);
+    let _enter = span.enter();
+
+    let mut records = Vec::new();
+    for (path, name) in req.artifacts.iter().zip(&names) {
+        let key = data_key(&alias, &backup_id, name);
+        tracing::info!(artifact = %path.display(), key, "sealing and uploading");
+        let t0 = std::time::Instant::now();
+        let sealed = seal_to_store(store.clone(), path, &key, recipients.clone(), &config.seal, None).await?;
+        let secs = t0.elapsed().as_secs_f64();
+        tracing::info!(
+            key,
+            size = sealed.plain.size,
+            stored_size = sealed.stored.size,
+            parts = sealed.parts,
+            level = sealed.compression_level,
+            seconds = format!("{secs:.2}"),
+            mib_per_s = format!("{:.1}", sealed.plain.size as f64 / (1 << 20) as f64 / secs.max(1e-9)),
+            "artifact stored and verified"
+        );
+        records.push(ArtifactRecord {
+            name: name.clone(),
+            key,
+            size: sealed.plain.size,
+            sha256: sealed.plain.sha256_hex(),
+            stored_size: sealed.stored.size,
+            stored_sha256: sealed.stored.sha256_hex(),
+            compression_level: sealed.compression_level,
+            parts: sealed.parts,
+            part_size: sealed.part_size,
+        });
+    }
+
+    let manifest = BackupManifest {
+        format: MANIFEST_FORMAT.into(),
+        version: MANIFEST_VERSION,
+        backup_id,
+        alias,
+        database: req.database.clone(),
+        labels: req.labels.clone(),
+        started_at,
+        finished_at: Utc::now(),
+        graphvault_version: env!("CARGO_PKG_VERSION").into(),
+        compression: CompressionInfo {
+            algorithm: "zstd".into(),
+            level: config.seal.level,
+        },
+        encryption: EncryptionInfo {
+            scheme: "age".into(),
+            recipients: recipients.as_strings().to_vec(),
+        },
+        neo4j: req.neo4j.clone(),
+        artifacts: records,
+    };
+    let key = manifest.key().to_string();
+    let body = manifest.to_json();
+    let sha256: [u8; 32] = Sha256::digest(&body).into();
+    store
+        .put(&key, body.into(), sha256, PutMode::CreateOnly)
+        .await
+        .map_err(|source| OpsError::Store {
+            location: store.location(),
+            source,
+        })?;
+    tracing::info!(manifest = key, "backup committed");
+    Ok(manifest)
+}

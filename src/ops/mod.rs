@@ -1,0 +1,64 @@
+//! Commands, one file each. They take a validated `Config` and an open store,
+//! do the work, and return typed errors; printing is left to the caller.
+
+mod backup_artifact;
+mod catalog;
+mod key;
+mod list;
+mod restore_to_dir;
+
+use std::path::PathBuf;
+
+pub use backup_artifact::{backup_artifacts, ArtifactBackupRequest};
+pub use catalog::{find_backup, list_backups, read_manifest, BackupFilter};
+pub use key::generate_key;
+pub use list::{render_list, ListFormat};
+pub use restore_to_dir::restore_to_dir;
+
+use crate::model::{ManifestError, NameError};
+use crate::pipeline::{KeyError, OpenError, SealError};
+use crate::store::StoreError;
+
+/// Errors of the command layer (wrapping the layers below).
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("no backup with id {id} in {location}: run `graphvault list` to see the backups there")]
+    BackupNotFound { id: String, location: String },
+    #[error("artifact {path} is not a readable file: {detail}")]
+    ArtifactMissing { path: PathBuf, detail: String },
+    #[error("{path} already exists: restore into an empty directory, or move the file away first")]
+    DestinationExists { path: PathBuf },
+    #[error("{what} {path}: {source}")]
+    LocalIo {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("storage {location}: {source}")]
+    Store {
+        location: String,
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl OpsError {
+    pub(crate) fn local_io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::LocalIo {
+            what,
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `graphvault restore --backup ID --to-dir DIR`: download, open and verify
+//! every artifact of a backup, and only then move them into DIR.
+//!
+//! Each artifact is written to a hidden temporary file inside DIR (same
+//! filesystem, so the final move is an atomic rename). Temporary files are
+//! removed on any failure; a crash can leave only `.graphvault-partial-*`
+//! files, never a file with an artifact's name. Existing files are never
+//! overwritten.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::pipeline::{open_from_store, Identities};
+use crate::store::ObjectStore;
+
+use super::catalog::{find_backup, read_manifest};
+use super::OpsError;
+
+/// Restores backup `id` into `dir`; returns the artifact paths written.
+pub async fn restore_to_dir(
+    store: Arc<dyn ObjectStore>,
+    identities: Arc<Identities>,
+    id: &str,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, OpsError> {
+    let key = find_backup(store.as_ref(), id).await?;
+    let manifest = read_manifest(store.as_ref(), &key).await?;
+    std::fs::create_dir_all(dir).map_err(|e| OpsError::local_io("cannot create directory", dir, e))?;
+
+    let mut verified = Vec::new();
+    for record in &manifest.artifacts {
+        let dest = dir.join(&record.name);
+        if dest.exists() {
+            return Err(OpsError::DestinationExists { path: dest });
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(".graphvault-partial-")
+            .tempfile_in(dir)
+            .map_err(|e| OpsError::local_io("cannot create a temporary file in", dir, e))?;
+        let out = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| OpsError::local_io("cannot write", tmp.path(), e))?;
+        tracing::info!(key = record.key, size = record.size, "downloading and verifying");
+        open_from_store(
+            store.clone(),
+            record,
+            &manifest.encryption.recipients,
+            identities.clone(),
+            out,
+        )
+        .await?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| OpsError::local_io("cannot fsync", tmp.path(), e))?;
+        verified.push((tmp, dest));
+    }
+
+    // Every artifact verified: now, and only now, give them their names.
+    let mut written = Vec::new();
+    for (tmp, dest) in verified {
+        tmp.persist_noclobber(&dest).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                OpsError::DestinationExists { path: dest.clone() }
+            } else {
+                OpsError::local_io("cannot move the verified artifact to", &dest, e.error)
+            }
+        })?;
+        written.push(dest);
+    }
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| OpsError::local_io("cannot fsync directory", dir, e))?;
+    tracing::info!(backup_id = id, artifacts = written.len(), dir = %dir.display(), "restore verified and complete");
+    Ok(written)
+}

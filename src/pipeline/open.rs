@@ -1,0 +1,199 @@
+//! Opening: stored object → age → zstd → file, verifying both SHA-256s.
+//!
+//! The download streams into a blocking thread that decrypts, decompresses,
+//! hashes and writes; the stored bytes are hashed on the way in. Nothing
+//! decides "good" until the whole object was read: the caller writes into a
+//! temporary file and only moves it into place when this returns `Ok`.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::hashing::{parse_sha256_hex, Fingerprint, HashingReader, HashingWriter};
+use super::keys::Identities;
+use crate::model::ArtifactRecord;
+use crate::store::{ObjectStore, StoreError};
+
+const WRITE_BUF: usize = 1 << 20;
+
+/// Why an object could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("none of the configured identities can decrypt {key} (it was encrypted to: {recipients}); use the identity that matches one of those recipients")]
+    WrongIdentity { key: String, recipients: String },
+    #[error("integrity failure in {key}: {what}")]
+    Integrity { key: String, what: String },
+    #[error("cannot download {key}: {source}")]
+    Store {
+        key: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error("cannot write the restored artifact {name}: {source}")]
+    Write {
+        name: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("internal error while opening {key}: {detail}")]
+    Internal { key: String, detail: String },
+}
+
+/// Blocking `Read` over chunks arriving from the async download.
+struct ChannelReader {
+    rx: mpsc::Receiver<Bytes>,
+    current: Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(chunk) => self.current = chunk,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+enum Decoded {
+    Ok(Fingerprint),
+    NoMatchingIdentity,
+    Failed(String),
+}
+
+/// Decrypts and decompresses into `out`; always returns the stored fingerprint
+/// (draining the rest of the object after a failure, except for a wrong identity).
+fn open_blocking<W: Write>(
+    reader: ChannelReader,
+    identities: &Identities,
+    out: W,
+) -> (Option<Fingerprint>, Decoded, io::Result<()>) {
+    let mut stored = HashingReader::new(reader);
+    let mut writer = HashingWriter::new(io::BufWriter::with_capacity(WRITE_BUF, out));
+    let mut write_result = Ok(());
+    let decoded = (|| {
+        let decryptor = age::Decryptor::new(&mut stored).map_err(|e| Decoded::Failed(e.to_string()))?;
+        let plain = decryptor.decrypt(identities.iter()).map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => Decoded::NoMatchingIdentity,
+            other => Decoded::Failed(other.to_string()),
+        })?;
+        let mut z = zstd::stream::read::Decoder::new(plain).map_err(|e| Decoded::Failed(e.to_string()))?;
+        let mut buf = vec![0u8; WRITE_BUF];
+        loop {
+            let n = match z.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Decoded::Failed(e.to_string())),
+            };
+            if let Err(e) = writer.write_all(&buf[..n]) {
+                write_result = Err(e);
+                return Err(Decoded::Failed("writing stopped".into()));
+            }
+        }
+        Ok(())
+    })();
+    let decoded = match decoded {
+        Err(Decoded::NoMatchingIdentity) => return (None, Decoded::NoMatchingIdentity, write_result),
+        Err(other) => other,
+        Ok(()) => {
+            let (buffered, fp) = writer.finish();
+            if write_result.is_ok() {
+                write_result = buffered.into_inner().map(|_| ()).map_err(|e| e.into_error());
+            }
+            Decoded::Ok(fp)
+        }
+    };
+    let stored = stored.drain().ok();
+    (stored, decoded, write_result)
+}
+
+/// Downloads `record`'s object and writes the artifact into `out`, checking
+/// the stored size and SHA-256, then the plaintext size and SHA-256.
+pub async fn open_from_store<W: Write + Send + 'static>(
+    store: Arc<dyn ObjectStore>,
+    record: &ArtifactRecord,
+    recipients: &[String],
+    identities: Arc<Identities>,
+    out: W,
+) -> Result<(), OpenError> {
+    let key = record.key.clone();
+    let integrity = |what: String| OpenError::Integrity { key: key.clone(), what };
+    let (tx, rx) = mpsc::channel::<Bytes>(4);
+    let mut stream = store.get(&key, None).await.map_err(|source| OpenError::Store {
+        key: key.clone(),
+        source,
+    })?;
+    let feeder = async move {
+        while let Some(chunk) = stream.next().await {
+            if tx.send(chunk?).await.is_err() {
+                break;
+            }
+        }
+        Ok::<(), StoreError>(())
+    };
+    let reader = ChannelReader {
+        rx,
+        current: Bytes::new(),
+    };
+    let ids = identities.clone();
+    let worker = tokio::task::spawn_blocking(move || open_blocking(reader, &ids, out));
+    let (fed, worked) = tokio::join!(feeder, worker);
+    let (stored, decoded, written) = worked.map_err(|e| OpenError::Internal {
+        key: key.clone(),
+        detail: e.to_string(),
+    })?;
+    fed.map_err(|source| OpenError::Store {
+        key: key.clone(),
+        source,
+    })?;
+
+    let decoded = match decoded {
+        Decoded::NoMatchingIdentity => {
+            return Err(OpenError::WrongIdentity {
+                key: key.clone(),
+                recipients: recipients.join(", "),
+            })
+        }
+        Decoded::Ok(fp) => Ok(fp),
+        Decoded::Failed(why) => Err(why),
+    };
+    // The stored bytes are checked first: when they differ, that is the cause.
+    let stored = stored.ok_or_else(|| integrity("the object could not be read to the end".into()))?;
+    let expected_stored = parse_sha256_hex(&record.stored_sha256);
+    if stored.size != record.stored_size {
+        return Err(integrity(format!(
+            "stored object is {} bytes, the manifest records {} (truncated or replaced)",
+            stored.size, record.stored_size
+        )));
+    }
+    if Some(stored.sha256) != expected_stored {
+        return Err(integrity(format!(
+            "stored object sha256 is {}, the manifest records {} (corrupted or replaced)",
+            stored.sha256_hex(),
+            record.stored_sha256
+        )));
+    }
+    let plain = decoded.map_err(|why| integrity(format!("cannot decrypt or decompress: {why}")))?;
+    written.map_err(|source| OpenError::Write {
+        name: record.name.clone(),
+        source,
+    })?;
+    if plain.size != record.size || Some(plain.sha256) != parse_sha256_hex(&record.sha256) {
+        return Err(integrity(format!(
+            "restored artifact has {} bytes with sha256 {}, the manifest records {} bytes with sha256 {}",
+            plain.size,
+            plain.sha256_hex(),
+            record.size,
+            record.sha256
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! Typed store errors, so retry logic and exit codes can reason about them.
+
+/// An error from an object store operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("object '{key}' does not exist")]
+    NotFound { key: String },
+
+    #[error("bucket '{bucket}' does not exist: create it, or fix storage.url")]
+    NoSuchBucket { bucket: String },
+
+    #[error("object '{key}' already exists (conditional write refused)")]
+    PreconditionFailed { key: String },
+
+    #[error("access denied during {op}: {detail}. Check the credentials and the bucket policy")]
+    AccessDenied { op: &'static str, detail: String },
+
+    #[error("the store rejected the body of '{key}' because its SHA-256 did not match: {detail}")]
+    ChecksumMismatch { key: String, detail: String },
+
+    #[error("multipart upload {upload_id} of '{key}' no longer exists")]
+    NoSuchUpload { key: String, upload_id: String },
+
+    /// Worth retrying: 5xx, throttling, timeouts, dropped connections.
+    #[error("{op} failed (transient): {detail}")]
+    Transient { op: &'static str, detail: String },
+
+    /// Not worth retrying.
+    #[error("{op} failed: {detail}")]
+    Permanent { op: &'static str, detail: String },
+
+    #[error("{op} on {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// Whether the same request may succeed if sent again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            // A body corrupted on the wire is re-sent from memory.
+            Self::Transient { .. } | Self::ChecksumMismatch { .. } => true,
+            Self::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::Interrupted | std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ),
+            _ => false,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+
+    pub(crate) fn io(op: &'static str, path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+}

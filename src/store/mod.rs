@@ -1,0 +1,141 @@
+//! Object stores: the one trait graphvault talks to, and its implementations.
+//!
+//! The contract, which every implementation honours and `tests/store_conformance.rs`
+//! checks against both the filesystem store and S3 on LocalStack:
+//! - keys are relative to the store's root (its bucket prefix or directory) and
+//!   use `/` as separator; the store never exposes objects outside its root;
+//! - an object becomes visible whole or not at all (no reader ever sees half a
+//!   PUT or an unfinished multipart upload);
+//! - `put` and `upload_part` carry the SHA-256 of their body; the store rejects
+//!   a body that does not match it (`ChecksumMismatch`);
+//! - `head` reports the size and, where the backend keeps one, the checksum;
+//! - `delete` of a missing key succeeds (deletes are idempotent);
+//! - errors are typed so retry and exit codes can reason about them.
+//!
+//! Behaviour shared by all stores (retries, fault injection) is stacked as
+//! wrappers: `RetryingStore`, `FaultyStore`.
+
+mod checksum;
+mod error;
+mod fault;
+mod fs;
+mod open;
+mod retry;
+mod s3;
+
+use std::ops::Range;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::Stream;
+
+pub use checksum::StoredChecksum;
+pub use error::StoreError;
+pub use fault::{Fault, FaultPlan, FaultyStore, Op};
+pub use fs::FsStore;
+pub use open::{open_store, InvalidStoreUrl, StoreSettings, StoreUrl};
+pub use retry::{RetryPolicy, RetryingStore};
+pub use s3::{S3Settings, S3Store};
+
+/// A stream of body chunks.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, StoreError>> + Send>>;
+
+/// What a store knows about one object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: u64,
+    pub last_modified: Option<DateTime<Utc>>,
+    pub storage_class: Option<String>,
+    /// The checksum the backend computed and kept (S3 with SHA-256 uploads);
+    /// `None` where the backend keeps none (the filesystem store).
+    pub checksum: Option<StoredChecksum>,
+}
+
+/// Whether a `put` may replace an existing object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutMode {
+    Overwrite,
+    /// Fails with `PreconditionFailed` when the key exists (S3 `If-None-Match: *`).
+    CreateOnly,
+}
+
+/// A part the store accepted; handed back to `complete_multipart`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartReceipt {
+    pub part_number: u32,
+    pub etag: String,
+    pub sha256: [u8; 32],
+}
+
+/// A multipart upload that was started and neither completed nor aborted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingUpload {
+    pub key: String,
+    pub upload_id: String,
+    pub initiated: Option<DateTime<Utc>>,
+}
+
+/// The storage interface. Implementations: [`S3Store`], [`FsStore`]; wrappers:
+/// [`RetryingStore`], [`FaultyStore`].
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    /// Human-readable location for messages, e.g. `s3://bucket/prefix`.
+    fn location(&self) -> String;
+
+    /// Stores a whole object whose SHA-256 is `sha256`.
+    async fn put(&self, key: &str, body: Bytes, sha256: [u8; 32], mode: PutMode) -> Result<(), StoreError>;
+
+    /// Size, time, class and checksum of an object; `NotFound` if absent.
+    async fn head(&self, key: &str) -> Result<ObjectInfo, StoreError>;
+
+    /// Streams an object, or the byte range of it.
+    async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<ByteStream, StoreError>;
+
+    /// All objects whose key starts with `prefix`, in key order.
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError>;
+
+    /// Removes an object; succeeds when it is already gone.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Starts a multipart upload and returns its id.
+    async fn create_multipart(&self, key: &str) -> Result<String, StoreError>;
+
+    /// Uploads part `part_number` (1-based) of an upload.
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: Bytes,
+        sha256: [u8; 32],
+    ) -> Result<PartReceipt, StoreError>;
+
+    /// Makes the object visible from its parts (in part-number order).
+    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[PartReceipt]) -> Result<(), StoreError>;
+
+    /// Discards an upload and its parts.
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError>;
+
+    /// Uploads under `prefix` that were started and never finished.
+    async fn list_multipart(&self, prefix: &str) -> Result<Vec<PendingUpload>, StoreError>;
+
+    /// Replaces the object's tags.
+    async fn put_tags(&self, key: &str, tags: &[(String, String)]) -> Result<(), StoreError>;
+
+    /// Reads the object's tags.
+    async fn get_tags(&self, key: &str) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+/// Reads a whole (small) object into memory, e.g. a manifest.
+pub async fn get_all(store: &dyn ObjectStore, key: &str) -> Result<Bytes, StoreError> {
+    use futures::TryStreamExt;
+    let mut stream = store.get(key, None).await?;
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = stream.try_next().await? {
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}

@@ -1,0 +1,157 @@
+//! From a storage URL to a ready store (with retries stacked on top).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{FsStore, ObjectStore, RetryPolicy, RetryingStore, S3Settings, S3Store, StoreError};
+
+/// A parsed `storage.url`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// `s3://bucket[/prefix]`
+    S3 { bucket: String, prefix: String },
+    /// `file:///absolute/path`
+    File { root: PathBuf },
+}
+
+/// Why a storage URL was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("storage url '{url}' is not usable: {why}. Use s3://bucket/prefix or file:///absolute/path")]
+pub struct InvalidStoreUrl {
+    pub url: String,
+    pub why: String,
+}
+
+impl FromStr for StoreUrl {
+    type Err = InvalidStoreUrl;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| InvalidStoreUrl {
+            url: s.to_string(),
+            why: why.to_string(),
+        };
+        if let Some(rest) = s.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let valid_bucket = (3..=63).contains(&bucket.len())
+                && bucket
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+                && !bucket.starts_with(['-', '.'])
+                && !bucket.ends_with(['-', '.']);
+            if !valid_bucket {
+                return Err(bad(
+                    "the bucket name must be 3-63 lowercase letters, digits, '-' or '.'",
+                ));
+            }
+            let prefix = prefix.trim_matches('/');
+            if prefix.split('/').any(|seg| seg == "." || seg == "..") || prefix.contains("//") {
+                return Err(bad("the prefix must not contain '.', '..' or empty segments"));
+            }
+            Ok(Self::S3 {
+                bucket: bucket.to_string(),
+                prefix: prefix.to_string(),
+            })
+        } else if let Some(path) = s.strip_prefix("file://") {
+            if !path.starts_with('/') {
+                return Err(bad(
+                    "a file URL needs an absolute path (three slashes: file:///srv/backups)",
+                ));
+            }
+            Ok(Self::File {
+                root: PathBuf::from(path),
+            })
+        } else {
+            Err(bad("unknown scheme"))
+        }
+    }
+}
+
+impl fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::S3 { bucket, prefix } if prefix.is_empty() => write!(f, "s3://{bucket}"),
+            Self::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+            Self::File { root } => write!(f, "file://{}", root.display()),
+        }
+    }
+}
+
+/// Everything needed to open a store.
+#[derive(Clone, Debug)]
+pub struct StoreSettings {
+    pub url: StoreUrl,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub force_path_style: bool,
+    pub connect_timeout: Duration,
+    pub attempt_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+/// Opens the store a URL names, with the retry wrapper on top.
+pub async fn open_store(settings: &StoreSettings) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    let inner: Arc<dyn ObjectStore> = match &settings.url {
+        StoreUrl::File { root } => Arc::new(FsStore::new(root)?),
+        StoreUrl::S3 { bucket, prefix } => Arc::new(
+            S3Store::connect(&S3Settings {
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                endpoint: settings.endpoint.clone(),
+                region: settings.region.clone(),
+                force_path_style: settings.force_path_style,
+                connect_timeout: settings.connect_timeout,
+                attempt_timeout: settings.attempt_timeout,
+            })
+            .await,
+        ),
+    };
+    Ok(Arc::new(RetryingStore::new(inner, settings.retry.clone())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_urls_parse() {
+        assert_eq!(
+            "s3://backups/neo4j/prod/".parse::<StoreUrl>().unwrap(),
+            StoreUrl::S3 {
+                bucket: "backups".into(),
+                prefix: "neo4j/prod".into()
+            }
+        );
+        assert_eq!(
+            "s3://backups".parse::<StoreUrl>().unwrap(),
+            StoreUrl::S3 {
+                bucket: "backups".into(),
+                prefix: "".into()
+            }
+        );
+        assert_eq!(
+            "file:///srv/backups".parse::<StoreUrl>().unwrap(),
+            StoreUrl::File {
+                root: "/srv/backups".into()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_storage_urls_say_what_to_write() {
+        for bad in [
+            "",
+            "backups",
+            "s3://",
+            "s3://Upper",
+            "s3://b/../x",
+            "file://relative",
+            "http://x",
+        ] {
+            let err = bad.parse::<StoreUrl>().unwrap_err();
+            assert!(err.to_string().contains("s3://bucket/prefix"), "{bad}: {err}");
+        }
+    }
+}
