@@ -485,6 +485,43 @@ mod tests {
         assert_eq!(choose_level(Some(1.0), 1, 3), 1);
     }
 
+    fn parts_cut_from(total: usize, part_size: usize) -> Vec<usize> {
+        let (tx, mut rx) = mpsc::channel(64);
+        let mut sink = PartSink::new(tx, part_size);
+        sink.write_all(&vec![7u8; total]).unwrap();
+        let fp = sink.finish().unwrap();
+        assert_eq!(fp.size, total as u64);
+        let mut sizes = Vec::new();
+        let mut expected_number = 1;
+        loop {
+            match rx.try_recv().unwrap() {
+                Msg::Part { number, data, sha256 } => {
+                    assert_eq!(number, expected_number);
+                    assert_eq!(sha256, <[u8; 32]>::from(Sha256::digest(&data)));
+                    expected_number += 1;
+                    sizes.push(data.len());
+                }
+                Msg::Done => break,
+            }
+        }
+        sizes
+    }
+
+    #[test]
+    fn parts_are_cut_exactly_at_the_part_size() {
+        for (total, expected) in [
+            (0, vec![0]),
+            (1, vec![1]),
+            (9, vec![9]),
+            (10, vec![10]),
+            (11, vec![10, 1]),
+            (30, vec![10, 10, 10]),
+            (31, vec![10, 10, 10, 1]),
+        ] {
+            assert_eq!(parts_cut_from(total, 10), expected, "total {total}");
+        }
+    }
+
     #[test]
     fn reported_checksums_must_match_what_was_sent() {
         let stored = Fingerprint {

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# graphvault quickstart on a fresh machine, against LocalStack (S3, no Docker):
+# key generate → backup of a sample neo4j-admin artifact → list → restore,
+# then the same object opened with stock `age` and `zstd`. LocalStack is left
+# running at the end (stop it with localstack/down.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/graphvault-target}"
+PORT="${LOCALSTACK_PORT:-4566}"
+ENDPOINT="http://127.0.0.1:${PORT}"
+# LocalStack accepts any credentials.
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+BUCKET=graphvault-quickstart
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "Installing tools and starting LocalStack"
+scripts/setup.sh
+localstack/up.sh
+
+step "Building graphvault"
+cargo build --quiet
+GV="$CARGO_TARGET_DIR/debug/graphvault"
+
+WORK="$(mktemp -d -t graphvault-quickstart.XXXXXX)"
+echo "working directory: $WORK"
+
+step "Creating bucket s3://$BUCKET on LocalStack"
+"$ROOT/localstack/.venv/bin/python" - "$ENDPOINT" "$BUCKET" <<'PY'
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+try:
+    s3.create_bucket(Bucket=sys.argv[2])
+except s3.exceptions.BucketAlreadyOwnedByYou:
+    pass
+PY
+
+step "graphvault key generate (on a restore host; only the public recipient goes to backup hosts)"
+RECIPIENT="$("$GV" key generate --output "$WORK/identity.txt")"
+echo "recipient: $RECIPIENT"
+
+cat > "$WORK/graphvault.toml" <<TOML
+[storage]
+url = "s3://$BUCKET/neo4j"
+endpoint = "$ENDPOINT"
+region = "us-east-1"
+force_path_style = true
+
+[encryption]
+recipients = ["$RECIPIENT"]
+TOML
+echo "config: $WORK/graphvault.toml"
+
+step "Making a sample neo4j-admin artifact (64 MiB, store-like)"
+ARTIFACT="$WORK/customer1-1767741527-2026-11-24T02-00-00.backup"
+python3 - "$ARTIFACT" <<'PY'
+import sys, random
+random.seed(1)
+with open(sys.argv[1], "wb") as f:
+    n = 0
+    while f.tell() < 64 << 20:
+        chunk = []
+        for _ in range(4096):
+            n += 1
+            chunk.append(b"node:%012d label:Customer prop:%04d rel:KNOWS->%d\n" % (n, random.randrange(50), n // 3))
+        f.write(b"".join(chunk))
+    f.truncate(64 << 20)
+PY
+sha256sum "$ARTIFACT"
+
+step "graphvault backup (zstd → age → S3, manifest last)"
+"$GV" --config "$WORK/graphvault.toml" backup --artifact "$ARTIFACT" \
+    --database customer1-1767741527 --alias customer1 --label pre-deploy
+
+step "graphvault list"
+"$GV" --config "$WORK/graphvault.toml" list
+ID="$("$GV" --config "$WORK/graphvault.toml" list --json --database customer1 | jq -r '.[-1].backup_id')"
+
+step "graphvault restore --backup $ID --to-dir $WORK/restored"
+"$GV" --config "$WORK/graphvault.toml" restore --backup "$ID" --to-dir "$WORK/restored" --identity "$WORK/identity.txt"
+(cd "$WORK/restored" && sha256sum ./*.backup)
+cmp "$ARTIFACT" "$WORK/restored/$(basename "$ARTIFACT")"
+echo "restored artifact is byte-for-byte identical"
+
+step "Opening the stored object with stock tools only (docs/FORMAT.md)"
+KEY="$("$ROOT/localstack/.venv/bin/python" - "$ENDPOINT" "$BUCKET" <<'PY'
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+keys = [o["Key"] for o in s3.list_objects_v2(Bucket=sys.argv[2], Prefix="neo4j/data/customer1/")["Contents"]]
+print(sorted(keys)[-1])
+PY
+)"
+echo "object: s3://$BUCKET/$KEY"
+"$ROOT/localstack/.venv/bin/python" - "$ENDPOINT" "$BUCKET" "$KEY" "$WORK/object.zst.age" <<'PY'
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1").download_file(sys.argv[2], sys.argv[3], sys.argv[4])
+PY
+age -d -i "$WORK/identity.txt" "$WORK/object.zst.age" | zstd -d -q | cmp - "$ARTIFACT"
+echo "age -d | zstd -d gives back the artifact byte-for-byte"
+
+step "Done"
+echo "Everything is in $WORK. LocalStack keeps running; stop it with localstack/down.sh."
