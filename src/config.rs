@@ -354,7 +354,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_key_and_the_fix() {
-        let cases: &[(&str, &[(&str, &str)], &[&str], &str)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+        let cases: &[Case] = &[
             ("", &[], &[], "storage.url is not set"),
             ("[storage]\nurll = \"x\"\n", &[], &[], "unknown field `urll`"),
             ("[storage]\nurl = \"ftp://x\"\n", &[], &[], "storage.url is invalid"),

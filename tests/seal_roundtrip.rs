@@ -51,7 +51,14 @@ async fn open_with(
 ) -> Result<Vec<u8>, OpenError> {
     let mut tmp = tempfile::tempfile().unwrap();
     let out = tmp.try_clone().unwrap();
-    open_from_store(store, rec, &[sealed_to.recipient.clone()], opener.identities(), out).await?;
+    open_from_store(
+        store,
+        rec,
+        std::slice::from_ref(&sealed_to.recipient),
+        opener.identities(),
+        out,
+    )
+    .await?;
     use std::io::Seek;
     tmp.rewind().unwrap();
     let mut v = Vec::new();

@@ -81,7 +81,7 @@ mod tests {
     fn table_lists_every_backup_with_a_count() {
         let k =
             ManifestKey::parse("manifests/customer1/20261124T020000Z-3fa91c~customer1-1767741527~pinned.json").unwrap();
-        let out = render_list(&[k.clone()], ListFormat::Table);
+        let out = render_list(std::slice::from_ref(&k), ListFormat::Table);
         assert!(out.starts_with("ID"), "{out}");
         assert!(
             out.contains("20261124T020000Z-3fa91c  customer1  customer1-1767741527  2026-11-24 02:00:00 UTC  pinned")

@@ -493,16 +493,11 @@ mod tests {
         assert_eq!(fp.size, total as u64);
         let mut sizes = Vec::new();
         let mut expected_number = 1;
-        loop {
-            match rx.try_recv().unwrap() {
-                Msg::Part { number, data, sha256 } => {
-                    assert_eq!(number, expected_number);
-                    assert_eq!(sha256, <[u8; 32]>::from(Sha256::digest(&data)));
-                    expected_number += 1;
-                    sizes.push(data.len());
-                }
-                Msg::Done => break,
-            }
+        while let Msg::Part { number, data, sha256 } = rx.try_recv().unwrap() {
+            assert_eq!(number, expected_number);
+            assert_eq!(sha256, <[u8; 32]>::from(Sha256::digest(&data)));
+            expected_number += 1;
+            sizes.push(data.len());
         }
         sizes
     }

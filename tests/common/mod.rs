@@ -111,7 +111,7 @@ impl TestKey {
     }
 
     pub fn recipients(&self) -> Arc<Recipients> {
-        Arc::new(Recipients::parse(&[self.recipient.clone()]).expect("recipient"))
+        Arc::new(Recipients::parse(std::slice::from_ref(&self.recipient)).expect("recipient"))
     }
 
     pub fn identities(&self) -> Arc<Identities> {
