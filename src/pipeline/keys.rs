@@ -103,6 +103,8 @@ fn shorten(s: &str) -> String {
 /// Secret keys that can open backups.
 pub struct Identities {
     keys: Vec<Box<dyn age::Identity + Send + Sync>>,
+    /// Public recipients of the X25519 identities (ssh ones are not derived).
+    publics: Vec<String>,
 }
 
 impl std::fmt::Debug for Identities {
@@ -137,7 +139,10 @@ impl Identities {
             let id = age::ssh::Identity::from_buffer(&bytes[..], Some(path.display().to_string()))
                 .map_err(|_| invalid(" (the OpenSSH key could not be parsed)"))?;
             return match id {
-                age::ssh::Identity::Unencrypted(_) => Ok(Self { keys: vec![Box::new(id)] }),
+                age::ssh::Identity::Unencrypted(_) => Ok(Self {
+                    keys: vec![Box::new(id)],
+                    publics: Vec::new(),
+                }),
                 age::ssh::Identity::Encrypted(_) => Err(invalid(
                     " (the ssh key is passphrase-protected: unattended restores need an age identity, see docs/FORMAT.md)",
                 )),
@@ -145,6 +150,7 @@ impl Identities {
             };
         }
         let mut keys: Vec<Box<dyn age::Identity + Send + Sync>> = Vec::new();
+        let mut publics = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -158,12 +164,19 @@ impl Identities {
             }
             let id = age::x25519::Identity::from_str(line)
                 .map_err(|_| invalid(&format!(" (line {} is not a valid AGE-SECRET-KEY)", n + 1)))?;
+            publics.push(id.to_public().to_string());
             keys.push(Box::new(id));
         }
         if keys.is_empty() {
             return Err(invalid(" (expected a line starting with AGE-SECRET-KEY-)"));
         }
-        Ok(Self { keys })
+        Ok(Self { keys, publics })
+    }
+
+    /// Whether one of these identities belongs to one of `recipients`: then a
+    /// header that does not open means corruption, not the wrong key.
+    pub fn belongs_to_any(&self, recipients: &[String]) -> bool {
+        self.publics.iter().any(|p| recipients.iter().any(|r| r.trim() == p))
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &dyn age::Identity> {

@@ -73,6 +73,7 @@ enum Decoded {
 fn open_blocking<W: Write>(
     reader: ChannelReader,
     identities: &Identities,
+    drain_on_no_match: bool,
     out: W,
 ) -> (Option<Fingerprint>, Decoded, io::Result<()>) {
     let mut stored = HashingReader::new(reader);
@@ -101,7 +102,9 @@ fn open_blocking<W: Write>(
         Ok(())
     })();
     let decoded = match decoded {
-        Err(Decoded::NoMatchingIdentity) => return (None, Decoded::NoMatchingIdentity, write_result),
+        Err(Decoded::NoMatchingIdentity) if !drain_on_no_match => {
+            return (None, Decoded::NoMatchingIdentity, write_result)
+        }
         Err(other) => other,
         Ok(()) => {
             let (buffered, fp) = writer.finish();
@@ -144,7 +147,10 @@ pub async fn open_from_store<W: Write + Send + 'static>(
         current: Bytes::new(),
     };
     let ids = identities.clone();
-    let worker = tokio::task::spawn_blocking(move || open_blocking(reader, &ids, out));
+    // With an identity the manifest lists, "no matching key" can only mean a
+    // damaged header: read on, so the stored checksum can say so.
+    let ours = identities.belongs_to_any(recipients);
+    let worker = tokio::task::spawn_blocking(move || open_blocking(reader, &ids, ours, out));
     let (fed, worked) = tokio::join!(feeder, worker);
     let (stored, decoded, written) = worked.map_err(|e| OpenError::Internal {
         key: key.clone(),
@@ -156,6 +162,9 @@ pub async fn open_from_store<W: Write + Send + 'static>(
     })?;
 
     let decoded = match decoded {
+        Decoded::NoMatchingIdentity if ours => {
+            Err("the age header does not open with the identity of a listed recipient (damaged header)".to_string())
+        }
         Decoded::NoMatchingIdentity => {
             return Err(OpenError::WrongIdentity {
                 key: key.clone(),
