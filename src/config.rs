@@ -234,6 +234,25 @@ pub fn load(
     validate(raw, file_path)
 }
 
+/// The value (or its default) if it lies in `range`, else an error naming the key.
+fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
+    key: &'static str,
+    value: Option<T>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    hint: &str,
+) -> Result<T, ConfigError> {
+    let v = value.unwrap_or(default);
+    if range.contains(&v) {
+        Ok(v)
+    } else {
+        Err(ConfigError::Invalid {
+            key,
+            message: format!("{v} is outside {}..={}{hint}", range.start(), range.end()),
+        })
+    }
+}
+
 fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError> {
     let url = raw.storage.url.ok_or(ConfigError::Missing {
         key: "storage.url",
@@ -245,41 +264,29 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
             key: "storage.url",
             message: e.to_string(),
         })?;
-    let level = raw.compression.level.unwrap_or(3);
-    if !(-7..=19).contains(&level) {
-        return Err(ConfigError::Invalid {
-            key: "compression.level",
-            message: format!("{level} is outside -7..=19 (3 is a good default; 19 is very slow)"),
-        });
-    }
-    let incompressible_level = raw.compression.incompressible_level.unwrap_or(1);
-    if !(-7..=19).contains(&incompressible_level) {
-        return Err(ConfigError::Invalid {
-            key: "compression.incompressible_level",
-            message: format!("{incompressible_level} is outside -7..=19"),
-        });
-    }
-    let part_size_mib = raw.upload.part_size_mib.unwrap_or(8);
-    if !(5..=5120).contains(&part_size_mib) {
-        return Err(ConfigError::Invalid {
-            key: "upload.part_size_mib",
-            message: format!("{part_size_mib} is outside 5..=5120 (S3 parts are 5 MiB to 5 GiB)"),
-        });
-    }
-    let concurrency = raw.upload.concurrency.unwrap_or(4);
-    if !(1..=64).contains(&concurrency) {
-        return Err(ConfigError::Invalid {
-            key: "upload.concurrency",
-            message: format!("{concurrency} is outside 1..=64"),
-        });
-    }
-    let max_attempts = raw.upload.max_attempts.unwrap_or(6);
-    if !(1..=20).contains(&max_attempts) {
-        return Err(ConfigError::Invalid {
-            key: "upload.max_attempts",
-            message: format!("{max_attempts} is outside 1..=20"),
-        });
-    }
+    let level = in_range(
+        "compression.level",
+        raw.compression.level,
+        3,
+        -7..=19,
+        " (3 is a good default; 19 is very slow)",
+    )?;
+    let incompressible_level = in_range(
+        "compression.incompressible_level",
+        raw.compression.incompressible_level,
+        1,
+        -7..=19,
+        "",
+    )?;
+    let part_size_mib = in_range(
+        "upload.part_size_mib",
+        raw.upload.part_size_mib,
+        8,
+        5..=5120,
+        " (S3 parts are 5 MiB to 5 GiB)",
+    )?;
+    let concurrency = in_range("upload.concurrency", raw.upload.concurrency, 4, 1..=64, "")?;
+    let max_attempts = in_range("upload.max_attempts", raw.upload.max_attempts, 6, 1..=20, "")?;
     if let Some(ep) = &raw.storage.endpoint {
         if !(ep.starts_with("http://") || ep.starts_with("https://")) {
             return Err(ConfigError::Invalid {

@@ -21,17 +21,7 @@ fn settings() -> SealSettings {
 }
 
 fn record(key: &str, sealed: &SealedObject) -> ArtifactRecord {
-    ArtifactRecord {
-        name: "artifact.backup".into(),
-        key: key.into(),
-        size: sealed.plain.size,
-        sha256: sealed.plain.sha256_hex(),
-        stored_size: sealed.stored.size,
-        stored_sha256: sealed.stored.sha256_hex(),
-        compression_level: sealed.compression_level,
-        parts: sealed.parts,
-        part_size: sealed.part_size,
-    }
+    sealed.to_record("artifact.backup", key)
 }
 
 /// Opens with `key`'s identity an object the manifest says was sealed to `key`.

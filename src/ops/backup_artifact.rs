@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::model::{
-    check_artifact_name, data_key, ArtifactRecord, BackupId, BackupManifest, CompressionInfo, DbName, EncryptionInfo,
-    Label, Neo4jInfo, MANIFEST_FORMAT, MANIFEST_VERSION,
+    check_artifact_name, data_key, BackupId, BackupManifest, CompressionInfo, DbName, EncryptionInfo, Label, Neo4jInfo,
+    MANIFEST_FORMAT, MANIFEST_VERSION,
 };
 use crate::pipeline::{seal_to_store, Recipients};
 use crate::store::{ObjectStore, PutMode};
@@ -84,17 +84,7 @@ pub async fn backup_artifacts(
             mib_per_s = format!("{:.1}", sealed.plain.size as f64 / (1 << 20) as f64 / secs.max(1e-9)),
             "artifact stored and verified"
         );
-        records.push(ArtifactRecord {
-            name: name.clone(),
-            key,
-            size: sealed.plain.size,
-            sha256: sealed.plain.sha256_hex(),
-            stored_size: sealed.stored.size,
-            stored_sha256: sealed.stored.sha256_hex(),
-            compression_level: sealed.compression_level,
-            parts: sealed.parts,
-            part_size: sealed.part_size,
-        });
+        records.push(sealed.to_record(name, &key));
     }
 
     let manifest = BackupManifest {

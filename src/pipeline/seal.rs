@@ -28,6 +28,7 @@ use tokio::task::JoinSet;
 use super::hashing::{Fingerprint, HashingReader};
 use super::keys::Recipients;
 use super::parts::{part_size_for, MAX_OBJECT_SIZE, MAX_PARTS};
+use crate::model::ArtifactRecord;
 use crate::store::{ObjectStore, PutMode, StoreError, StoredChecksum};
 
 const READ_BUF: usize = 1 << 20;
@@ -70,6 +71,23 @@ pub struct SealedObject {
     pub compression_level: i32,
     pub parts: u32,
     pub part_size: u64,
+}
+
+impl SealedObject {
+    /// The manifest entry for this object, stored under `key` for artifact `name`.
+    pub fn to_record(&self, name: &str, key: &str) -> ArtifactRecord {
+        ArtifactRecord {
+            name: name.to_string(),
+            key: key.to_string(),
+            size: self.plain.size,
+            sha256: self.plain.sha256_hex(),
+            stored_size: self.stored.size,
+            stored_sha256: self.stored.sha256_hex(),
+            compression_level: self.compression_level,
+            parts: self.parts,
+            part_size: self.part_size,
+        }
+    }
 }
 
 /// A failure while sealing or uploading one artifact.
