@@ -251,6 +251,9 @@ mod tests {
         let err = Recipients::parse(&[]).unwrap_err();
         assert!(err.to_string().contains("key generate"), "{err}");
         let ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOU3DePHsDYyxGkYMCaeLOGgHcUbmqjRl/aEdVbcocoC test";
-        Recipients::parse(&[ssh.into()]).unwrap();
+        let rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCphFKuIWEzZmT0jJIcGjy4oPZEa3z5VE8iG/jGQK9op1/HkFb/hQaUuuuLSBpK3m7OyAOLoSd3KwkRHULate2kj2d13/4jdFOOSzcn6FaLQVwZKYP86RZmIRPB3N8cfRXHvWSIw+bYM+KL6pYm7bWfXFtptxhLzE3xm9hw+AD71bFszDEh8AS7jTSFlxjhOMEdSmPKAJ38qOMEcge2H5S+VT7vdaQShvLrRjOmyvTCaG+nPeaUO0zq0rrpUAsAJAWif77H+KxDDdv/WODPgiYdFsKR2Fj9XDGrAHLhMNVoI/4poNJAylw/l7Qz2Tzu/yfHKsuxyr9D2RgqtGj8Mz4H test";
+        let both = Recipients::parse(&[ssh.into(), rsa.into()]).unwrap();
+        assert_eq!(both.as_strings().len(), 2);
+        both.encryptor().unwrap();
     }
 }
