@@ -20,5 +20,6 @@ pub mod exit;
 pub mod model;
 pub mod ops;
 pub mod pipeline;
+pub mod retention;
 pub mod store;
 pub mod telemetry;

@@ -1,0 +1,11 @@
+//! Retention: which backups to keep. Selection is pure (`select`); acting on
+//! a plan (prune) is done elsewhere and never decides anything itself.
+
+mod policy;
+mod select;
+
+#[cfg(test)]
+mod tests;
+
+pub use policy::RetentionPolicy;
+pub use select::{select, Decision, RetentionPlan};
