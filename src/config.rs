@@ -17,7 +17,19 @@ use crate::store::{RetryPolicy, StoreSettings, StoreUrl};
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/graphvault/graphvault.toml";
 /// Environment variables with the prefix that are not config keys.
 const RESERVED_ENV: &[&str] = &["GRAPHVAULT_CONFIG", "GRAPHVAULT_LOG"];
-const SECTIONS: &[&str] = &["storage", "encryption", "compression", "upload"];
+/// Every settable key, by section (kept in step with the Raw* structs by a test).
+const KEYS: &[(&str, &[&str])] = &[
+    (
+        "storage",
+        &["url", "endpoint", "region", "force_path_style", "connect_timeout_secs"],
+    ),
+    ("encryption", &["recipients", "identity_file"]),
+    ("compression", &["level", "threads", "incompressible_level"]),
+    (
+        "upload",
+        &["part_size_mib", "concurrency", "max_attempts", "attempt_timeout_secs"],
+    ),
+];
 
 /// A configuration problem.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +42,7 @@ pub enum ConfigError {
     },
     #[error("config file {path} is invalid: {message}")]
     Parse { path: String, message: String },
-    #[error("{origin}: '{name}' is not a known setting; sections are [storage], [encryption], [compression], [upload] (see docs/CONFIGURATION.md)")]
+    #[error("{origin}: '{name}' is not a known setting (see docs/CONFIGURATION.md for every key)")]
     UnknownOverride { origin: String, name: String },
     #[error("{key} is not set: {hint}")]
     Missing { key: &'static str, hint: &'static str },
@@ -142,7 +154,10 @@ pub fn resolve_path(flag: Option<&Path>, env_value: Option<String>) -> Option<(P
 fn override_value(raw: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
         Ok(mut t) => match t.remove("v") {
-            Some(v @ (toml::Value::Boolean(_) | toml::Value::Integer(_) | toml::Value::Array(_))) => v,
+            Some(
+                v
+                @ (toml::Value::Boolean(_) | toml::Value::Integer(_) | toml::Value::Array(_) | toml::Value::String(_)),
+            ) => v,
             _ => toml::Value::String(raw.to_string()),
         },
         Err(_) => toml::Value::String(raw.to_string()),
@@ -156,7 +171,8 @@ fn apply_override(
     key: &str,
     raw: &str,
 ) -> Result<(), ConfigError> {
-    if !SECTIONS.contains(&section) || key.is_empty() {
+    let known = KEYS.iter().any(|(s, keys)| *s == section && keys.contains(&key));
+    if !known {
         return Err(ConfigError::UnknownOverride {
             origin: origin.to_string(),
             name: format!("{section}.{key}"),
@@ -391,6 +407,41 @@ mod tests {
             let err = load_text(text, env, sets).unwrap_err().to_string();
             assert!(err.contains(expected), "{text:?}: got {err}");
         }
+    }
+
+    #[test]
+    fn every_listed_key_is_accepted_by_the_file_format() {
+        for (section, keys) in KEYS {
+            for key in *keys {
+                let value = match *key {
+                    "url" => "\"s3://b-1\"",
+                    "endpoint" => "\"http://x\"",
+                    "force_path_style" => "true",
+                    "recipients" => "[]",
+                    "region" | "identity_file" => "\"x\"",
+                    _ => "5",
+                };
+                let text = match (*section, *key) {
+                    ("storage", "url") => format!("[storage]\nurl = {value}\n"),
+                    ("storage", _) => format!("[storage]\nurl = \"s3://b-1\"\n{key} = {value}\n"),
+                    _ => format!("[storage]\nurl = \"s3://b-1\"\n[{section}]\n{key} = {value}\n"),
+                };
+                load_text(&text, &[], &[]).unwrap_or_else(|e| panic!("{section}.{key}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_known_section_names_the_variable() {
+        let err = load_text(
+            "[storage]\nurl = \"s3://b-1\"\n",
+            &[("GRAPHVAULT_STORAGE_URLL", "x")],
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("GRAPHVAULT_STORAGE_URLL"), "{err}");
+        let c = load_text("[storage]\nurl = \"s3://b-1\"\n", &[], &["storage.url=\"s3://b-2/p\""]).unwrap();
+        assert_eq!(c.storage.url.to_string(), "s3://b-2/p");
     }
 
     #[test]

@@ -73,7 +73,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::ArtifactMissing { .. } | OpsError::DestinationExists { .. } | OpsError::LocalIo { .. } => {
             Exit::LocalIo
         }
-        OpsError::Name(_) => Exit::Usage,
+        OpsError::Name(_) | OpsError::BadBackupId(_) => Exit::Usage,
         OpsError::Key(_) => Exit::Key,
         OpsError::Seal(e) => seal(e),
         OpsError::Open(e) => open(e),

@@ -10,9 +10,10 @@ use graphvault::exit::{classify, Exit};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     graphvault::telemetry::init(cli.log_format, cli.verbose, cli.quiet);
-    // The AWS SDK (aws-lc) and the Bolt client (ring) both bring a rustls
-    // crypto provider; without one chosen process-wide, rustls panics at the
-    // first TLS connection. An Err only means one was installed already.
+    // rustls needs one process-wide crypto provider. The AWS SDK brings
+    // aws-lc-rs, other TLS users (e.g. the Bolt client, neo4rs) bring ring;
+    // with both compiled in and none chosen, rustls panics at the first TLS
+    // connection. An Err only means one was installed already.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let log_format = cli.log_format;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

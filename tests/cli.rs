@@ -697,8 +697,9 @@ async fn restore_of_an_unknown_backup_id_exits_not_found() {
 
     let parent = tempfile::tempdir().unwrap();
     let out = parent.path().join("restore-here");
-    for id in ["20200101T000000Z-abcdef", "not-an-id"] {
-        let r = vault.restore(id, &out, &vault.key.identity_path).code(EXIT_NOT_FOUND);
+    // A well-formed id that is not there is "not found"; a malformed one is a usage error.
+    for (id, code) in [("20200101T000000Z-abcdef", EXIT_NOT_FOUND), ("not-an-id", EXIT_USAGE)] {
+        let r = vault.restore(id, &out, &vault.key.identity_path).code(code);
         assert!(r.stderr.contains(id), "names the id: {}", r.explain());
         assert!(!out.exists(), "no directory created for a backup that does not exist");
     }

@@ -18,7 +18,7 @@ use crate::model::{
     MANIFEST_FORMAT, MANIFEST_VERSION,
 };
 use crate::pipeline::{seal_to_store, Recipients};
-use crate::store::{ObjectStore, PutMode};
+use crate::store::{get_all, ObjectStore, PutMode, StoreError};
 
 use super::OpsError;
 
@@ -111,13 +111,21 @@ pub async fn backup_artifacts(
     let key = manifest.key().to_string();
     let body = manifest.to_json();
     let sha256: [u8; 32] = Sha256::digest(&body).into();
-    store
-        .put(&key, body.into(), sha256, PutMode::CreateOnly)
-        .await
-        .map_err(|source| OpsError::Store {
-            location: store.location(),
-            source,
-        })?;
+    let store_err = |source| OpsError::Store {
+        location: store.location(),
+        source,
+    };
+    match store.put(&key, body.clone().into(), sha256, PutMode::CreateOnly).await {
+        Ok(()) => {}
+        // A retried PUT whose first response was lost finds its own manifest.
+        Err(StoreError::PreconditionFailed { .. }) => {
+            let existing = get_all(store.as_ref(), &key).await.map_err(store_err)?;
+            if existing[..] != body[..] {
+                return Err(store_err(StoreError::PreconditionFailed { key }));
+            }
+        }
+        Err(e) => return Err(store_err(e)),
+    }
     tracing::info!(manifest = key, "backup committed");
     Ok(manifest)
 }

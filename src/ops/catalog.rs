@@ -4,7 +4,7 @@
 //! `ListObjectsV2` walk over `manifests/`; reading a manifest is one GET, done
 //! only for the backup a command acts on.
 
-use crate::model::{BackupManifest, DbName, ManifestKey, MANIFESTS};
+use crate::model::{BackupId, BackupManifest, DbName, ManifestKey, MANIFESTS};
 use crate::store::{get_all, ObjectStore};
 
 use super::OpsError;
@@ -49,6 +49,7 @@ pub async fn list_backups(store: &dyn ObjectStore, filter: &BackupFilter) -> Res
 
 /// Finds one backup by id.
 pub async fn find_backup(store: &dyn ObjectStore, id: &str) -> Result<ManifestKey, OpsError> {
+    id.parse::<BackupId>()?;
     let all = list_backups(store, &BackupFilter::default()).await?;
     all.into_iter()
         .find(|k| k.backup_id.as_str() == id)

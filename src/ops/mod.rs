@@ -15,7 +15,7 @@ pub use key::generate_key;
 pub use list::{render_list, ListFormat};
 pub use restore_to_dir::restore_to_dir;
 
-use crate::model::{ManifestError, NameError};
+use crate::model::{InvalidBackupId, ManifestError, NameError};
 use crate::pipeline::{KeyError, OpenError, SealError};
 use crate::store::StoreError;
 
@@ -37,6 +37,8 @@ pub enum OpsError {
     },
     #[error(transparent)]
     Name(#[from] NameError),
+    #[error(transparent)]
+    BadBackupId(#[from] InvalidBackupId),
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error(transparent)]

@@ -190,11 +190,12 @@ pub async fn open_from_store<W: Write + Send + 'static>(
             record.stored_sha256
         )));
     }
-    let plain = decoded.map_err(|why| integrity(format!("cannot decrypt or decompress: {why}")))?;
+    // The object is intact: a failed write (disk full) is a local problem.
     written.map_err(|source| OpenError::Write {
         name: record.name.clone(),
         source,
     })?;
+    let plain = decoded.map_err(|why| integrity(format!("cannot decrypt or decompress: {why}")))?;
     if plain.size != record.size || Some(plain.sha256) != parse_sha256_hex(&record.sha256) {
         return Err(integrity(format!(
             "restored artifact has {} bytes with sha256 {}, the manifest records {} bytes with sha256 {}",

@@ -381,7 +381,7 @@ async fn upload_parts(
         tasks.abort_all();
         drop(rx);
         if let Err(e) = store.abort_multipart(key, &upload_id).await {
-            tracing::error!(key, upload_id, error = %e, "could not abort the failed multipart upload; `graphvault` will retry on the next run");
+            tracing::error!(key, upload_id, error = %e, "could not abort the failed multipart upload: an AbortIncompleteMultipartUpload lifecycle rule, or `aws s3api abort-multipart-upload`, removes it");
         }
     }
     result

@@ -40,6 +40,9 @@ pub enum Fault {
     CorruptBody,
     /// Ends a `get` stream early, after half the first chunk.
     TruncateBody,
+    /// The call takes effect but its response is lost (a retryable error is
+    /// returned), like a connection dropped after the server committed.
+    LostResponse,
 }
 
 #[derive(Debug)]
@@ -103,7 +106,7 @@ fn injected(op: Op, fault: Fault) -> Option<StoreError> {
     match fault {
         Fault::Transient => Some(StoreError::Transient { op: "fault", detail }),
         Fault::Permanent => Some(StoreError::Permanent { op: "fault", detail }),
-        Fault::CorruptBody | Fault::TruncateBody => None,
+        Fault::CorruptBody | Fault::TruncateBody | Fault::LostResponse => None,
     }
 }
 
@@ -146,8 +149,15 @@ impl ObjectStore for FaultyStore {
     }
 
     async fn put(&self, key: &str, body: Bytes, sha256: [u8; 32], mode: PutMode) -> Result<(), StoreError> {
-        let (body, _) = self.gate(Op::Put, Some(body))?;
-        self.inner.put(key, body.unwrap_or_default(), sha256, mode).await
+        let (body, fault) = self.gate(Op::Put, Some(body))?;
+        self.inner.put(key, body.unwrap_or_default(), sha256, mode).await?;
+        match fault {
+            Some(Fault::LostResponse) => Err(StoreError::Transient {
+                op: "fault",
+                detail: "injected lost response after Put".into(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     async fn head(&self, key: &str) -> Result<ObjectInfo, StoreError> {
