@@ -28,8 +28,10 @@ fi
 
 echo "== cargo fmt --check"
 cargo fmt --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --quiet -- -D warnings
-echo "== cargo test"
-cargo test --all-targets
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== cargo build --workspace --bins (the Neo4j test doubles the tests spawn)"
+cargo build --workspace --bins --quiet
+echo "== cargo test --workspace"
+cargo test --workspace --all-targets
 echo "== all checks and tests passed"
