@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod model;
+pub mod neo4j;
 pub mod ops;
 pub mod pipeline;
 pub mod retention;

@@ -1,0 +1,302 @@
+//! The Bolt side: a `Neo4jCatalog` trait for the `system` database's admin
+//! commands, implemented on neo4rs.
+//!
+//! neo4rs 0.9 is used because it negotiates Bolt 4.4, which Neo4j 5.26 LTS and
+//! 2025.x speak (0.8 only offers 4.0/4.1, which Neo4j 5 refuses). Every call
+//! has an explicit timeout: neo4rs on its own retries a refused connection
+//! with backoff for a long time. Names reach Cypher only backtick-quoted after
+//! validation (`cypher_names`); the password is never logged or displayed.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use neo4rs::{query, ConfigBuilder, Graph, Row};
+use serde::Serialize;
+
+use super::cypher_names::quoted;
+use crate::model::DbName;
+
+/// A secret string whose `Debug` never shows it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(redacted)")
+    }
+}
+
+/// How to reach Neo4j over Bolt.
+#[derive(Clone, Debug)]
+pub struct BoltSettings {
+    /// e.g. `bolt://db1:7687` or `neo4j+s://db.example.com:7687`.
+    pub uri: String,
+    pub user: String,
+    pub password: Password,
+    pub connect_timeout: Duration,
+    pub query_timeout: Duration,
+}
+
+/// An alias and the database it points at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AliasInfo {
+    pub name: String,
+    pub database: String,
+    pub location: String,
+}
+
+/// A database as `SHOW DATABASES` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DatabaseInfo {
+    pub name: String,
+    pub current_status: String,
+    pub requested_status: String,
+    pub default: bool,
+    pub aliases: Vec<String>,
+    /// Bytes on disk, where the server reports it.
+    pub store_size: Option<u64>,
+}
+
+impl DatabaseInfo {
+    pub fn is_online(&self) -> bool {
+        self.current_status == "online"
+    }
+}
+
+/// A Bolt-side failure.
+#[derive(Debug, thiserror::Error)]
+pub enum BoltError {
+    #[error("cannot reach Neo4j at {uri}: {detail}. Check [neo4j] bolt_uri and that the server is up")]
+    Unreachable { uri: String, detail: String },
+    #[error("Neo4j at {uri} refused the credentials of user '{user}': check [neo4j] user and the password (password_file or GRAPHVAULT_NEO4J_PASSWORD)")]
+    Unauthorized { uri: String, user: String },
+    #[error("{what} did not finish within {secs} s")]
+    Timeout { what: String, secs: u64 },
+    #[error("database '{name}' does not exist")]
+    DatabaseNotFound { name: String },
+    #[error("database '{name}' is {status}, not online")]
+    NotOnline { name: String, status: String },
+    #[error("Neo4j error {code} during {what}: {message}")]
+    Server {
+        what: String,
+        code: String,
+        message: String,
+    },
+    #[error("unexpected reply to {what}: {detail}")]
+    Protocol { what: String, detail: String },
+}
+
+/// The admin operations graphvault needs on the `system` database.
+#[async_trait]
+pub trait Neo4jCatalog: Send + Sync {
+    async fn aliases(&self) -> Result<Vec<AliasInfo>, BoltError>;
+    async fn databases(&self) -> Result<Vec<DatabaseInfo>, BoltError>;
+    async fn database(&self, name: &DbName) -> Result<Option<DatabaseInfo>, BoltError>;
+    /// `CREATE DATABASE … WAIT`, then polls until online or `timeout`.
+    async fn create_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError>;
+    /// Points `alias` at `target`: `ALTER ALIAS` if it exists, else `CREATE ALIAS`.
+    async fn set_alias(&self, alias: &DbName, target: &DbName) -> Result<(), BoltError>;
+    /// `DROP DATABASE … IF EXISTS [DESTROY DATA] WAIT`.
+    async fn drop_database(&self, name: &DbName, destroy_data: bool) -> Result<(), BoltError>;
+}
+
+/// `Neo4jCatalog` over neo4rs.
+pub struct BoltCatalog {
+    graph: Graph,
+    settings: BoltSettings,
+}
+
+const POLL: Duration = Duration::from_millis(250);
+
+impl BoltCatalog {
+    /// Prepares a connection pool (connections are opened lazily).
+    pub fn connect(settings: BoltSettings) -> Result<Self, BoltError> {
+        let config = ConfigBuilder::default()
+            .uri(settings.uri.as_str())
+            .user(settings.user.as_str())
+            .password(settings.password.expose())
+            .db("system")
+            .max_connections(2)
+            .connection_timeout(settings.connect_timeout)
+            .build()
+            .map_err(|e| BoltError::Unreachable {
+                uri: settings.uri.clone(),
+                detail: e.to_string(),
+            })?;
+        let graph = Graph::connect(config).map_err(|e| BoltError::Unreachable {
+            uri: settings.uri.clone(),
+            detail: e.to_string(),
+        })?;
+        Ok(Self { graph, settings })
+    }
+
+    fn classify(&self, what: &str, e: neo4rs::Error) -> BoltError {
+        let unauthorized = || BoltError::Unauthorized {
+            uri: self.settings.uri.clone(),
+            user: self.settings.user.clone(),
+        };
+        match e {
+            neo4rs::Error::Neo4j(e) if e.code().starts_with("Neo.ClientError.Security.") => unauthorized(),
+            neo4rs::Error::Neo4j(e) if e.code() == "Neo.ClientError.Database.DatabaseNotFound" => {
+                BoltError::DatabaseNotFound {
+                    name: e.message().to_string(),
+                }
+            }
+            neo4rs::Error::Neo4j(e) => BoltError::Server {
+                what: what.to_string(),
+                code: e.code().to_string(),
+                message: e.message().to_string(),
+            },
+            e @ (neo4rs::Error::IOError { .. }
+            | neo4rs::Error::ConnectionError
+            | neo4rs::Error::UnsupportedVersion(..)
+            | neo4rs::Error::ProtocolMismatch(_)
+            | neo4rs::Error::UrlParseError(_)
+            | neo4rs::Error::UnsupportedScheme(_)
+            | neo4rs::Error::InvalidDnsName(_)) => BoltError::Unreachable {
+                uri: self.settings.uri.clone(),
+                detail: e.to_string(),
+            },
+            // A refused login can also surface as a closed connection.
+            other if other.to_string().contains("Neo.ClientError.Security.") => unauthorized(),
+            other => BoltError::Protocol {
+                what: what.to_string(),
+                detail: other.to_string(),
+            },
+        }
+    }
+
+    /// Runs one statement on `system` and collects its rows, within the timeout.
+    async fn rows(&self, what: &str, cypher: String) -> Result<Vec<Row>, BoltError> {
+        tracing::debug!(cypher, "bolt query");
+        let secs = self.settings.query_timeout.as_secs();
+        let work = async {
+            let mut stream = self
+                .graph
+                .execute(query(&cypher))
+                .await
+                .map_err(|e| self.classify(what, e))?;
+            let mut rows = Vec::new();
+            while let Some(row) = stream.next().await.map_err(|e| self.classify(what, e))? {
+                rows.push(row);
+            }
+            Ok(rows)
+        };
+        tokio::time::timeout(self.settings.query_timeout, work)
+            .await
+            .map_err(|_| BoltError::Timeout {
+                what: what.to_string(),
+                secs,
+            })?
+    }
+}
+
+fn text(row: &Row, key: &str) -> Option<String> {
+    row.get::<Option<String>>(key).ok().flatten()
+}
+
+fn database_from(row: &Row) -> Option<DatabaseInfo> {
+    Some(DatabaseInfo {
+        name: text(row, "name")?,
+        current_status: text(row, "currentStatus").unwrap_or_default(),
+        requested_status: text(row, "requestedStatus").unwrap_or_default(),
+        default: row.get::<Option<bool>>("default").ok().flatten().unwrap_or(false),
+        aliases: row
+            .get::<Option<Vec<String>>>("aliases")
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        store_size: row
+            .get::<Option<i64>>("sizeOnDisk")
+            .ok()
+            .flatten()
+            .and_then(|n| u64::try_from(n).ok()),
+    })
+}
+
+#[async_trait]
+impl Neo4jCatalog for BoltCatalog {
+    async fn aliases(&self) -> Result<Vec<AliasInfo>, BoltError> {
+        let rows = self.rows("SHOW ALIASES", "SHOW ALIASES FOR DATABASE".into()).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some(AliasInfo {
+                    name: text(r, "name")?,
+                    database: text(r, "database")?,
+                    location: text(r, "location").unwrap_or_else(|| "local".into()),
+                })
+            })
+            .collect())
+    }
+
+    async fn databases(&self) -> Result<Vec<DatabaseInfo>, BoltError> {
+        let rows = self.rows("SHOW DATABASES", "SHOW DATABASES YIELD *".into()).await?;
+        let mut dbs: Vec<DatabaseInfo> = rows.iter().filter_map(database_from).collect();
+        // In a cluster each database appears once per server: keep one row each.
+        dbs.sort_by(|a, b| a.name.cmp(&b.name));
+        dbs.dedup_by(|a, b| a.name == b.name);
+        Ok(dbs)
+    }
+
+    async fn database(&self, name: &DbName) -> Result<Option<DatabaseInfo>, BoltError> {
+        let rows = self
+            .rows("SHOW DATABASE", format!("SHOW DATABASE {} YIELD *", quoted(name)))
+            .await?;
+        Ok(rows.iter().find_map(database_from))
+    }
+
+    async fn create_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError> {
+        let secs = timeout.as_secs().max(1);
+        self.rows(
+            "CREATE DATABASE",
+            format!("CREATE DATABASE {} IF NOT EXISTS WAIT {secs} SECONDS", quoted(name)),
+        )
+        .await?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match self.database(name).await? {
+                Some(db) if db.is_online() => return Ok(()),
+                Some(db) if tokio::time::Instant::now() >= deadline => {
+                    return Err(BoltError::NotOnline {
+                        name: name.to_string(),
+                        status: db.current_status,
+                    })
+                }
+                None if tokio::time::Instant::now() >= deadline => {
+                    return Err(BoltError::DatabaseNotFound { name: name.to_string() })
+                }
+                _ => tokio::time::sleep(POLL).await,
+            }
+        }
+    }
+
+    async fn set_alias(&self, alias: &DbName, target: &DbName) -> Result<(), BoltError> {
+        let exists = self.aliases().await?.iter().any(|a| a.name == alias.as_str());
+        let cypher = if exists {
+            format!("ALTER ALIAS {} SET DATABASE TARGET {}", quoted(alias), quoted(target))
+        } else {
+            format!("CREATE ALIAS {} FOR DATABASE {}", quoted(alias), quoted(target))
+        };
+        self.rows("switch alias", cypher).await.map(|_| ())
+    }
+
+    async fn drop_database(&self, name: &DbName, destroy_data: bool) -> Result<(), BoltError> {
+        let destroy = if destroy_data { " DESTROY DATA" } else { "" };
+        self.rows(
+            "DROP DATABASE",
+            format!("DROP DATABASE {} IF EXISTS{destroy} WAIT", quoted(name)),
+        )
+        .await
+        .map(|_| ())
+    }
+}

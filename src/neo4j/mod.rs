@@ -1,0 +1,17 @@
+//! Neo4j: the neo4j-admin runner (a child process) and the Bolt catalog
+//! (aliases and databases on the `system` database).
+//!
+//! Both sit behind small traits (`Neo4jAdmin`, `Neo4jCatalog`) so commands can
+//! be tested against the doubles in `doubles/` and, later, fault wrappers.
+
+mod admin;
+mod admin_cmd;
+mod bolt;
+pub mod cypher_names;
+
+pub use admin::{AdminError, Neo4jAdmin, ProcessAdmin};
+pub use admin_cmd::{
+    backup_args, finished_artifact, is_artifact_of, parse_version, restore_args, AdminSettings, AdminVersion,
+    BackupRequest, BackupType, RestoreRequest,
+};
+pub use bolt::{AliasInfo, BoltCatalog, BoltError, BoltSettings, DatabaseInfo, Neo4jCatalog, Password};
