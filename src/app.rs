@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{BackupArgs, Cli, Command, KeyCommand, ListArgs, RestoreArgs};
+use crate::cli::{AliasCommand, BackupArgs, Cli, Command, KeyCommand, ListArgs, RestoreArgs};
 use crate::config::{self, Config};
 use crate::model::{DbName, Label};
+use crate::neo4j::cypher_names::{alias_name, database_name};
+use crate::neo4j::{BoltCatalog, Neo4jCatalog};
+use crate::ops::OpsError;
 use crate::ops::{self, ArtifactBackupRequest, BackupFilter, ListFormat};
 use crate::pipeline::{Identities, KeyError};
 use crate::store::{open_store, ObjectStore};
@@ -39,6 +42,83 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => backup(&cli, args).await,
         Command::List(args) => list(&cli, args).await,
         Command::Restore(args) => restore(&cli, args).await,
+        Command::Alias(cmd) => alias(&cli, cmd).await,
+    }
+}
+
+fn catalog_for(config: &Config) -> anyhow::Result<BoltCatalog> {
+    Ok(BoltCatalog::connect(config.neo4j.bolt()?)?)
+}
+
+/// Asks on a terminal for the database name to be typed back.
+fn confirm(what: &str, name: &str) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal};
+    let not_confirmed = || OpsError::NotConfirmed { what: what.to_string() };
+    if !std::io::stdin().is_terminal() {
+        return Err(not_confirmed().into());
+    }
+    eprint!("{what}: type the database name ({name}) to confirm: ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the confirmation")?;
+    if answer.trim() == name {
+        Ok(())
+    } else {
+        Err(not_confirmed().into())
+    }
+}
+
+async fn alias(cli: &Cli, cmd: &AliasCommand) -> anyhow::Result<()> {
+    let config = load_config(cli)?;
+    let catalog = catalog_for(&config)?;
+    let catalog: &dyn Neo4jCatalog = &catalog;
+    match cmd {
+        AliasCommand::List { json } => {
+            let aliases = ops::alias_list(catalog).await?;
+            if *json {
+                print(&format!("{}\n", serde_json::to_string_pretty(&aliases)?))
+            } else {
+                let mut out = String::new();
+                let width = aliases.iter().map(|a| a.name.len()).max().unwrap_or(5).max(5);
+                out.push_str(&format!("{:<width$}  DATABASE\n", "ALIAS"));
+                for a in &aliases {
+                    out.push_str(&format!("{:<width$}  {}\n", a.name, a.database));
+                }
+                print(&out)
+            }
+        }
+        AliasCommand::GetTarget { alias } => {
+            let info = ops::alias_target(catalog, &alias_name(alias)?).await?;
+            print(&format!("{}\n", info.database))
+        }
+        AliasCommand::Switch { alias, target } => {
+            let switch = ops::alias_switch(catalog, &alias_name(alias)?, &database_name(target)?).await?;
+            let rollback = match &switch.previous {
+                Some(prev) => format!("to roll back: graphvault alias switch {} {prev}", switch.alias),
+                None => "the alias is new: there is nothing to roll back to".to_string(),
+            };
+            print(&format!(
+                "alias {} now points at {} (was: {})\n{rollback}\n",
+                switch.alias,
+                switch.target,
+                switch.previous.as_deref().unwrap_or("none")
+            ))
+        }
+        AliasCommand::DropDatabase {
+            name,
+            force,
+            yes,
+            destroy_data,
+        } => {
+            let db = database_name(name)?;
+            if !*yes {
+                confirm(&format!("drop database {db}"), db.as_str())?;
+            }
+            ops::drop_database(catalog, &db, *force, *destroy_data).await?;
+            print(&format!("database {db} dropped\n"))
+        }
     }
 }
 

@@ -50,6 +50,36 @@ pub enum Command {
     List(ListArgs),
     /// Download, decrypt, decompress and verify a backup.
     Restore(RestoreArgs),
+    /// Inspect and switch Neo4j database aliases (blue/green cutover).
+    #[command(subcommand)]
+    Alias(AliasCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AliasCommand {
+    /// List aliases and their target databases.
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the database an alias points at.
+    GetTarget { alias: String },
+    /// Point ALIAS at TARGET (which must exist and be online).
+    Switch { alias: String, target: String },
+    /// Drop a database that no alias points at.
+    DropDatabase {
+        name: String,
+        /// Drop even while aliases point at it.
+        #[arg(long)]
+        force: bool,
+        /// Do not ask for confirmation (for scripts).
+        #[arg(long)]
+        yes: bool,
+        /// DROP … DESTROY DATA (no dump is kept).
+        #[arg(long)]
+        destroy_data: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

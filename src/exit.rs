@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use crate::config::ConfigError;
 use crate::model::{ManifestError, NameError};
+use crate::neo4j::cypher_names::InvalidNeo4jName;
+use crate::neo4j::{AdminError, BoltError};
 use crate::ops::OpsError;
 use crate::pipeline::{KeyError, OpenError, SealError};
 use crate::store::StoreError;
@@ -31,6 +33,10 @@ pub enum Exit {
     NotFound = 7,
     /// A local file or directory problem (unreadable artifact, unwritable target).
     LocalIo = 8,
+    /// Neo4j cannot be reached over Bolt, refused the credentials, or timed out.
+    Neo4jUnavailable = 9,
+    /// Neo4j or neo4j-admin refused or failed a command.
+    Neo4jFailed = 10,
 }
 
 impl From<Exit> for ExitCode {
@@ -67,8 +73,23 @@ fn open(e: &OpenError) -> Exit {
     }
 }
 
+fn bolt(e: &BoltError) -> Exit {
+    match e {
+        BoltError::Unreachable { .. } | BoltError::Unauthorized { .. } | BoltError::Timeout { .. } => {
+            Exit::Neo4jUnavailable
+        }
+        BoltError::DatabaseNotFound { .. } => Exit::NotFound,
+        BoltError::NotOnline { .. } | BoltError::Server { .. } | BoltError::Protocol { .. } => Exit::Neo4jFailed,
+    }
+}
+
 fn ops(e: &OpsError) -> Exit {
     match e {
+        OpsError::AliasNotFound { .. } | OpsError::DatabaseNotFound { .. } => Exit::NotFound,
+        OpsError::DatabaseNotOnline { .. } => Exit::Neo4jFailed,
+        OpsError::DatabaseInUse { .. } | OpsError::NotConfirmed { .. } | OpsError::Neo4jName(_) => Exit::Usage,
+        OpsError::Bolt(e) => bolt(e),
+        OpsError::Admin(_) => Exit::Neo4jFailed,
         OpsError::BackupNotFound { .. } => Exit::NotFound,
         OpsError::ArtifactMissing { .. } | OpsError::DestinationExists { .. } | OpsError::LocalIo { .. } => {
             Exit::LocalIo
@@ -97,6 +118,15 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         }
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return store(e);
+        }
+        if let Some(e) = cause.downcast_ref::<BoltError>() {
+            return bolt(e);
+        }
+        if cause.is::<AdminError>() {
+            return Exit::Neo4jFailed;
+        }
+        if cause.is::<InvalidNeo4jName>() {
+            return Exit::Usage;
         }
         if cause.is::<ConfigError>() || cause.is::<NameError>() || cause.is::<clap::Error>() {
             return Exit::Usage;

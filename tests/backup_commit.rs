@@ -9,25 +9,17 @@ use std::sync::Arc;
 use graphvault::config::Config;
 use graphvault::model::DbName;
 use graphvault::ops::{backup_artifacts, list_backups, ArtifactBackupRequest, BackupFilter, OpsError};
-use graphvault::pipeline::{open_from_store, OpenError, SealSettings};
-use graphvault::store::{Fault, FaultPlan, FaultyStore, ObjectStore, Op, RetryingStore, StoreSettings};
+use graphvault::pipeline::{open_from_store, OpenError};
+use graphvault::store::{Fault, FaultPlan, FaultyStore, ObjectStore, Op, RetryingStore};
 
 fn config(recipient: &str) -> Config {
-    Config {
-        file: None,
-        storage: StoreSettings {
-            url: "s3://unused".parse().unwrap(),
-            endpoint: None,
-            region: None,
-            force_path_style: true,
-            connect_timeout: std::time::Duration::from_secs(5),
-            attempt_timeout: std::time::Duration::from_secs(60),
-            retry: common::fast_retry(),
-        },
-        seal: SealSettings::default(),
-        recipients: vec![recipient.to_string()],
-        identity_file: None,
-    }
+    let sets = [
+        "storage.url=s3://unused".to_string(),
+        format!("encryption.recipients={recipient}"),
+    ];
+    let mut c = graphvault::config::load(None, Vec::new(), &sets).expect("config");
+    c.storage.retry = common::fast_retry();
+    c
 }
 
 fn request(dir: &std::path::Path, data: &[u8]) -> ArtifactBackupRequest {

@@ -1,6 +1,7 @@
 //! Commands, one file each. They take a validated `Config` and an open store,
 //! do the work, and return typed errors; printing is left to the caller.
 
+mod alias;
 mod backup_artifact;
 mod catalog;
 mod key;
@@ -9,6 +10,7 @@ mod restore_to_dir;
 
 use std::path::PathBuf;
 
+pub use alias::{alias_list, alias_switch, alias_target, drop_database, AliasSwitch};
 pub use backup_artifact::{backup_artifacts, ArtifactBackupRequest};
 pub use catalog::{find_backup, list_backups, read_manifest, BackupFilter};
 pub use key::generate_key;
@@ -16,6 +18,8 @@ pub use list::{render_list, ListFormat};
 pub use restore_to_dir::restore_to_dir;
 
 use crate::model::{InvalidBackupId, ManifestError, NameError};
+use crate::neo4j::cypher_names::InvalidNeo4jName;
+use crate::neo4j::{AdminError, BoltError};
 use crate::pipeline::{KeyError, OpenError, SealError};
 use crate::store::StoreError;
 
@@ -35,6 +39,24 @@ pub enum OpsError {
         #[source]
         source: std::io::Error,
     },
+    #[error("alias '{name}' does not exist: `graphvault alias list` shows the aliases")]
+    AliasNotFound { name: String },
+    #[error("database '{name}' does not exist: `graphvault alias list` and SHOW DATABASES show what exists")]
+    DatabaseNotFound { name: String },
+    #[error(
+        "database '{name}' is {status}, not online: start it (START DATABASE) or wait until it is online, then retry"
+    )]
+    DatabaseNotOnline { name: String, status: String },
+    #[error("refusing to drop '{name}': alias(es) {aliases} point at it; switch them first, or pass --force")]
+    DatabaseInUse { name: String, aliases: String },
+    #[error("{what} not confirmed: nothing was changed (pass --yes to skip the question in scripts)")]
+    NotConfirmed { what: String },
+    #[error(transparent)]
+    Neo4jName(#[from] InvalidNeo4jName),
+    #[error(transparent)]
+    Bolt(#[from] BoltError),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
     #[error(transparent)]
     Name(#[from] NameError),
     #[error(transparent)]

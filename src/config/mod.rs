@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod neo4j;
+
+pub use neo4j::Neo4jConfig;
+
 use crate::pipeline::SealSettings;
 use crate::store::{RetryPolicy, StoreSettings, StoreUrl};
 
@@ -29,6 +33,7 @@ const KEYS: &[(&str, &[&str])] = &[
         "upload",
         &["part_size_mib", "concurrency", "max_attempts", "attempt_timeout_secs"],
     ),
+    ("neo4j", neo4j::KEYS),
 ];
 
 /// A configuration problem.
@@ -44,6 +49,8 @@ pub enum ConfigError {
     Parse { path: String, message: String },
     #[error("{origin}: '{name}' is not a known setting (see docs/CONFIGURATION.md for every key)")]
     UnknownOverride { origin: String, name: String },
+    #[error("{key} must not be given on the command line (it would show in `ps` and shell history): use [neo4j] password_file or the GRAPHVAULT_NEO4J_PASSWORD environment variable")]
+    SecretOnCommandLine { key: &'static str },
     #[error("{key} is not set: {hint}")]
     Missing { key: &'static str, hint: &'static str },
     #[error("{key} is invalid: {message}")]
@@ -61,6 +68,8 @@ struct RawConfig {
     compression: RawCompression,
     #[serde(default)]
     upload: RawUpload,
+    #[serde(default)]
+    neo4j: neo4j::RawNeo4j,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +143,7 @@ pub struct Config {
     /// age recipients (may be empty on a restore-only host).
     pub recipients: Vec<String>,
     pub identity_file: Option<PathBuf>,
+    pub neo4j: Neo4jConfig,
 }
 
 /// Picks the config file: `--config`, else `GRAPHVAULT_CONFIG`, else the default
@@ -235,6 +245,9 @@ pub fn load(
             name: set.clone(),
         })?;
         let (section, key) = name.trim().split_once('.').unwrap_or((name.trim(), ""));
+        if (section, key) == ("neo4j", "password") {
+            return Err(ConfigError::SecretOnCommandLine { key: "neo4j.password" });
+        }
         apply_override(&mut table, &origin, section, key, value.trim())?;
     }
 
@@ -334,6 +347,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         },
         recipients: raw.encryption.recipients.into_vec(),
         identity_file: raw.encryption.identity_file,
+        neo4j: Neo4jConfig::from_raw(raw.neo4j)?,
     })
 }
 
@@ -418,7 +432,11 @@ mod tests {
                     "endpoint" => "\"http://x\"",
                     "force_path_style" => "true",
                     "recipients" => "[]",
-                    "region" | "identity_file" => "\"x\"",
+                    "region" | "identity_file" | "user" | "password" | "password_file" | "admin_path" | "pagecache"
+                    | "temp_path" => "\"x\"",
+                    "bolt_uri" => "\"bolt://x:7687\"",
+                    "admin_extra_args" => "[\"--verbose\"]",
+                    "backup_from" => "[\"db1:6362\"]",
                     _ => "5",
                 };
                 let text = match (*section, *key) {
@@ -442,6 +460,39 @@ mod tests {
         assert!(err.to_string().contains("GRAPHVAULT_STORAGE_URLL"), "{err}");
         let c = load_text("[storage]\nurl = \"s3://b-1\"\n", &[], &["storage.url=\"s3://b-2/p\""]).unwrap();
         assert_eq!(c.storage.url.to_string(), "s3://b-2/p");
+    }
+
+    #[test]
+    fn the_neo4j_password_comes_from_env_or_file_never_from_set() {
+        let base = "[storage]\nurl = \"s3://b-1\"\n";
+        let err = load_text(base, &[], &["neo4j.password=hunter2"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must not be given on the command line") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let c = load_text(base, &[("GRAPHVAULT_NEO4J_PASSWORD", "s3cret")], &[]).unwrap();
+        let bolt = c.neo4j.bolt().unwrap();
+        assert!(!format!("{bolt:?}").contains("s3cret"), "Debug redacts the password");
+        let missing = load_text(base, &[], &[]).unwrap().neo4j.bolt().unwrap_err().to_string();
+        assert!(missing.contains("GRAPHVAULT_NEO4J_PASSWORD"), "{missing}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "from-file\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let text = format!("{base}[neo4j]\npassword_file = \"{}\"\n", pw.display());
+        let err = load_text(&text, &[], &[])
+            .unwrap()
+            .neo4j
+            .bolt()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+        load_text(&text, &[], &[]).unwrap().neo4j.bolt().unwrap();
     }
 
     #[test]
