@@ -437,6 +437,7 @@ mod tests {
                     "bolt_uri" => "\"bolt://x:7687\"",
                     "admin_extra_args" => "[\"--verbose\"]",
                     "backup_from" => "[\"db1:6362\"]",
+                    "admin_env" => "{ NEO4J_CONF = \"/etc/neo4j\" }",
                     _ => "5",
                 };
                 let text = match (*section, *key) {

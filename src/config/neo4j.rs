@@ -31,6 +31,8 @@ pub(super) struct RawNeo4j {
     pagecache: Option<String>,
     temp_path: Option<PathBuf>,
     admin_timeout_secs: Option<u64>,
+    #[serde(default)]
+    admin_env: std::collections::BTreeMap<String, String>,
 }
 
 /// Keys of `[neo4j]` (for env and `--set` validation).
@@ -48,6 +50,7 @@ pub(super) const KEYS: &[&str] = &[
     "pagecache",
     "temp_path",
     "admin_timeout_secs",
+    "admin_env",
 ];
 
 /// Validated `[neo4j]` settings. The password is resolved only when a command
@@ -101,6 +104,7 @@ impl Neo4jConfig {
                 pagecache: raw.pagecache,
                 temp_path: raw.temp_path,
                 timeout: Duration::from_secs(raw.admin_timeout_secs.unwrap_or(6 * 3600).max(1)),
+                env: raw.admin_env.into_iter().collect(),
             },
             bolt_uri,
             user: raw.user.unwrap_or_else(|| "neo4j".into()),

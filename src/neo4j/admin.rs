@@ -125,6 +125,7 @@ impl ProcessAdmin {
         for var in SCRUBBED_ENV {
             cmd.env_remove(var);
         }
+        cmd.envs(self.settings.env.iter().map(|(k, v)| (k, v)));
         tracing::info!(binary = %path.display(), args = ?args, "running neo4j-admin");
         let mut child = cmd.spawn().map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {

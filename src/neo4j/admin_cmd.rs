@@ -18,6 +18,8 @@ pub struct AdminSettings {
     pub pagecache: Option<String>,
     pub temp_path: Option<PathBuf>,
     pub timeout: std::time::Duration,
+    /// Extra environment for the child, e.g. `NEO4J_CONF`, `JAVA_HOME`.
+    pub env: Vec<(String, String)>,
 }
 
 /// `--type` of `database backup`.
@@ -200,6 +202,7 @@ mod tests {
             pagecache: Some("2G".into()),
             temp_path: Some("/var/tmp/neo4j".into()),
             timeout: Duration::from_secs(60),
+            env: Vec::new(),
         }
     }
 
