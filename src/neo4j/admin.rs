@@ -20,7 +20,10 @@ use super::admin_cmd::{
 };
 use crate::model::DbName;
 
-const TAIL_LINES: usize = 20;
+/// stderr lines kept for errors: the first ones (picocli puts the message
+/// before the usage text) and the last ones (Java puts the cause last).
+const HEAD_LINES: usize = 4;
+const TAIL_LINES: usize = 16;
 /// Variables never passed on to neo4j-admin.
 const SCRUBBED_ENV: &[&str] = &[
     "AWS_SECRET_ACCESS_KEY",
@@ -47,10 +50,18 @@ pub enum AdminError {
     UnknownVersion { path: PathBuf, output: String },
     #[error("neo4j-admin {command} failed (exit 1){}", tail(.stderr))]
     Failed { command: String, stderr: Vec<String> },
+    /// Exit 3, documented for neo4j-admin in general. `database backup`
+    /// itself reports a database that is not running with exit 1 (`Failed`).
     #[error("neo4j-admin {command}: the database is not running or not available (exit 3){}", tail(.stderr))]
     NotRunning { command: String, stderr: Vec<String> },
-    #[error("neo4j-admin rejected the options of {command} (exit 64){}; check [neo4j] admin_extra_args", tail(.stderr))]
-    Usage { command: String, stderr: Vec<String> },
+    /// Exit 64 (a command's options) or 2 (unknown category or command, which
+    /// is also what a 4.x neo4j-admin says to 5.x syntax).
+    #[error("neo4j-admin rejected the command line of {command} (exit {code}){}; check [neo4j] admin_extra_args and that admin_path is neo4j-admin 5.x or 2025.x", tail(.stderr))]
+    Usage {
+        command: String,
+        code: i32,
+        stderr: Vec<String>,
+    },
     #[error("neo4j-admin {command} crashed (exit 70){}", tail(.stderr))]
     Crashed { command: String, stderr: Vec<String> },
     #[error("neo4j-admin {command} exited with unexpected code {code}{}", tail(.stderr))]
@@ -98,8 +109,10 @@ pub trait Neo4jAdmin: Send + Sync {
     async fn restore(&self, req: &RestoreRequest) -> Result<(), AdminError>;
     /// `backup inspect --format=JSON` (5.25+).
     async fn inspect(&self, path: &Path) -> Result<serde_json::Value, AdminError>;
-    /// `database check` of an artifact.
-    async fn check(&self, path: &Path, database: &DbName) -> Result<(), AdminError>;
+    /// `database check` of the latest chain of `database` among the
+    /// artifacts in the directory `dir`; a report of inconsistencies is
+    /// written into `reports`.
+    async fn check(&self, dir: &Path, database: &DbName, reports: &Path) -> Result<(), AdminError>;
 }
 
 /// neo4j-admin run as a child process.
@@ -111,6 +124,10 @@ pub struct ProcessAdmin {
 impl ProcessAdmin {
     pub fn new(settings: AdminSettings) -> Self {
         Self { settings }
+    }
+
+    pub fn settings(&self) -> &AdminSettings {
+        &self.settings
     }
 
     async fn run(&self, args: Vec<String>) -> Result<Finished, AdminError> {
@@ -145,7 +162,7 @@ impl ProcessAdmin {
         };
         let reading = async {
             let mut done = Finished::default();
-            let mut tail = VecDeque::new();
+            let (mut head, mut tail, mut omitted) = (Vec::new(), VecDeque::new(), 0usize);
             let (mut out, mut err) = (BufReader::new(out).lines(), BufReader::new(err).lines());
             let (mut out_open, mut err_open) = (true, true);
             while out_open || err_open {
@@ -166,16 +183,25 @@ impl ProcessAdmin {
                             if let Some(a) = finished_artifact(&l) {
                                 done.artifacts.push(a);
                             }
-                            tail.push_back(l);
-                            if tail.len() > TAIL_LINES {
-                                tail.pop_front();
+                            if head.len() < HEAD_LINES {
+                                head.push(l);
+                            } else {
+                                tail.push_back(l);
+                                if tail.len() > TAIL_LINES {
+                                    tail.pop_front();
+                                    omitted += 1;
+                                }
                             }
                         }
                         _ => err_open = false,
                     },
                 }
             }
-            done.stderr_tail = tail.into();
+            if omitted > 0 {
+                head.push(format!("… ({omitted} lines omitted)"));
+            }
+            head.extend(tail);
+            done.stderr_tail = head;
             done
         };
         let secs = self.settings.timeout.as_secs();
@@ -199,7 +225,7 @@ impl ProcessAdmin {
             Some(0) => Ok(done),
             Some(1) => Err(AdminError::Failed { command, stderr }),
             Some(3) => Err(AdminError::NotRunning { command, stderr }),
-            Some(64) => Err(AdminError::Usage { command, stderr }),
+            Some(code @ (2 | 64)) => Err(AdminError::Usage { command, code, stderr }),
             Some(70) => Err(AdminError::Crashed { command, stderr }),
             Some(code) => Err(AdminError::Unexpected { command, code, stderr }),
             None => Err(AdminError::Killed { command, stderr }),
@@ -272,7 +298,7 @@ impl Neo4jAdmin for ProcessAdmin {
         if !v.has_inspect() {
             return Err(AdminError::InspectUnavailable { version: v.text });
         }
-        let done = self.run(inspect_args(path)).await?;
+        let done = self.run(inspect_args(path, &v)).await?;
         let text = done.stdout.join("\n");
         let start = text.find(['{', '[']).unwrap_or(0);
         serde_json::from_str(&text[start..]).map_err(|e| AdminError::BadOutput {
@@ -281,7 +307,7 @@ impl Neo4jAdmin for ProcessAdmin {
         })
     }
 
-    async fn check(&self, path: &Path, database: &DbName) -> Result<(), AdminError> {
-        self.run(check_args(path, database)).await.map(|_| ())
+    async fn check(&self, dir: &Path, database: &DbName, reports: &Path) -> Result<(), AdminError> {
+        self.run(check_args(dir, database, reports)).await.map(|_| ())
     }
 }

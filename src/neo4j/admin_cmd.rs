@@ -54,8 +54,11 @@ pub struct BackupRequest {
 #[derive(Clone, Debug)]
 pub struct RestoreRequest {
     pub database: DbName,
-    /// The full artifact first, then differentials in order.
-    pub from_paths: Vec<PathBuf>,
+    /// The newest artifact of the chain to restore. With `<database>` given,
+    /// neo4j-admin takes exactly one artifact and finds the full backup and
+    /// earlier differentials of a differential one in the same folder, so
+    /// the whole chain must sit next to it.
+    pub from_path: PathBuf,
     pub overwrite_destination: bool,
     pub restore_until: Option<String>,
 }
@@ -91,11 +94,10 @@ pub fn backup_args(s: &AdminSettings, r: &BackupRequest) -> Vec<String> {
 
 /// `neo4j-admin database restore …` arguments.
 pub fn restore_args(s: &AdminSettings, r: &RestoreRequest) -> Vec<String> {
-    let from: Vec<String> = r.from_paths.iter().map(|p| p.display().to_string()).collect();
     let mut a = vec![
         "database".to_string(),
         "restore".to_string(),
-        format!("--from-path={}", from.join(",")),
+        path_arg("--from-path", &r.from_path),
     ];
     if r.overwrite_destination {
         a.push("--overwrite-destination=true".into());
@@ -112,21 +114,32 @@ pub fn restore_args(s: &AdminSettings, r: &RestoreRequest) -> Vec<String> {
 }
 
 /// `neo4j-admin backup inspect PATH --format=JSON` arguments (5.25+).
-pub fn inspect_args(path: &Path) -> Vec<String> {
-    vec![
+/// Before 2025.07 the metadata (database, time, transactions) is printed only
+/// with `--show-metadata`.
+pub fn inspect_args(path: &Path, version: &AdminVersion) -> Vec<String> {
+    let mut a = vec![
         "backup".into(),
         "inspect".into(),
         path.display().to_string(),
         "--format=JSON".into(),
-    ]
+    ];
+    if !version.shows_metadata_by_default() {
+        a.push("--show-metadata".into());
+    }
+    a
 }
 
-/// `neo4j-admin database check --from-path=PATH DB` arguments.
-pub fn check_args(path: &Path, database: &DbName) -> Vec<String> {
+/// `neo4j-admin database check --from-path=DIR --report-path=REPORTS DB`
+/// arguments. `--from-path` is the directory holding the artifacts: the tool
+/// checks the latest chain of `database` in it (a file there is refused). The
+/// report of inconsistencies goes to `reports` (the tool's default is its
+/// working directory).
+pub fn check_args(dir: &Path, database: &DbName, reports: &Path) -> Vec<String> {
     vec![
         "database".into(),
         "check".into(),
-        path_arg("--from-path", path),
+        path_arg("--from-path", dir),
+        path_arg("--report-path", reports),
         database.to_string(),
     ]
 }
@@ -148,6 +161,11 @@ impl AdminVersion {
     /// `backup inspect` exists from 5.25 (and in every 2025.x).
     pub fn has_inspect(&self) -> bool {
         self.major >= 2025 || (self.major == 5 && self.minor >= 25)
+    }
+
+    /// From 2025.07 `backup inspect` prints metadata without `--show-metadata`.
+    pub fn shows_metadata_by_default(&self) -> bool {
+        self.major > 2025 || (self.major == 2025 && self.minor >= 7)
     }
 }
 
@@ -223,10 +241,10 @@ mod tests {
     }
 
     #[test]
-    fn restore_command_line_lists_the_chain_in_order() {
+    fn restore_command_line_names_the_newest_artifact_of_the_chain() {
         let r = RestoreRequest {
             database: "customer1-1800000000".parse().unwrap(),
-            from_paths: vec!["/s/full.backup".into(), "/s/diff1.backup".into()],
+            from_path: "/s/diff1.backup".into(),
             overwrite_destination: false,
             restore_until: None,
         };
@@ -234,8 +252,22 @@ mod tests {
         s.extra_args.clear();
         assert_eq!(
             restore_args(&s, &r).join(" "),
-            "database restore --from-path=/s/full.backup,/s/diff1.backup --temp-path=/var/tmp/neo4j customer1-1800000000"
+            "database restore --from-path=/s/diff1.backup --temp-path=/var/tmp/neo4j customer1-1800000000"
         );
+    }
+
+    #[test]
+    fn inspect_asks_for_metadata_where_it_is_not_the_default() {
+        for (version, show) in [
+            ("5.26.0", true),
+            ("2025.06.1", true),
+            ("2025.07.0", false),
+            ("2026.01.0", false),
+        ] {
+            let v = parse_version(version).unwrap();
+            let args = inspect_args(Path::new("/s/x.backup"), &v);
+            assert_eq!(args.contains(&"--show-metadata".to_string()), show, "{version}");
+        }
     }
 
     #[test]

@@ -151,3 +151,17 @@ pub fn write_artifact(dir: &Path, db: &str, data: &[u8]) -> PathBuf {
     std::fs::write(&path, data).expect("write artifact");
     path
 }
+
+/// A binary built from this workspace (the Neo4j doubles), next to the test
+/// executable's `deps/` folder. `scripts/test.sh` builds them first.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the test doubles with `cargo build --workspace --bins` (scripts/test.sh does this)",
+        path.display()
+    );
+    path
+}
