@@ -7,10 +7,11 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::cli::{AliasCommand, BackupArgs, Cli, Command, KeyCommand, ListArgs, RestoreArgs};
-use crate::config::{self, Config};
+use crate::config::{self, Config, ConfigError};
 use crate::model::{DbName, Label};
 use crate::neo4j::cypher_names::{alias_name, database_name};
-use crate::neo4j::{BoltCatalog, Neo4jCatalog};
+use crate::neo4j::{BackupType, BoltCatalog, Neo4jCatalog, ProcessAdmin};
+use crate::ops::backup_run::{BackupRunRequest, RunContext, RunOutcome, StatvfsFreeSpace};
 use crate::ops::OpsError;
 use crate::ops::{self, ArtifactBackupRequest, BackupFilter, ListFormat};
 use crate::pipeline::{Identities, KeyError};
@@ -50,24 +51,20 @@ fn catalog_for(config: &Config) -> anyhow::Result<BoltCatalog> {
     Ok(BoltCatalog::connect(config.neo4j.bolt()?)?)
 }
 
-/// Asks on a terminal for the database name to be typed back.
-fn confirm(what: &str, name: &str) -> anyhow::Result<()> {
+/// Asks on a terminal for the database name to be typed back; anything else,
+/// or no terminal, is "not confirmed".
+fn confirm(what: &str, name: &str) -> Result<(), OpsError> {
     use std::io::{BufRead, IsTerminal};
     let not_confirmed = || OpsError::NotConfirmed { what: what.to_string() };
     if !std::io::stdin().is_terminal() {
-        return Err(not_confirmed().into());
+        return Err(not_confirmed());
     }
     eprint!("{what}: type the database name ({name}) to confirm: ");
     let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .context("cannot read the confirmation")?;
-    if answer.trim() == name {
-        Ok(())
-    } else {
-        Err(not_confirmed().into())
+    if std::io::stdin().lock().read_line(&mut answer).is_err() || answer.trim() != name {
+        return Err(not_confirmed());
     }
+    Ok(())
 }
 
 async fn alias(cli: &Cli, cmd: &AliasCommand) -> anyhow::Result<()> {
@@ -113,28 +110,66 @@ async fn alias(cli: &Cli, cmd: &AliasCommand) -> anyhow::Result<()> {
             destroy_data,
         } => {
             let db = database_name(name)?;
-            if !*yes {
-                confirm(&format!("drop database {db}"), db.as_str())?;
+            let ask = |aliases: &[String]| {
+                if *yes {
+                    return Ok(());
+                }
+                let also = if aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and alias(es) {}", aliases.join(", "))
+                };
+                confirm(&format!("drop database {db}{also}"), db.as_str())
+            };
+            let dropped = ops::drop_database(catalog, &db, *force, *destroy_data, ask).await?;
+            let mut out = String::new();
+            for alias in dropped {
+                out.push_str(&format!("alias {alias} dropped (it pointed at {db})\n"));
             }
-            ops::drop_database(catalog, &db, *force, *destroy_data).await?;
-            print(&format!("database {db} dropped\n"))
+            out.push_str(&format!("database {db} dropped\n"));
+            print(&out)
         }
     }
 }
 
-async fn backup(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
-    let config = load_config(cli)?;
+fn labels_of(args: &BackupArgs) -> anyhow::Result<Vec<Label>> {
     let mut labels: Vec<Label> = args.labels.iter().map(|l| l.parse()).collect::<Result<_, _>>()?;
     if args.pin && !labels.iter().any(|l| l.as_str() == Label::PINNED) {
         labels.push(Label::PINNED.parse()?);
     }
     labels.sort();
     labels.dedup();
+    Ok(labels)
+}
+
+async fn backup(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
+    if args.artifacts.is_empty() {
+        backup_run(cli, args).await
+    } else {
+        backup_artifacts(cli, args).await
+    }
+}
+
+/// `backup --artifact …`: seal existing artifact files.
+async fn backup_artifacts(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
+    let config = load_config(cli)?;
+    let [database] = &args.databases[..] else {
+        anyhow::bail!(ConfigError::Invalid {
+            key: "--database",
+            message: "--artifact needs exactly one --database: the database the artifacts are backups of".into(),
+        });
+    };
+    if args.aliases.len() > 1 || args.backup_type.is_some() {
+        anyhow::bail!(ConfigError::Invalid {
+            key: "--alias/--type",
+            message: "with --artifact, give at most one --alias and no --type (neo4j-admin does not run)".into(),
+        });
+    }
     let req = ArtifactBackupRequest {
         artifacts: args.artifacts.clone(),
-        database: args.database.parse()?,
-        alias: args.alias.as_deref().map(str::parse::<DbName>).transpose()?,
-        labels,
+        database: database.parse()?,
+        alias: args.aliases.first().map(|a| a.parse::<DbName>()).transpose()?,
+        labels: labels_of(args)?,
         neo4j: None,
     };
     let store = store_for(&config).await?;
@@ -152,6 +187,77 @@ async fn backup(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
             stored
         ))
     }
+}
+
+/// `backup` driven by Neo4j: every aliased database (or those named).
+async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
+    let config = load_config(cli)?;
+    for name in &args.databases {
+        database_name(name)?;
+    }
+    for name in &args.aliases {
+        alias_name(name)?;
+    }
+    let backup_type = args
+        .backup_type
+        .as_deref()
+        .map(|t| {
+            t.parse::<BackupType>()
+                .map_err(|message| ConfigError::Invalid { key: "--type", message })
+        })
+        .transpose()?;
+    let req = BackupRunRequest {
+        databases: args.databases.clone(),
+        aliases: args.aliases.clone(),
+        backup_type,
+        labels: labels_of(args)?,
+    };
+    let store = store_for(&config).await?;
+    let catalog = catalog_for(&config)?;
+    let admin = ProcessAdmin::new(config.neo4j.admin.clone());
+    let ctx = RunContext {
+        store,
+        config: &config,
+        catalog: &catalog,
+        admin: &admin,
+        free_space: &StatvfsFreeSpace,
+        host: hostname(),
+    };
+    let report = ops::backup_run::backup_run(&ctx, &req).await?;
+    if args.json {
+        print(&format!("{}\n", serde_json::to_string_pretty(&report.to_json())?))?;
+    } else {
+        print(&report.table())?;
+    }
+    let metrics = match &args.metrics_file {
+        Some(path) => ops::backup_run::metrics::write(path, &report, chrono::Utc::now().timestamp())
+            .map_err(|e| OpsError::local_io("cannot write the metrics file", path, e)),
+        None => Ok(()),
+    };
+    let total = report.results.len();
+    let outcome = match report.outcome() {
+        RunOutcome::Ok => return Ok(metrics?),
+        RunOutcome::Partial => OpsError::SomeFailed {
+            failed: report.failures().count(),
+            total,
+        },
+        RunOutcome::AllFailed => OpsError::AllFailed { total },
+    };
+    // The backups' failure decides the exit code; a metrics problem is logged.
+    if let Err(e) = metrics {
+        tracing::error!(error = %e, "metrics not written");
+    }
+    Err(outcome.into())
+}
+
+/// This host's name, for the store's write probe and logs.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)))
+        .unwrap_or_else(|| "unknown-host".into())
 }
 
 async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {

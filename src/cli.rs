@@ -44,7 +44,8 @@ pub enum Command {
     /// Manage age keys.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Seal and upload neo4j-admin backup artifacts, then commit a manifest.
+    /// Back up every aliased database (neo4j-admin → zstd → age → store,
+    /// manifest last), or the ones named; or seal existing artifacts.
     Backup(BackupArgs),
     /// List backups (from the bucket listing alone).
     List(ListArgs),
@@ -94,24 +95,35 @@ pub enum KeyCommand {
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// An existing neo4j-admin artifact (`<db>-YYYY-MM-DDTHH-MM-SS.backup`); repeat for several.
-    #[arg(long = "artifact", value_name = "PATH", required = true)]
+    /// Back up only this database (repeatable). Without --database/--alias,
+    /// every database an alias points at is backed up.
+    #[arg(long = "database", value_name = "NAME")]
+    pub databases: Vec<String>,
+    /// Back up only the database this alias points at (repeatable).
+    #[arg(long = "alias", value_name = "NAME")]
+    pub aliases: Vec<String>,
+    /// neo4j-admin --type: full, diff or auto (default: [backup] type, full).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub backup_type: Option<String>,
+    /// Seal and upload existing neo4j-admin artifacts instead of running
+    /// neo4j-admin (`<db>-YYYY-MM-DDTHH-MM-SS.backup`; repeatable; needs
+    /// exactly one --database).
+    #[arg(long = "artifact", value_name = "PATH")]
     pub artifacts: Vec<PathBuf>,
-    /// The database the artifact is a backup of.
-    #[arg(long)]
-    pub database: String,
-    /// The alias to group the backup under (default: the database name).
-    #[arg(long)]
-    pub alias: Option<String>,
-    /// Label the backup (repeatable), e.g. pre-deploy.
+    /// Label the backup (repeatable), e.g. pre-deploy: retention keeps it forever.
     #[arg(long = "label", value_name = "LABEL")]
     pub labels: Vec<String>,
     /// Shorthand for --label pinned: retention keeps the backup forever.
     #[arg(long)]
     pub pin: bool,
-    /// Print the manifest as JSON on stdout.
+    /// Print the result as JSON on stdout (the manifest with --artifact,
+    /// else the run report).
     #[arg(long)]
     pub json: bool,
+    /// Write Prometheus textfile-collector metrics of the run here
+    /// (replaced atomically), e.g. /var/lib/node_exporter/graphvault.prom.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ use crate::config::ConfigError;
 use crate::model::{ManifestError, NameError};
 use crate::neo4j::cypher_names::InvalidNeo4jName;
 use crate::neo4j::{AdminError, BoltError};
+use crate::ops::backup_run::PreflightError;
 use crate::ops::OpsError;
 use crate::pipeline::{KeyError, OpenError, SealError};
 use crate::store::StoreError;
@@ -37,6 +38,8 @@ pub enum Exit {
     Neo4jUnavailable = 9,
     /// Neo4j or neo4j-admin refused or failed a command.
     Neo4jFailed = 10,
+    /// A run over several databases where every one failed.
+    AllFailed = 11,
 }
 
 impl From<Exit> for ExitCode {
@@ -100,6 +103,12 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Open(e) => open(e),
         OpsError::Manifest(_) => Exit::Integrity,
         OpsError::Store { source, .. } => store(source),
+        OpsError::NothingToBackUp { .. } => Exit::NotFound,
+        OpsError::SomeFailed { .. } => Exit::Partial,
+        OpsError::AllFailed { .. } => Exit::AllFailed,
+        OpsError::Staging(_) => Exit::LocalIo,
+        OpsError::Preflight(PreflightError::StoreWrite { source, .. }) => store(source),
+        OpsError::Preflight(PreflightError::NoSpace(_) | PreflightError::Staging { .. }) => Exit::LocalIo,
     }
 }
 

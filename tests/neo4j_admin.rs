@@ -60,7 +60,9 @@ async fn a_backup_produces_one_named_artifact_found_from_the_output() {
     std::fs::create_dir(&to).unwrap();
     let a = admin(dir.path(), &[]);
     assert!(a.version().await.unwrap().is_supported());
-    let artifacts = a.backup(&request("customer1-1767741527", &to)).await.unwrap();
+    let out = a.backup(&request("customer1-1767741527", &to)).await.unwrap();
+    assert_eq!(out.kind, Some("FULL"));
+    let artifacts = out.artifacts;
     assert_eq!(artifacts.len(), 1);
     let name = artifacts[0].file_name().unwrap().to_string_lossy().to_string();
     assert!(
@@ -166,7 +168,7 @@ async fn restore_writes_a_store_and_refuses_to_overwrite_without_the_flag() {
     let to = dir.path().join("staging");
     std::fs::create_dir(&to).unwrap();
     let a = admin(dir.path(), &[]);
-    let artifacts = a.backup(&request("customer5-1767741527", &to)).await.unwrap();
+    let artifacts = a.backup(&request("customer5-1767741527", &to)).await.unwrap().artifacts;
     let mut req = RestoreRequest {
         database: "customer5-1800000000".parse().unwrap(),
         from_path: artifacts[0].clone(),
@@ -186,7 +188,7 @@ async fn inspect_returns_json_about_the_artifact() {
     let to = dir.path().join("staging");
     std::fs::create_dir(&to).unwrap();
     let a = admin(dir.path(), &[]);
-    let artifacts = a.backup(&request("customer6-1767741527", &to)).await.unwrap();
+    let artifacts = a.backup(&request("customer6-1767741527", &to)).await.unwrap().artifacts;
     for version in ["5.26.0", "2025.10.1"] {
         let a = admin(dir.path(), &[("NEO4J_ADMIN_DOUBLE_VERSION", version)]);
         let json = a.inspect(&artifacts[0]).await.unwrap();
@@ -236,7 +238,9 @@ async fn a_differential_restores_from_its_newest_artifact_and_check_reads_the_fo
     a.backup(&request(db, &to)).await.unwrap();
     let mut diff = request(db, &to);
     diff.backup_type = BackupType::Diff;
-    let newest = a.backup(&diff).await.unwrap().pop().unwrap();
+    let out = a.backup(&diff).await.unwrap();
+    assert_eq!(out.kind, Some("DIFF"));
+    let newest = out.artifacts.last().unwrap().clone();
     a.check(&to, &db.parse().unwrap(), dir.path()).await.unwrap();
     a.restore(&RestoreRequest {
         database: "customer9-1800000000".parse().unwrap(),
@@ -345,7 +349,11 @@ async fn artifacts_are_found_by_name_when_the_output_omits_them_and_secrets_stay
     // Inherited by graphvault, scrubbed before neo4j-admin starts.
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "must-not-leak");
     std::env::set_var("GRAPHVAULT_NEO4J_PASSWORD", "must-not-leak-either");
-    let artifacts = a.backup(&request("customer10-1767741527", &to)).await.unwrap();
+    let artifacts = a
+        .backup(&request("customer10-1767741527", &to))
+        .await
+        .unwrap()
+        .artifacts;
     assert_eq!(artifacts.len(), 1, "{artifacts:?}");
     assert!(!artifacts[0].to_string_lossy().contains("2020-01-01"));
     let env = std::fs::read_to_string(dir.path().join("child-env")).unwrap();

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod backup;
 mod neo4j;
 
+pub use backup::BackupConfig;
 pub use neo4j::Neo4jConfig;
 
 use crate::pipeline::SealSettings;
@@ -34,6 +36,7 @@ const KEYS: &[(&str, &[&str])] = &[
         &["part_size_mib", "concurrency", "max_attempts", "attempt_timeout_secs"],
     ),
     ("neo4j", neo4j::KEYS),
+    ("backup", backup::KEYS),
 ];
 
 /// A configuration problem.
@@ -70,6 +73,8 @@ struct RawConfig {
     upload: RawUpload,
     #[serde(default)]
     neo4j: neo4j::RawNeo4j,
+    #[serde(default)]
+    backup: backup::RawBackup,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +149,7 @@ pub struct Config {
     pub recipients: Vec<String>,
     pub identity_file: Option<PathBuf>,
     pub neo4j: Neo4jConfig,
+    pub backup: BackupConfig,
 }
 
 /// Picks the config file: `--config`, else `GRAPHVAULT_CONFIG`, else the default
@@ -165,8 +171,11 @@ fn override_value(raw: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
         Ok(mut t) => match t.remove("v") {
             Some(
-                v
-                @ (toml::Value::Boolean(_) | toml::Value::Integer(_) | toml::Value::Array(_) | toml::Value::String(_)),
+                v @ (toml::Value::Boolean(_)
+                | toml::Value::Integer(_)
+                | toml::Value::Float(_)
+                | toml::Value::Array(_)
+                | toml::Value::String(_)),
             ) => v,
             _ => toml::Value::String(raw.to_string()),
         },
@@ -348,6 +357,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         recipients: raw.encryption.recipients.into_vec(),
         identity_file: raw.encryption.identity_file,
         neo4j: Neo4jConfig::from_raw(raw.neo4j)?,
+        backup: backup::from_raw(raw.backup)?,
     })
 }
 
@@ -424,6 +434,29 @@ mod tests {
     }
 
     #[test]
+    fn backup_section_defaults_and_overrides() {
+        let c = load_text("[storage]\nurl = \"s3://b-1/p\"\n", &[], &[]).unwrap();
+        assert_eq!(c.backup.keep_local, 0);
+        assert_eq!(c.backup.free_space_factor, 1.5);
+        assert_eq!(c.backup.min_free, 1024 << 20);
+        let c = load_text(
+            "[storage]\nurl = \"s3://b-1/p\"\n[backup]\nfree_space_factor = 2\n",
+            &[("GRAPHVAULT_BACKUP_TYPE", "auto")],
+            &["backup.free_space_factor=1.25", "backup.staging_dir=/srv/staging"],
+        )
+        .unwrap();
+        assert_eq!(c.backup.free_space_factor, 1.25);
+        assert_eq!(c.backup.backup_type, crate::neo4j::BackupType::Auto);
+        assert_eq!(c.backup.staging_dir, std::path::Path::new("/srv/staging"));
+        let e = load_text(
+            "[storage]\nurl = \"s3://b-1/p\"\n[backup]\ntype = \"incremental\"\n",
+            &[],
+            &[],
+        );
+        assert!(e.unwrap_err().to_string().contains("full, diff or auto"));
+    }
+
+    #[test]
     fn every_listed_key_is_accepted_by_the_file_format() {
         for (section, keys) in KEYS {
             for key in *keys {
@@ -433,7 +466,9 @@ mod tests {
                     "force_path_style" => "true",
                     "recipients" => "[]",
                     "region" | "identity_file" | "user" | "password" | "password_file" | "admin_path" | "pagecache"
-                    | "temp_path" => "\"x\"",
+                    | "temp_path" | "staging_dir" => "\"x\"",
+                    "type" => "\"auto\"",
+                    "free_space_factor" => "1.5",
                     "bolt_uri" => "\"bolt://x:7687\"",
                     "admin_extra_args" => "[\"--verbose\"]",
                     "backup_from" => "[\"db1:6362\"]",

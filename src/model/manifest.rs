@@ -62,8 +62,13 @@ pub struct EncryptionInfo {
 pub struct Neo4jInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_version: Option<String>,
+    /// `FULL` or `DIFF`, as neo4j-admin announced it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_type: Option<String>,
+    /// For a `DIFF` backup: the backup id whose artifacts it builds on
+    /// (restore needs that backup's chain too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 /// One artifact file and the object that holds it sealed.

@@ -16,7 +16,7 @@ use tokio::process::Command;
 
 use super::admin_cmd::{
     backup_args, check_args, finished_artifact, inspect_args, is_artifact_of, parse_version, restore_args,
-    AdminSettings, AdminVersion, BackupRequest, RestoreRequest,
+    started_backup_kind, AdminSettings, AdminVersion, BackupRequest, RestoreRequest,
 };
 use crate::model::DbName;
 
@@ -99,13 +99,22 @@ struct Finished {
     artifacts: Vec<(String, String)>,
 }
 
+/// What a successful `database backup` produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupOutput {
+    /// The new artifacts, in the order the tool finished them.
+    pub artifacts: Vec<PathBuf>,
+    /// `FULL` or `DIFF` as the tool announced it (AUTO decides at run time).
+    pub kind: Option<&'static str>,
+}
+
 /// The operations graphvault needs from neo4j-admin.
 #[async_trait]
 pub trait Neo4jAdmin: Send + Sync {
     /// The version, refusing 4.x/3.x.
     async fn version(&self) -> Result<AdminVersion, AdminError>;
     /// Runs a backup; returns the artifacts it produced, in order.
-    async fn backup(&self, req: &BackupRequest) -> Result<Vec<PathBuf>, AdminError>;
+    async fn backup(&self, req: &BackupRequest) -> Result<BackupOutput, AdminError>;
     async fn restore(&self, req: &RestoreRequest) -> Result<(), AdminError>;
     /// `backup inspect --format=JSON` (5.25+).
     async fn inspect(&self, path: &Path) -> Result<serde_json::Value, AdminError>;
@@ -265,7 +274,7 @@ impl Neo4jAdmin for ProcessAdmin {
         Ok(v)
     }
 
-    async fn backup(&self, req: &BackupRequest) -> Result<Vec<PathBuf>, AdminError> {
+    async fn backup(&self, req: &BackupRequest) -> Result<BackupOutput, AdminError> {
         // A little slack: file systems keep coarse modification times.
         let since = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
         let done = self.run(backup_args(&self.settings, req)).await?;
@@ -286,7 +295,13 @@ impl Neo4jAdmin for ProcessAdmin {
                 dir: req.to_path.clone(),
             });
         }
-        Ok(artifacts)
+        let kind = done
+            .stdout
+            .iter()
+            .filter_map(|l| started_backup_kind(l))
+            .find(|(_, d)| d == db)
+            .map(|(k, _)| k);
+        Ok(BackupOutput { artifacts, kind })
     }
 
     async fn restore(&self, req: &RestoreRequest) -> Result<(), AdminError> {

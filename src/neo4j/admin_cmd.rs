@@ -30,6 +30,18 @@ pub enum BackupType {
     Auto,
 }
 
+impl std::str::FromStr for BackupType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "diff" => Ok(Self::Diff),
+            "auto" => Ok(Self::Auto),
+            _ => Err(format!("'{s}' is not a backup type: use full, diff or auto")),
+        }
+    }
+}
+
 impl BackupType {
     pub fn as_arg(self) -> &'static str {
         match self {
@@ -194,6 +206,20 @@ pub fn finished_artifact(line: &str) -> Option<(String, String)> {
     Some((file.to_string(), db.to_string()))
 }
 
+/// The kind of backup a "Start full backup of database '<db>'" or "Start
+/// differential backup …" line announces: `FULL` or `DIFF`, with the database.
+pub fn started_backup_kind(line: &str) -> Option<(&'static str, String)> {
+    let (kind, rest) = if let Some(i) = line.find("Start full backup of database '") {
+        ("FULL", &line[i + "Start full backup of database '".len()..])
+    } else if let Some(i) = line.find("Start differential backup of database '") {
+        ("DIFF", &line[i + "Start differential backup of database '".len()..])
+    } else {
+        return None;
+    };
+    let (db, _) = rest.split_once('\'')?;
+    Some((kind, db.to_string()))
+}
+
 /// Whether `file_name` is an artifact of `database` as neo4j-admin names them:
 /// `<db>-YYYY-MM-DDTHH-MM-SS.backup`.
 pub fn is_artifact_of(database: &str, file_name: &str) -> bool {
@@ -301,6 +327,23 @@ mod tests {
             ))
         );
         assert_eq!(finished_artifact("Starting backup of database 'x'"), None);
+    }
+
+    #[test]
+    fn the_kind_of_backup_is_read_from_its_start_line() {
+        let p = "2026-11-24 02:00:13.412+0000 INFO  [c.n.b.b.BackupOutputMonitor] ";
+        assert_eq!(
+            started_backup_kind(&format!("{p}Start full backup of database 'c1-1'.")),
+            Some(("FULL", "c1-1".into()))
+        );
+        assert_eq!(
+            started_backup_kind(&format!("{p}Start differential backup of database 'c1-1'.")),
+            Some(("DIFF", "c1-1".into()))
+        );
+        assert_eq!(
+            started_backup_kind(&format!("{p}Start backup of database 'c1-1'.")),
+            None
+        );
     }
 
     #[test]

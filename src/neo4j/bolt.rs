@@ -105,7 +105,10 @@ pub trait Neo4jCatalog: Send + Sync {
     async fn create_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError>;
     /// Points `alias` at `target`: `ALTER ALIAS` if it exists, else `CREATE ALIAS`.
     async fn set_alias(&self, alias: &DbName, target: &DbName) -> Result<(), BoltError>;
-    /// `DROP DATABASE … IF EXISTS [DESTROY DATA] WAIT`.
+    /// `DROP ALIAS … IF EXISTS FOR DATABASE`.
+    async fn drop_alias(&self, alias: &DbName) -> Result<(), BoltError>;
+    /// `DROP DATABASE … IF EXISTS [DESTROY DATA] WAIT`. Neo4j refuses it while
+    /// an alias targets the database.
     async fn drop_database(&self, name: &DbName, destroy_data: bool) -> Result<(), BoltError>;
 }
 
@@ -252,7 +255,11 @@ impl Neo4jCatalog for BoltCatalog {
         let rows = self
             .rows("SHOW DATABASE", format!("SHOW DATABASE {} YIELD *", quoted(name)))
             .await?;
-        Ok(rows.iter().find_map(database_from))
+        // `SHOW DATABASE alias` shows the alias's target: only an exact name counts.
+        Ok(rows
+            .iter()
+            .filter_map(database_from)
+            .find(|db| db.name == name.as_str()))
     }
 
     async fn create_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError> {
@@ -288,6 +295,15 @@ impl Neo4jCatalog for BoltCatalog {
             format!("CREATE ALIAS {} FOR DATABASE {}", quoted(alias), quoted(target))
         };
         self.rows("switch alias", cypher).await.map(|_| ())
+    }
+
+    async fn drop_alias(&self, alias: &DbName) -> Result<(), BoltError> {
+        self.rows(
+            "DROP ALIAS",
+            format!("DROP ALIAS {} IF EXISTS FOR DATABASE", quoted(alias)),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn drop_database(&self, name: &DbName, destroy_data: bool) -> Result<(), BoltError> {

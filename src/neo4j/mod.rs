@@ -9,7 +9,7 @@ mod admin_cmd;
 mod bolt;
 pub mod cypher_names;
 
-pub use admin::{AdminError, Neo4jAdmin, ProcessAdmin};
+pub use admin::{AdminError, BackupOutput, Neo4jAdmin, ProcessAdmin};
 pub use admin_cmd::{
     backup_args, finished_artifact, is_artifact_of, parse_version, restore_args, AdminSettings, AdminVersion,
     BackupRequest, BackupType, RestoreRequest,

@@ -69,14 +69,17 @@ pub async fn alias_switch(
     })
 }
 
-/// Drops a database, refusing while an alias points at it unless `force`.
-/// The caller has obtained confirmation.
+/// Drops a database, refusing while an alias points at it unless `force`,
+/// which first drops those aliases (Neo4j itself refuses to drop a database
+/// that an alias targets). `confirm` is asked after the checks, before
+/// anything changes, with the aliases that would be dropped. Returns those.
 pub async fn drop_database(
     catalog: &dyn Neo4jCatalog,
     name: &DbName,
     force: bool,
     destroy_data: bool,
-) -> Result<(), OpsError> {
+    confirm: impl FnOnce(&[String]) -> Result<(), OpsError>,
+) -> Result<Vec<String>, OpsError> {
     if catalog.database(name).await?.is_none() {
         return Err(OpsError::DatabaseNotFound { name: name.to_string() });
     }
@@ -93,7 +96,12 @@ pub async fn drop_database(
             aliases: pointing.join(", "),
         });
     }
+    confirm(&pointing)?;
+    for alias in &pointing {
+        catalog.drop_alias(&alias.parse()?).await?;
+        tracing::warn!(alias = %alias, database = %name, "alias dropped (--force)");
+    }
     catalog.drop_database(name, destroy_data).await?;
-    tracing::warn!(database = %name, forced_past_aliases = ?pointing, destroy_data, "database dropped");
-    Ok(())
+    tracing::warn!(database = %name, dropped_aliases = ?pointing, destroy_data, "database dropped");
+    Ok(pointing)
 }

@@ -3,6 +3,7 @@
 
 mod alias;
 mod backup_artifact;
+pub mod backup_run;
 mod catalog;
 mod key;
 mod list;
@@ -47,7 +48,7 @@ pub enum OpsError {
         "database '{name}' is {status}, not online: start it (START DATABASE) or wait until it is online, then retry"
     )]
     DatabaseNotOnline { name: String, status: String },
-    #[error("refusing to drop '{name}': alias(es) {aliases} point at it; switch them first, or pass --force")]
+    #[error("refusing to drop '{name}': alias(es) {aliases} point at it; switch them first (graphvault alias switch), or pass --force to drop those aliases too")]
     DatabaseInUse { name: String, aliases: String },
     #[error("{what} not confirmed: nothing was changed (pass --yes to skip the question in scripts)")]
     NotConfirmed { what: String },
@@ -69,6 +70,16 @@ pub enum OpsError {
     Open(#[from] OpenError),
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error("nothing to back up: {what} not found on the server; `graphvault alias list` shows the aliases")]
+    NothingToBackUp { what: String },
+    #[error("{failed} of {total} database backup(s) failed; the summary names each and why")]
+    SomeFailed { failed: usize, total: usize },
+    #[error("every database backup ({total}) failed; the summary names each and why")]
+    AllFailed { total: usize },
+    #[error(transparent)]
+    Staging(#[from] backup_run::StagingError),
+    #[error(transparent)]
+    Preflight(#[from] backup_run::PreflightError),
     #[error("storage {location}: {source}")]
     Store {
         location: String,

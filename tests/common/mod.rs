@@ -5,6 +5,8 @@
 //! a test that cannot reach it FAILS, it is never skipped.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 use std::time::Duration;

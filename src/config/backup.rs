@@ -1,0 +1,65 @@
+//! The `[backup]` section: where neo4j-admin writes artifacts before they are
+//! sealed and uploaded, how much room that needs, and what stays there.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::{in_range, ConfigError};
+use crate::neo4j::BackupType;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBackup {
+    staging_dir: Option<PathBuf>,
+    free_space_factor: Option<f64>,
+    min_free_mib: Option<u64>,
+    keep_local: Option<u32>,
+    #[serde(rename = "type")]
+    backup_type: Option<String>,
+}
+
+/// Keys of `[backup]` (for env and `--set` validation).
+pub(super) const KEYS: &[&str] = &["staging_dir", "free_space_factor", "min_free_mib", "keep_local", "type"];
+
+/// Validated `[backup]` settings.
+#[derive(Clone, Debug)]
+pub struct BackupConfig {
+    /// neo4j-admin writes into `<staging_dir>/<database>/`.
+    pub staging_dir: PathBuf,
+    /// Free space needed = estimated artifact size × this factor.
+    pub free_space_factor: f64,
+    /// Free space needed at least (also when no size is known yet), bytes.
+    pub min_free: u64,
+    /// Committed backups whose artifacts stay in staging, per database (the
+    /// chain a differential backup needs counts with them).
+    pub keep_local: u32,
+    /// `--type` when the command line gives none.
+    pub backup_type: BackupType,
+}
+
+pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
+    let factor = raw.free_space_factor.unwrap_or(1.5);
+    if !(1.0..=100.0).contains(&factor) {
+        return Err(ConfigError::Invalid {
+            key: "backup.free_space_factor",
+            message: format!("{factor} is outside 1.0..=100.0 (1.5 leaves room for growth since the last backup)"),
+        });
+    }
+    let backup_type = match raw.backup_type.as_deref() {
+        None => BackupType::Full,
+        Some(t) => t.parse().map_err(|message| ConfigError::Invalid {
+            key: "backup.type",
+            message,
+        })?,
+    };
+    Ok(BackupConfig {
+        staging_dir: raw
+            .staging_dir
+            .unwrap_or_else(|| PathBuf::from("/var/lib/graphvault/staging")),
+        free_space_factor: factor,
+        min_free: in_range("backup.min_free_mib", raw.min_free_mib, 1024, 0..=u64::MAX >> 20, "")? << 20,
+        keep_local: in_range("backup.keep_local", raw.keep_local, 0, 0..=1000, "")?,
+        backup_type,
+    })
+}

@@ -1,0 +1,191 @@
+//! `graphvault backup` driven by Neo4j: find the aliased databases over Bolt,
+//! check, run neo4j-admin into staging, seal and upload each artifact, commit
+//! the manifest, then tidy staging. One database failing never stops the
+//! others; the report says what happened to each.
+//!
+//! Order per database (docs/DESIGN.md, "The backup run"): set aside staging
+//! leftovers → free-space check → neo4j-admin → sealed upload of every
+//! artifact (verified) → manifest (create-only) → `committed.json` → remove
+//! uploaded artifacts beyond `keep_local` and the leftovers.
+
+pub mod metrics;
+mod preflight;
+mod report;
+mod staging;
+mod targets;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tracing::Instrument;
+
+pub use preflight::{check_store_writable, Bytes, FreeSpace, NoSpace, PreflightError, StatvfsFreeSpace};
+pub use report::{DbOutcome, DbResult, RunOutcome, RunReport};
+pub use staging::{LocalBackup, Staging, StagingError};
+pub use targets::{select, Selection, Target};
+
+use crate::config::Config;
+use crate::model::{BackupManifest, DbName, Label, ManifestKey, Neo4jInfo};
+use crate::neo4j::{BackupRequest, BackupType, Neo4jAdmin, Neo4jCatalog};
+use crate::pipeline::Recipients;
+use crate::store::ObjectStore;
+
+use super::{backup_artifacts, list_backups, read_manifest, ArtifactBackupRequest, BackupFilter, OpsError};
+
+/// What the operator asked for.
+#[derive(Clone, Debug, Default)]
+pub struct BackupRunRequest {
+    pub databases: Vec<String>,
+    pub aliases: Vec<String>,
+    pub backup_type: Option<BackupType>,
+    pub labels: Vec<Label>,
+}
+
+/// The parts a run works with (traits, so tests can substitute them).
+pub struct RunContext<'a> {
+    pub store: Arc<dyn ObjectStore>,
+    pub config: &'a Config,
+    pub catalog: &'a dyn Neo4jCatalog,
+    pub admin: &'a dyn Neo4jAdmin,
+    pub free_space: &'a dyn FreeSpace,
+    /// Names this host in the store's write probe.
+    pub host: String,
+}
+
+/// Run-wide checks; any failure stops the run before neo4j-admin runs.
+async fn preflight_run(ctx: &RunContext<'_>) -> Result<String, OpsError> {
+    Recipients::parse(&ctx.config.recipients)?;
+    let version = ctx.admin.version().await?;
+    check_store_writable(ctx.store.as_ref(), &ctx.host).await?;
+    Ok(version.text)
+}
+
+/// Backs up the selected databases; `Err` only when nothing could start.
+pub async fn backup_run(ctx: &RunContext<'_>, req: &BackupRunRequest) -> Result<RunReport, OpsError> {
+    let aliases = ctx.catalog.aliases().await?;
+    let databases = ctx.catalog.databases().await?;
+    let sel = select(&aliases, &databases, &req.databases, &req.aliases);
+    if !sel.unmatched.is_empty() {
+        return Err(OpsError::NothingToBackUp {
+            what: sel.unmatched.join(", "),
+        });
+    }
+    for db in &sel.unaliased {
+        tracing::info!(database = %db, "skipped: no alias points at it (name it with --database to back it up)");
+    }
+    for a in &sel.dangling {
+        tracing::warn!(alias = %a.name, database = %a.database, "alias points at a database the server does not list");
+    }
+    let admin_version = preflight_run(ctx).await?;
+    let existing = list_backups(ctx.store.as_ref(), &BackupFilter::default()).await?;
+
+    let mut report = RunReport {
+        results: Vec::new(),
+        unaliased: sel.unaliased.clone(),
+    };
+    for target in &sel.targets {
+        let started = Instant::now();
+        let span = tracing::info_span!("database", alias = %target.alias, database = %target.database);
+        let store_size = databases
+            .iter()
+            .find(|d| d.name == target.database)
+            .and_then(|d| d.store_size);
+        let work = back_up_one(ctx, req, target, &existing, store_size, &admin_version);
+        let outcome = match work.instrument(span).await {
+            Ok(manifest) => {
+                let (size, stored) = manifest.totals();
+                DbOutcome::Ok {
+                    backup_id: manifest.backup_id.to_string(),
+                    backup_type: manifest.neo4j.and_then(|n| n.backup_type),
+                    size,
+                    stored,
+                }
+            }
+            Err(error) => {
+                tracing::error!(alias = %target.alias, database = %target.database, error = %error,
+                    "backup of this database failed; continuing with the others");
+                DbOutcome::Failed { error }
+            }
+        };
+        report.results.push(DbResult {
+            alias: target.alias.clone(),
+            database: target.database.clone(),
+            outcome,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(report)
+}
+
+/// The newest committed backup of `database` in the listing, if any.
+fn latest_of<'k>(existing: &'k [ManifestKey], database: &str) -> Option<&'k ManifestKey> {
+    existing.iter().rev().find(|k| k.database.as_str() == database)
+}
+
+async fn back_up_one(
+    ctx: &RunContext<'_>,
+    req: &BackupRunRequest,
+    target: &Target,
+    existing: &[ManifestKey],
+    store_size: Option<u64>,
+    admin_version: &str,
+) -> Result<BackupManifest, OpsError> {
+    let cfg = &ctx.config.backup;
+    let database: DbName = target.database.parse()?;
+    let staging = Staging::open(&cfg.staging_dir, &target.database)?;
+    preflight::check_writable(staging.dir())?;
+    staging.set_aside_leftovers()?;
+
+    let last_size = match latest_of(existing, &target.database) {
+        Some(key) => Some(read_manifest(ctx.store.as_ref(), key).await?.totals().0),
+        None => None,
+    };
+    let needed = preflight::needed_space(last_size, store_size, cfg.free_space_factor, cfg.min_free);
+    preflight::check_space(ctx.free_space, staging.dir(), &target.database, needed)?;
+
+    let backup_type = req.backup_type.unwrap_or(cfg.backup_type);
+    let output = ctx
+        .admin
+        .backup(&BackupRequest {
+            database: database.clone(),
+            to_path: staging.dir().to_path_buf(),
+            backup_type,
+            compress: None,
+            include_metadata: None,
+        })
+        .await?;
+    // A differential backup builds on the newest backup kept in staging.
+    let parent = match output.kind {
+        Some("DIFF") => staging.local_backups()?.last().map(|b| b.backup_id.clone()),
+        _ => None,
+    };
+    let manifest = backup_artifacts(
+        ctx.store.clone(),
+        ctx.config,
+        &ArtifactBackupRequest {
+            artifacts: output.artifacts.clone(),
+            database,
+            alias: Some(target.alias.parse()?),
+            labels: req.labels.clone(),
+            neo4j: Some(Neo4jInfo {
+                admin_version: Some(admin_version.to_string()),
+                backup_type: output.kind.map(String::from),
+                parent: parent.clone(),
+            }),
+        },
+    )
+    .await?;
+    // Committed: the staging copies may go now (their upload was verified).
+    // The backup is safe whatever happens here, so a failure only warns.
+    let local = LocalBackup {
+        backup_id: manifest.backup_id.to_string(),
+        artifacts: manifest.artifacts.iter().map(|a| a.name.clone()).collect(),
+        backup_type: output.kind.map(String::from),
+        parent,
+    };
+    match staging.commit(local, cfg.keep_local) {
+        Ok(removed) => tracing::info!(removed = ?removed, keep_local = cfg.keep_local, "staging tidied"),
+        Err(e) => tracing::warn!(error = %e, "backup committed, but staging could not be tidied; the next run retries"),
+    }
+    Ok(manifest)
+}

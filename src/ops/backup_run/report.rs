@@ -1,0 +1,293 @@
+//! The result of a backup run: one row per database, the summary table an
+//! operator reads in the cron mail, and the JSON a machine reads.
+
+use serde::Serialize;
+
+use super::preflight::Bytes;
+use crate::ops::OpsError;
+
+/// What happened to one database.
+#[derive(Debug)]
+pub enum DbOutcome {
+    Ok {
+        backup_id: String,
+        backup_type: Option<String>,
+        /// Artifact bytes, and bytes stored after compression and encryption.
+        size: u64,
+        stored: u64,
+    },
+    Failed {
+        error: OpsError,
+    },
+}
+
+/// One database's row.
+#[derive(Debug)]
+pub struct DbResult {
+    pub alias: String,
+    pub database: String,
+    pub outcome: DbOutcome,
+    pub seconds: f64,
+}
+
+/// Every database of a run.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub results: Vec<DbResult>,
+    /// Databases skipped because no alias points at them.
+    pub unaliased: Vec<String>,
+}
+
+/// The run as a whole: decides the exit code (docs/EXIT_CODES.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Every selected database was backed up (or there was none).
+    Ok,
+    /// Some were backed up, some failed.
+    Partial,
+    /// Every selected database failed.
+    AllFailed,
+}
+
+/// A row of the JSON report.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    alias: &'a str,
+    database: &'a str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stored_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    seconds: f64,
+}
+
+impl RunReport {
+    pub fn outcome(&self) -> RunOutcome {
+        let failed = self
+            .results
+            .iter()
+            .filter(|r| matches!(r.outcome, DbOutcome::Failed { .. }))
+            .count();
+        match failed {
+            0 => RunOutcome::Ok,
+            n if n == self.results.len() => RunOutcome::AllFailed,
+            _ => RunOutcome::Partial,
+        }
+    }
+
+    /// The first failure, whose exit code a single-database run may report.
+    pub fn failures(&self) -> impl Iterator<Item = (&DbResult, &OpsError)> {
+        self.results.iter().filter_map(|r| match &r.outcome {
+            DbOutcome::Failed { error } => Some((r, error)),
+            DbOutcome::Ok { .. } => None,
+        })
+    }
+
+    /// The summary table (fixed-width, for terminals and cron mail).
+    pub fn table(&self) -> String {
+        let mut rows = vec![[
+            "DATABASE".to_string(),
+            "ALIAS".into(),
+            "STATUS".into(),
+            "ARTIFACTS".into(),
+            "STORED".into(),
+            "RATIO".into(),
+            "SECONDS".into(),
+        ]];
+        for r in &self.results {
+            let (status, size, stored, ratio) = match &r.outcome {
+                DbOutcome::Ok { size, stored, .. } => (
+                    "ok".to_string(),
+                    short(*size),
+                    short(*stored),
+                    format!("{:.2}", *size as f64 / (*stored).max(1) as f64),
+                ),
+                DbOutcome::Failed { .. } => ("FAILED".to_string(), "-".into(), "-".into(), "-".into()),
+            };
+            rows.push([
+                r.database.clone(),
+                r.alias.clone(),
+                status,
+                size,
+                stored,
+                ratio,
+                format!("{:.1}", r.seconds),
+            ]);
+        }
+        let widths: Vec<usize> = (0..7)
+            .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
+            .collect();
+        let mut out = String::new();
+        for row in &rows {
+            let line: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (cell, w))| {
+                    if i < 3 {
+                        format!("{cell:<w$}")
+                    } else {
+                        format!("{cell:>w$}")
+                    }
+                })
+                .collect();
+            out.push_str(line.join("  ").trim_end());
+            out.push('\n');
+        }
+        for (r, e) in self.failures() {
+            out.push_str(&format!("{}: {e}\n", r.database));
+        }
+        let ok = self.results.len() - self.failures().count();
+        out.push_str(&format!(
+            "{ok} of {} database(s) backed up{}\n",
+            self.results.len(),
+            if self.unaliased.is_empty() {
+                String::new()
+            } else {
+                format!("; {} without an alias skipped", self.unaliased.len())
+            }
+        ));
+        out
+    }
+
+    /// The report as JSON: `{"outcome": …, "databases": [...], "skipped": [...]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let rows: Vec<JsonRow> = self
+            .results
+            .iter()
+            .map(|r| {
+                let mut row = JsonRow {
+                    alias: &r.alias,
+                    database: &r.database,
+                    status: "ok",
+                    backup_id: None,
+                    backup_type: None,
+                    size: None,
+                    stored_size: None,
+                    error: None,
+                    seconds: (r.seconds * 1000.0).round() / 1000.0,
+                };
+                match &r.outcome {
+                    DbOutcome::Ok {
+                        backup_id,
+                        backup_type,
+                        size,
+                        stored,
+                    } => {
+                        row.backup_id = Some(backup_id);
+                        row.backup_type = backup_type.as_deref();
+                        row.size = Some(*size);
+                        row.stored_size = Some(*stored);
+                    }
+                    DbOutcome::Failed { error } => {
+                        row.status = "failed";
+                        row.error = Some(error.to_string());
+                    }
+                }
+                row
+            })
+            .collect();
+        let outcome = match self.outcome() {
+            RunOutcome::Ok => "ok",
+            RunOutcome::Partial => "partial",
+            RunOutcome::AllFailed => "all_failed",
+        };
+        serde_json::json!({ "outcome": outcome, "databases": rows, "skipped_unaliased": self.unaliased })
+    }
+}
+
+/// `1.2 GiB`-style size without the exact count.
+fn short(n: u64) -> String {
+    let s = Bytes(n).to_string();
+    s.split(" (").next().unwrap_or(&s).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(db: &str, size: u64, stored: u64) -> DbResult {
+        DbResult {
+            alias: db.split('-').next().unwrap().into(),
+            database: db.into(),
+            outcome: DbOutcome::Ok {
+                backup_id: "20261124T020000Z-abcdef".into(),
+                backup_type: Some("FULL".into()),
+                size,
+                stored,
+            },
+            seconds: 1.25,
+        }
+    }
+
+    fn failed(db: &str) -> DbResult {
+        DbResult {
+            alias: db.into(),
+            database: db.into(),
+            outcome: DbOutcome::Failed {
+                error: OpsError::NothingToBackUp { what: "x".into() },
+            },
+            seconds: 0.5,
+        }
+    }
+
+    #[test]
+    fn the_outcome_separates_ok_partial_and_all_failed() {
+        let report = |rs: Vec<DbResult>| RunReport {
+            results: rs,
+            unaliased: vec![],
+        };
+        assert_eq!(report(vec![]).outcome(), RunOutcome::Ok);
+        assert_eq!(report(vec![ok("a-1", 1, 1)]).outcome(), RunOutcome::Ok);
+        assert_eq!(
+            report(vec![ok("a-1", 1, 1), failed("b-1")]).outcome(),
+            RunOutcome::Partial
+        );
+        assert_eq!(
+            report(vec![failed("a-1"), failed("b-1")]).outcome(),
+            RunOutcome::AllFailed
+        );
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_database_and_names_failures() {
+        let r = RunReport {
+            results: vec![ok("customer1-100", 4 << 20, 1 << 20), failed("customer2-200")],
+            unaliased: vec!["neo4j".into()],
+        };
+        let t = r.table();
+        assert!(t.starts_with("DATABASE"), "{t}");
+        let row: Vec<&str> = t.lines().nth(1).unwrap().split_whitespace().collect();
+        assert_eq!(
+            row,
+            [
+                "customer1-100",
+                "customer1",
+                "ok",
+                "4.0",
+                "MiB",
+                "1.0",
+                "MiB",
+                "4.00",
+                "1.2"
+            ],
+            "{t}"
+        );
+        assert!(t.contains("FAILED") && t.contains("customer2-200: "), "{t}");
+        assert!(
+            t.contains("1 of 2 database(s) backed up; 1 without an alias skipped"),
+            "{t}"
+        );
+        let j = r.to_json();
+        assert_eq!(j["outcome"], "partial");
+        assert_eq!(j["databases"][0]["stored_size"], 1 << 20);
+        assert_eq!(j["databases"][1]["status"], "failed");
+    }
+}
