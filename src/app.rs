@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{AliasCommand, BackupArgs, Cli, Command, KeyCommand, ListArgs, RestoreArgs};
+use crate::cli::{AliasCommand, BackupArgs, Cli, Command, KeyCommand, ListArgs, LogFormat, RestoreArgs};
 use crate::config::{self, Config, ConfigError};
 use crate::model::{DbName, Label};
 use crate::neo4j::cypher_names::{alias_name, database_name};
 use crate::neo4j::{BackupType, BoltCatalog, Neo4jCatalog, ProcessAdmin};
 use crate::ops::backup_run::{BackupRunRequest, RunContext, RunOutcome, StatvfsFreeSpace};
+use crate::ops::progress::ProgressStyle;
 use crate::ops::OpsError;
 use crate::ops::{self, ArtifactBackupRequest, BackupFilter, ListFormat};
 use crate::pipeline::{Identities, KeyError};
@@ -171,6 +172,7 @@ async fn backup_artifacts(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         alias: args.aliases.first().map(|a| a.parse::<DbName>()).transpose()?,
         labels: labels_of(args)?,
         neo4j: None,
+        progress: progress_style(cli, &config),
     };
     let store = store_for(&config).await?;
     let manifest = ops::backup_artifacts(store, &config, &req).await?;
@@ -222,6 +224,7 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         admin: &admin,
         free_space: &StatvfsFreeSpace,
         host: hostname(),
+        progress: progress_style(cli, &config),
     };
     let report = ops::backup_run::backup_run(&ctx, &req).await?;
     if args.json {
@@ -248,6 +251,14 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         tracing::error!(error = %e, "metrics not written");
     }
     Err(outcome.into())
+}
+
+fn progress_style(cli: &Cli, config: &Config) -> ProgressStyle {
+    ProgressStyle::detect(
+        cli.log_format == LogFormat::Json,
+        cli.quiet,
+        config.backup.progress_every,
+    )
 }
 
 /// This host's name, for the store's write probe and logs.

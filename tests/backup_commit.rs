@@ -29,6 +29,7 @@ fn request(dir: &std::path::Path, data: &[u8]) -> ArtifactBackupRequest {
         alias: Some("customer1".parse::<DbName>().unwrap()),
         labels: vec![],
         neo4j: None,
+        progress: graphvault::ops::progress::ProgressStyle::Off,
     }
 }
 

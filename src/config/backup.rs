@@ -17,10 +17,18 @@ pub(super) struct RawBackup {
     keep_local: Option<u32>,
     #[serde(rename = "type")]
     backup_type: Option<String>,
+    progress_interval_secs: Option<u64>,
 }
 
 /// Keys of `[backup]` (for env and `--set` validation).
-pub(super) const KEYS: &[&str] = &["staging_dir", "free_space_factor", "min_free_mib", "keep_local", "type"];
+pub(super) const KEYS: &[&str] = &[
+    "staging_dir",
+    "free_space_factor",
+    "min_free_mib",
+    "keep_local",
+    "type",
+    "progress_interval_secs",
+];
 
 /// Validated `[backup]` settings.
 #[derive(Clone, Debug)]
@@ -36,6 +44,8 @@ pub struct BackupConfig {
     pub keep_local: u32,
     /// `--type` when the command line gives none.
     pub backup_type: BackupType,
+    /// Without a terminal: one progress log line per artifact this often.
+    pub progress_every: std::time::Duration,
 }
 
 pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
@@ -61,5 +71,12 @@ pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
         min_free: in_range("backup.min_free_mib", raw.min_free_mib, 1024, 0..=u64::MAX >> 20, "")? << 20,
         keep_local: in_range("backup.keep_local", raw.keep_local, 0, 0..=1000, "")?,
         backup_type,
+        progress_every: std::time::Duration::from_secs(in_range(
+            "backup.progress_interval_secs",
+            raw.progress_interval_secs,
+            30,
+            1..=86400,
+            "",
+        )?),
     })
 }

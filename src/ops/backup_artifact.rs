@@ -20,6 +20,7 @@ use crate::model::{
 use crate::pipeline::{seal_to_store, Recipients};
 use crate::store::{get_all, ObjectStore, PutMode, StoreError};
 
+use super::progress::{ProgressStyle, Tracker};
 use super::OpsError;
 
 /// What to back up.
@@ -31,6 +32,8 @@ pub struct ArtifactBackupRequest {
     pub alias: Option<DbName>,
     pub labels: Vec<Label>,
     pub neo4j: Option<Neo4jInfo>,
+    /// How upload progress is shown.
+    pub progress: ProgressStyle,
 }
 
 /// Seals and uploads the artifacts, then commits the manifest.
@@ -72,7 +75,11 @@ pub async fn backup_artifacts(
         let key = data_key(&alias, &backup_id, name);
         tracing::info!(artifact = %path.display(), key, "sealing and uploading");
         let t0 = std::time::Instant::now();
-        let sealed = seal_to_store(store.clone(), path, &key, recipients.clone(), &config.seal, None).await?;
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let tracker = Tracker::start(req.progress, name, size);
+        let counter = Some(tracker.counter());
+        let sealed = seal_to_store(store.clone(), path, &key, recipients.clone(), &config.seal, counter).await?;
+        drop(tracker);
         let secs = t0.elapsed().as_secs_f64();
         tracing::info!(
             key,

@@ -7,6 +7,7 @@ pub mod backup_run;
 mod catalog;
 mod key;
 mod list;
+pub mod progress;
 mod restore_to_dir;
 
 use std::path::PathBuf;

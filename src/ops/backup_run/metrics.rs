@@ -13,6 +13,9 @@ use super::report::{DbOutcome, RunReport};
 
 const LAST_SUCCESS: &str = "graphvault_backup_last_success_timestamp_seconds";
 
+/// Samples of one gauge: (label set, value).
+type Samples = Vec<(String, String)>;
+
 /// `{alias="…",database="…"}` with Prometheus escaping.
 fn labels(alias: &str, database: &str) -> String {
     let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
@@ -33,7 +36,7 @@ fn previous_successes(text: &str) -> BTreeMap<String, String> {
 /// The metrics text for a run that ended at `now` (Unix seconds).
 pub fn render(report: &RunReport, now: i64, previous: &str) -> String {
     let mut last_success = previous_successes(previous);
-    let mut gauges: Vec<(&str, &str, Vec<(String, String)>)> = vec![
+    let mut gauges: Vec<(&str, &str, Samples)> = vec![
         (
             "graphvault_backup_success",
             "1 if the database's backup in the last run committed, else 0.",
@@ -82,7 +85,7 @@ pub fn render(report: &RunReport, now: i64, previous: &str) -> String {
             out.push_str(&format!("{name}{l} {v}\n"));
         }
     };
-    let carried: Vec<(String, String)> = last_success.into_iter().collect();
+    let carried: Samples = last_success.into_iter().collect();
     gauge(
         LAST_SUCCESS,
         "When the database's last backup committed (Unix time).",

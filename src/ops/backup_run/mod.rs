@@ -30,6 +30,7 @@ use crate::neo4j::{BackupRequest, BackupType, Neo4jAdmin, Neo4jCatalog};
 use crate::pipeline::Recipients;
 use crate::store::ObjectStore;
 
+use super::progress::ProgressStyle;
 use super::{backup_artifacts, list_backups, read_manifest, ArtifactBackupRequest, BackupFilter, OpsError};
 
 /// What the operator asked for.
@@ -50,6 +51,7 @@ pub struct RunContext<'a> {
     pub free_space: &'a dyn FreeSpace,
     /// Names this host in the store's write probe.
     pub host: String,
+    pub progress: ProgressStyle,
 }
 
 /// Run-wide checks; any failure stops the run before neo4j-admin runs.
@@ -172,6 +174,7 @@ async fn back_up_one(
                 backup_type: output.kind.map(String::from),
                 parent: parent.clone(),
             }),
+            progress: ctx.progress,
         },
     )
     .await?;
