@@ -4,9 +4,11 @@
 # curl and jq. Idempotent: does nothing when everything is there.
 set -euo pipefail
 
+# command -> Debian package (systemd-analyze checks the units in infra/systemd).
+declare -A package=([age]=age [zstd]=zstd [curl]=curl [jq]=jq [systemd-analyze]=systemd)
 need=()
-for tool in age zstd curl jq; do
-    command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+for tool in "${!package[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || need+=("${package[$tool]}")
 done
 if [ "${#need[@]}" -gt 0 ]; then
     echo "setup: installing ${need[*]} (apt-get)"

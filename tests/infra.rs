@@ -1,0 +1,59 @@
+//! The deployment files in `infra/`: the systemd units pass
+//! `systemd-analyze verify` (with ExecStart pointed at the built binary), and
+//! the cron line runs the same command as the service.
+
+use std::path::Path;
+use std::process::Command;
+
+fn infra(path: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("infra").join(path);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn systemd_units_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    for unit in ["graphvault-backup.service", "graphvault-backup.timer"] {
+        let text = infra(&format!("systemd/{unit}"))
+            .replace("/usr/local/bin/graphvault", env!("CARGO_BIN_EXE_graphvault"));
+        std::fs::write(dir.path().join(unit), text).unwrap();
+    }
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.path().join("graphvault-backup.service"))
+        .arg(dir.path().join("graphvault-backup.timer"))
+        .output()
+        .expect("systemd-analyze is installed by scripts/setup.sh");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Lines about the host's own units (e.g. missing targets in a container) are not ours.
+    let ours: Vec<&str> = stderr.lines().filter(|l| l.contains("graphvault")).collect();
+    assert!(out.status.success() && ours.is_empty(), "{stderr}");
+}
+
+#[test]
+fn the_service_is_hardened_and_writes_only_staging_and_metrics() {
+    let service = infra("systemd/graphvault-backup.service");
+    for line in [
+        "User=graphvault",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/graphvault/staging /var/lib/node_exporter/textfile",
+        "LoadCredential=neo4j-password:",
+    ] {
+        assert!(service.lines().any(|l| l.starts_with(line)), "missing {line}");
+    }
+    let timer = infra("systemd/graphvault-backup.timer");
+    assert!(timer.contains("OnCalendar=*-*-* 02:00:00"));
+}
+
+#[test]
+fn the_cron_line_runs_the_backup_at_two_as_the_graphvault_user() {
+    let cron = infra("cron/graphvault");
+    let line = cron
+        .lines()
+        .find(|l| !l.starts_with('#') && l.contains("graphvault backup"))
+        .expect("a backup line");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&fields[..7], ["0", "2", "*", "*", "*", "graphvault", "graphvault"]);
+    assert!(line.contains("--metrics-file"));
+}
