@@ -226,7 +226,23 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         host: hostname(),
         progress: progress_style(cli, &config),
     };
-    let report = ops::backup_run::backup_run(&ctx, &req).await?;
+    let report = match ops::backup_run::backup_run(&ctx, &req).await {
+        Ok(report) => report,
+        Err(e) => {
+            // Nothing was backed up (discovery or a run-wide check failed).
+            if crate::notify::wanted(&config.notify, false) {
+                let payload = serde_json::json!({
+                    "event": "backup", "outcome": "error", "error": e.to_string(),
+                    "host": hostname(), "finished_at": chrono::Utc::now().to_rfc3339(),
+                    "graphvault_version": env!("CARGO_PKG_VERSION"), "databases": [],
+                });
+                if let Err(n) = crate::notify::send(&config.notify, &payload).await {
+                    tracing::error!(error = %n, "webhook notification not delivered");
+                }
+            }
+            return Err(e.into());
+        }
+    };
     if args.json {
         print(&format!("{}\n", serde_json::to_string_pretty(&report.to_json())?))?;
     } else {
@@ -237,6 +253,7 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
             .map_err(|e| OpsError::local_io("cannot write the metrics file", path, e)),
         None => Ok(()),
     };
+    notify_backup(&config, &report).await;
     let total = report.results.len();
     let outcome = match report.outcome() {
         RunOutcome::Ok => return Ok(metrics?),
@@ -251,6 +268,22 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         tracing::error!(error = %e, "metrics not written");
     }
     Err(outcome.into())
+}
+
+/// Tells the webhook, if configured and wanted for this outcome.
+async fn notify_backup(config: &Config, report: &ops::backup_run::RunReport) {
+    let success = report.outcome() == RunOutcome::Ok;
+    if !crate::notify::wanted(&config.notify, success) {
+        return;
+    }
+    let mut payload = report.to_json();
+    payload["event"] = "backup".into();
+    payload["host"] = hostname().into();
+    payload["finished_at"] = chrono::Utc::now().to_rfc3339().into();
+    payload["graphvault_version"] = env!("CARGO_PKG_VERSION").into();
+    if let Err(e) = crate::notify::send(&config.notify, &payload).await {
+        tracing::error!(error = %e, "webhook notification not delivered");
+    }
 }
 
 fn progress_style(cli: &Cli, config: &Config) -> ProgressStyle {

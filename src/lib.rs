@@ -7,7 +7,9 @@
 //!   and the retry and fault-injection wrappers;
 //! - [`pipeline`]: the sealed format, zstd inside age, streamed with both
 //!   SHA-256s computed on the way (`seal`) and checked on the way back (`open`);
+//! - [`neo4j`]: the neo4j-admin runner and the Bolt catalog;
 //! - [`ops`]: one module per command, on top of the above;
+//! - [`notify`]: webhooks about runs;
 //! - [`config`], [`cli`], [`exit`], [`telemetry`]: the edges the binary uses.
 //!
 //! `docs/DESIGN.md` explains write ordering and crash safety, `docs/FORMAT.md`
@@ -19,6 +21,7 @@ pub mod config;
 pub mod exit;
 pub mod model;
 pub mod neo4j;
+pub mod notify;
 pub mod ops;
 pub mod pipeline;
 pub mod retention;

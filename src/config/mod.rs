@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 mod backup;
 mod neo4j;
+mod notify;
 
 pub use backup::BackupConfig;
 pub use neo4j::Neo4jConfig;
@@ -37,6 +38,7 @@ const KEYS: &[(&str, &[&str])] = &[
     ),
     ("neo4j", neo4j::KEYS),
     ("backup", backup::KEYS),
+    ("notify", notify::KEYS),
 ];
 
 /// A configuration problem.
@@ -75,6 +77,8 @@ struct RawConfig {
     neo4j: neo4j::RawNeo4j,
     #[serde(default)]
     backup: backup::RawBackup,
+    #[serde(default)]
+    notify: notify::RawNotify,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,6 +154,7 @@ pub struct Config {
     pub identity_file: Option<PathBuf>,
     pub neo4j: Neo4jConfig,
     pub backup: BackupConfig,
+    pub notify: crate::notify::WebhookSettings,
 }
 
 /// Picks the config file: `--config`, else `GRAPHVAULT_CONFIG`, else the default
@@ -358,6 +363,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         identity_file: raw.encryption.identity_file,
         neo4j: Neo4jConfig::from_raw(raw.neo4j)?,
         backup: backup::from_raw(raw.backup)?,
+        notify: notify::from_raw(raw.notify)?,
     })
 }
 
@@ -468,6 +474,8 @@ mod tests {
                     "region" | "identity_file" | "user" | "password" | "password_file" | "admin_path" | "pagecache"
                     | "temp_path" | "staging_dir" => "\"x\"",
                     "type" => "\"auto\"",
+                    "webhook_url" => "\"https://hooks.example.com/x\"",
+                    "on" => "[\"failure\", \"success\"]",
                     "free_space_factor" => "1.5",
                     "bolt_uri" => "\"bolt://x:7687\"",
                     "admin_extra_args" => "[\"--verbose\"]",
