@@ -14,8 +14,8 @@ fn infra(path: &str) -> String {
 fn systemd_units_verify() {
     let dir = tempfile::tempdir().unwrap();
     for unit in ["graphvault-backup.service", "graphvault-backup.timer"] {
-        let text = infra(&format!("systemd/{unit}"))
-            .replace("/usr/local/bin/graphvault", env!("CARGO_BIN_EXE_graphvault"));
+        let text =
+            infra(&format!("systemd/{unit}")).replace("/usr/local/bin/graphvault", env!("CARGO_BIN_EXE_graphvault"));
         std::fs::write(dir.path().join(unit), text).unwrap();
     }
     let out = Command::new("systemd-analyze")

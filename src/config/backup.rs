@@ -18,6 +18,7 @@ pub(super) struct RawBackup {
     #[serde(rename = "type")]
     backup_type: Option<String>,
     progress_interval_secs: Option<u64>,
+    abandoned_upload_hours: Option<u64>,
 }
 
 /// Keys of `[backup]` (for env and `--set` validation).
@@ -28,6 +29,7 @@ pub(super) const KEYS: &[&str] = &[
     "keep_local",
     "type",
     "progress_interval_secs",
+    "abandoned_upload_hours",
 ];
 
 /// Validated `[backup]` settings.
@@ -46,6 +48,9 @@ pub struct BackupConfig {
     pub backup_type: BackupType,
     /// Without a terminal: one progress log line per artifact this often.
     pub progress_every: std::time::Duration,
+    /// Unfinished multipart uploads under `data/` older than this are
+    /// aborted at the start of a run.
+    pub abandoned_upload_age: chrono::Duration,
 }
 
 pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
@@ -78,5 +83,12 @@ pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
             1..=86400,
             "",
         )?),
+        abandoned_upload_age: chrono::Duration::hours(in_range(
+            "backup.abandoned_upload_hours",
+            raw.abandoned_upload_hours,
+            24,
+            1..=24 * 365,
+            " (longer than the longest upload could take)",
+        )? as i64),
     })
 }

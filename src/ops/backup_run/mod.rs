@@ -8,6 +8,7 @@
 //! artifact (verified) → manifest (create-only) → `committed.json` → remove
 //! uploaded artifacts beyond `keep_local` and the leftovers.
 
+mod abandoned;
 pub mod metrics;
 mod preflight;
 mod report;
@@ -79,6 +80,8 @@ pub async fn backup_run(ctx: &RunContext<'_>, req: &BackupRunRequest) -> Result<
         tracing::warn!(alias = %a.name, database = %a.database, "alias points at a database the server does not list");
     }
     let admin_version = preflight_run(ctx).await?;
+    let cutoff = chrono::Utc::now() - ctx.config.backup.abandoned_upload_age;
+    abandoned::abort_abandoned(ctx.store.as_ref(), cutoff).await;
     let existing = list_backups(ctx.store.as_ref(), &BackupFilter::default()).await?;
 
     let mut report = RunReport {
