@@ -149,6 +149,8 @@ impl BoltCatalog {
         };
         match e {
             neo4rs::Error::Neo4j(e) if e.code().starts_with("Neo.ClientError.Security.") => unauthorized(),
+            // A FAILURE to HELLO/LOGON: neo4rs keeps only the message.
+            neo4rs::Error::AuthenticationError(_) => unauthorized(),
             neo4rs::Error::Neo4j(e) if e.code() == "Neo.ClientError.Database.DatabaseNotFound" => {
                 BoltError::DatabaseNotFound {
                     name: e.message().to_string(),

@@ -1,1 +1,250 @@
+//! A test double of a Neo4j 5 server's Bolt endpoint, limited to what
+//! graphvault needs: the `system` database's commands for databases and
+//! aliases (`SHOW ALIASES`, `SHOW DATABASES`, `CREATE DATABASE … WAIT`,
+//! `CREATE/ALTER/DROP ALIAS`, `DROP DATABASE`, `START/STOP DATABASE`), with
+//! the real handshake (Bolt 4.4 and 5.0–5.4 only), authentication, the Bolt
+//! state machine and Neo4j's status codes. `DIFFERENCES.md` lists where it
+//! differs from the real server.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let server = bolt_double::BoltDouble::builder()
+//!     .user("neo4j")
+//!     .password("secret")
+//!     .database("customer1-1700000000")
+//!     .alias("customer1", "customer1-1700000000")
+//!     .start()
+//!     .await?;
+//! println!("{}", server.uri()); // bolt://127.0.0.1:PORT
+//! # Ok(()) }
+//! ```
 
+pub mod cypher;
+mod lex;
+pub mod packstream;
+mod server;
+mod session;
+mod show;
+pub mod state;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use server::Shared;
+use state::{failure, Rows, Snapshot, State};
+
+pub use packstream::Value;
+
+/// Configures a server before it starts.
+#[derive(Debug)]
+pub struct BoltDouble {
+    user: String,
+    password: String,
+    listen: String,
+    online_delay: Duration,
+    databases: Vec<(String, String)>,
+    aliases: Vec<(String, String)>,
+    state_file: Option<PathBuf>,
+    echo_queries: bool,
+}
+
+impl BoltDouble {
+    /// User `neo4j`, password `password`, a free port on 127.0.0.1.
+    pub fn builder() -> Self {
+        Self {
+            user: "neo4j".into(),
+            password: "password".into(),
+            listen: "127.0.0.1:0".into(),
+            online_delay: Duration::ZERO,
+            databases: Vec::new(),
+            aliases: Vec::new(),
+            state_file: None,
+            echo_queries: false,
+        }
+    }
+
+    pub fn user(mut self, user: &str) -> Self {
+        self.user = user.into();
+        self
+    }
+
+    pub fn password(mut self, password: &str) -> Self {
+        self.password = password.into();
+        self
+    }
+
+    pub fn listen(mut self, addr: &str) -> Self {
+        self.listen = addr.into();
+        self
+    }
+
+    /// How long a created or started database takes to come online.
+    pub fn online_delay(mut self, d: Duration) -> Self {
+        self.online_delay = d;
+        self
+    }
+
+    /// An online standard database.
+    pub fn database(mut self, name: &str) -> Self {
+        self.databases.push((name.into(), "online".into()));
+        self
+    }
+
+    pub fn alias(mut self, alias: &str, target: &str) -> Self {
+        self.aliases.push((alias.into(), target.into()));
+        self
+    }
+
+    /// Loads the state from `path` if it exists and saves every change there.
+    pub fn state_file(mut self, path: PathBuf) -> Self {
+        self.state_file = Some(path);
+        self
+    }
+
+    /// Prints every query on stderr (the binary does).
+    pub fn echo_queries(mut self, on: bool) -> Self {
+        self.echo_queries = on;
+        self
+    }
+
+    /// Binds and starts serving on the current tokio runtime.
+    pub async fn start(self) -> std::io::Result<Running> {
+        let mut state = State::new(self.online_delay);
+        if let Some(path) = &self.state_file {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                let snap: Snapshot = serde_json::from_str(&text).map_err(|e| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+                })?;
+                state.restore(snap);
+            }
+        }
+        for (name, status) in &self.databases {
+            state.add_database(name, "standard", status);
+        }
+        for (alias, target) in &self.aliases {
+            state
+                .aliases
+                .insert(alias.to_ascii_lowercase(), target.to_ascii_lowercase());
+        }
+        let listener = tokio::net::TcpListener::bind(&self.listen).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            user: self.user,
+            password: self.password,
+            log: Mutex::new(Vec::new()),
+            stall: AtomicBool::new(false),
+            inject: Mutex::new(None),
+            next_id: AtomicU64::new(1),
+            persist: self.state_file,
+            echo_queries: self.echo_queries,
+        });
+        shared.save();
+        let task = tokio::spawn(server::accept_loop(listener, shared.clone()));
+        Ok(Running { addr, shared, task })
+    }
+}
+
+/// A started server; stops when dropped or shut down.
+pub struct Running {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `bolt://127.0.0.1:PORT`.
+    pub fn uri(&self) -> String {
+        format!("bolt://{}", self.addr)
+    }
+
+    /// Sets a database's current status (e.g. `offline`), as if it changed.
+    pub fn set_status(&self, database: &str, status: &str) {
+        if let Some(db) = self.shared.state().databases.get_mut(&database.to_ascii_lowercase()) {
+            db.current_status = status.into();
+            db.online_at = None;
+        }
+        self.shared.save();
+    }
+
+    pub fn add_database(&self, name: &str) {
+        self.shared.state().add_database(name, "standard", "online");
+        self.shared.save();
+    }
+
+    pub fn add_alias(&self, alias: &str, target: &str) {
+        self.shared
+            .state()
+            .aliases
+            .insert(alias.to_ascii_lowercase(), target.to_ascii_lowercase());
+        self.shared.save();
+    }
+
+    /// `(name, currentStatus)` of every database.
+    pub fn databases(&self) -> Vec<(String, String)> {
+        let mut s = self.shared.state();
+        s.settle();
+        s.databases
+            .values()
+            .map(|d| (d.name.clone(), d.current_status.clone()))
+            .collect()
+    }
+
+    /// `(alias, database)` pairs.
+    pub fn aliases(&self) -> Vec<(String, String)> {
+        self.shared
+            .state()
+            .aliases
+            .iter()
+            .map(|(a, d)| (a.clone(), d.clone()))
+            .collect()
+    }
+
+    /// Every query received, in order (parameters appended when given).
+    pub fn query_log(&self) -> Vec<String> {
+        self.shared.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// While on, RUN is never answered (for client timeout tests).
+    pub fn set_stall(&self, on: bool) {
+        self.shared.stall.store(on, Ordering::Relaxed);
+    }
+
+    /// The next RUN fails with this Neo4j status code and message.
+    pub fn fail_next(&self, code: &str, message: &str) {
+        if let Ok(mut f) = self.shared.inject.lock() {
+            *f = Some(failure(code, message));
+        }
+    }
+
+    /// Makes `query` on `database` return these rows (e.g. a count for a
+    /// restore drill's validation query).
+    pub fn canned_query(&self, database: &str, query: &str, columns: &[&str], rows: Vec<Vec<Value>>) {
+        self.shared.state().canned.insert(
+            (database.to_ascii_lowercase(), query.trim().to_string()),
+            Rows {
+                columns: columns.iter().map(|c| c.to_string()).collect(),
+                rows,
+            },
+        );
+    }
+
+    pub async fn shutdown(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,420 @@
+//! What the double's server knows: databases with their statuses, aliases,
+//! the one user, and canned query results. Commands are applied here; the
+//! session (`session.rs`) only speaks the protocol.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cypher::{Command, Name, Wait, Which};
+use crate::packstream::Value;
+
+/// A Neo4j error: status code and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+}
+
+pub fn failure(code: &str, message: impl Into<String>) -> Failure {
+    Failure {
+        code: code.to_string(),
+        message: message.into(),
+    }
+}
+
+const NOT_FOUND: &str = "Neo.ClientError.Database.DatabaseNotFound";
+const EXISTS: &str = "Neo.ClientError.Database.ExistingDatabaseFound";
+const ARGUMENT: &str = "Neo.ClientError.Statement.ArgumentError";
+
+/// One database.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Database {
+    pub name: String,
+    /// `standard` or `system`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(rename = "currentStatus")]
+    pub current_status: String,
+    #[serde(rename = "requestedStatus")]
+    pub requested_status: String,
+    #[serde(default)]
+    pub default: bool,
+    #[serde(rename = "creationTime", default)]
+    pub creation_time: String,
+    /// When a starting database becomes online (not persisted).
+    #[serde(skip)]
+    pub online_at: Option<Instant>,
+}
+
+/// Rows of a result.
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// What a command wants from the session besides rows: to wait for a
+/// database to come online (CREATE/START … WAIT).
+#[derive(Clone, Debug)]
+pub struct WaitFor {
+    pub database: String,
+    pub limit: Duration,
+}
+
+/// The persisted part of the state (`--state FILE`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub databases: Vec<Database>,
+    /// alias → database.
+    pub aliases: BTreeMap<String, String>,
+}
+
+/// The server's state.
+#[derive(Debug)]
+pub struct State {
+    pub databases: BTreeMap<String, Database>,
+    pub aliases: BTreeMap<String, String>,
+    pub online_delay: Duration,
+    /// (database, query text) → canned result.
+    pub canned: HashMap<(String, String), Rows>,
+}
+
+fn now_text() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+impl State {
+    /// A fresh Neo4j: `system` and the default `neo4j`, both online.
+    pub fn new(online_delay: Duration) -> Self {
+        let mut s = Self {
+            databases: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+            online_delay,
+            canned: HashMap::new(),
+        };
+        s.add_database("system", "system", "online");
+        s.add_database("neo4j", "standard", "online");
+        if let Some(db) = s.databases.get_mut("neo4j") {
+            db.default = true;
+        }
+        s
+    }
+
+    pub fn add_database(&mut self, name: &str, kind: &str, status: &str) {
+        let name = name.to_ascii_lowercase();
+        self.databases.insert(
+            name.clone(),
+            Database {
+                name,
+                kind: kind.into(),
+                current_status: status.into(),
+                requested_status: if status == "offline" { "offline" } else { "online" }.into(),
+                default: false,
+                creation_time: now_text(),
+                online_at: None,
+            },
+        );
+    }
+
+    pub fn snapshot(&mut self) -> Snapshot {
+        self.settle();
+        Snapshot {
+            databases: self.databases.values().cloned().collect(),
+            aliases: self.aliases.clone(),
+        }
+    }
+
+    pub fn restore(&mut self, snap: Snapshot) {
+        self.databases = snap.databases.into_iter().map(|d| (d.name.clone(), d)).collect();
+        self.aliases = snap.aliases;
+    }
+
+    /// Databases whose start delay has passed are online now.
+    pub fn settle(&mut self) {
+        let now = Instant::now();
+        for db in self.databases.values_mut() {
+            if db.online_at.is_some_and(|t| t <= now) {
+                db.online_at = None;
+                db.current_status = "online".into();
+            }
+        }
+    }
+
+    fn resolve(name: &Name, params: &Value) -> Result<String, Failure> {
+        match name {
+            Name::Literal(s) => Ok(s.to_ascii_lowercase()),
+            Name::Param(p) => params.get(p).as_str().map(str::to_ascii_lowercase).ok_or_else(|| {
+                failure(
+                    "Neo.ClientError.Statement.ParameterMissing",
+                    format!("Expected parameter(s): {p}"),
+                )
+            }),
+        }
+    }
+
+    /// Neo4j 5 database name rules (aliases also allow dots, as databases do).
+    fn check_name(name: &str, what: &str) -> Result<(), Failure> {
+        let ok = (3..=63).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            && !name.ends_with('.');
+        if !ok {
+            return Err(failure(
+                ARGUMENT,
+                format!("{what} name '{name}' contains illegal characters or has an illegal length. Use simple ascii characters, numbers, dots and dashes (3 to 63 characters)."),
+            ));
+        }
+        if name.starts_with("system") {
+            return Err(failure(
+                ARGUMENT,
+                format!("{what} name '{name}' is invalid, due to the prefix 'system'."),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A database by name, or by an alias pointing at it.
+    pub(crate) fn lookup(&self, name: &str) -> Option<&Database> {
+        self.databases
+            .get(name)
+            .or_else(|| self.aliases.get(name).and_then(|t| self.databases.get(t)))
+    }
+
+    /// Applies an admin command issued on database `on`.
+    pub fn apply(&mut self, cmd: &Command, params: &Value, on: &str) -> Result<(Rows, Option<WaitFor>), Failure> {
+        self.settle();
+        let admin = !matches!(cmd, Command::Return { .. });
+        if admin && on != "system" {
+            return Err(failure(
+                "Neo.ClientError.Statement.UnsupportedAdministrationCommand",
+                format!(
+                    "This is an administration command and it should be executed against the system database: {cmd:?}"
+                ),
+            ));
+        }
+        let none = Ok((Rows::default(), None));
+        match cmd {
+            Command::ShowAliases { yields } => Ok((self.show_aliases(yields)?, None)),
+            Command::ShowDatabases { which, yields } => {
+                let filter: Option<String> = match which {
+                    Which::One(n) => Some(Self::resolve(n, params)?),
+                    _ => None,
+                };
+                Ok((self.show_databases(which, filter.as_deref(), yields)?, None))
+            }
+            Command::CreateDatabase {
+                name,
+                or_replace,
+                if_not_exists,
+                wait,
+            } => {
+                let name = Self::resolve(name, params)?;
+                Self::check_name(&name, "Database")?;
+                if self.aliases.contains_key(&name) {
+                    return Err(failure(
+                        EXISTS,
+                        format!(
+                            "Failed to create the specified database '{name}': Database name or alias already exists."
+                        ),
+                    ));
+                }
+                if self.databases.contains_key(&name) {
+                    if *if_not_exists {
+                        return Ok((wait_rows(*wait, true, "database already exists"), None));
+                    }
+                    if !*or_replace {
+                        return Err(failure(
+                            EXISTS,
+                            format!("Failed to create the specified database '{name}': Database already exists."),
+                        ));
+                    }
+                }
+                self.add_database(&name, "standard", "starting");
+                let delay = self.online_delay;
+                if let Some(db) = self.databases.get_mut(&name) {
+                    db.online_at = Some(Instant::now() + delay);
+                }
+                self.settle();
+                let wait_for = match wait {
+                    Wait::No => None,
+                    Wait::Secs(s) => Some(WaitFor {
+                        database: name,
+                        limit: Duration::from_secs(*s),
+                    }),
+                };
+                Ok((Rows::default(), wait_for))
+            }
+            Command::DropDatabase {
+                name,
+                if_exists,
+                cascade,
+                wait,
+                ..
+            } => {
+                let name = Self::resolve(name, params)?;
+                if !self.databases.contains_key(&name) {
+                    if *if_exists {
+                        return none;
+                    }
+                    return Err(failure(
+                        NOT_FOUND,
+                        format!("Failed to delete the specified database '{name}': Database does not exist."),
+                    ));
+                }
+                if name == "system" {
+                    return Err(failure(ARGUMENT, "Not allowed to delete system database."));
+                }
+                let pointing: Vec<String> = self
+                    .aliases
+                    .iter()
+                    .filter(|(_, t)| **t == name)
+                    .map(|(a, _)| a.clone())
+                    .collect();
+                if !pointing.is_empty() && !*cascade {
+                    return Err(failure(
+                        ARGUMENT,
+                        format!("Failed to delete the specified database '{name}': The database has one or more aliases ({}). Drop the aliases before dropping the database.", pointing.join(", ")),
+                    ));
+                }
+                for a in pointing {
+                    self.aliases.remove(&a);
+                }
+                self.databases.remove(&name);
+                Ok((wait_rows(*wait, true, "dropped"), None))
+            }
+            Command::CreateAlias {
+                name,
+                target,
+                or_replace,
+                if_not_exists,
+            } => {
+                let (name, target) = (Self::resolve(name, params)?, Self::resolve(target, params)?);
+                Self::check_name(&name, "Alias")?;
+                if self.databases.contains_key(&name) || (self.aliases.contains_key(&name) && !*or_replace) {
+                    if *if_not_exists {
+                        return none;
+                    }
+                    return Err(failure(EXISTS, format!("Failed to create the specified database alias '{name}': Database name or alias already exists.")));
+                }
+                if !self.databases.contains_key(&target) {
+                    return Err(failure(NOT_FOUND, format!("Failed to create the specified database alias '{name}': Database '{target}' does not exist.")));
+                }
+                self.aliases.insert(name, target);
+                none
+            }
+            Command::AlterAlias {
+                name,
+                if_exists,
+                target,
+            } => {
+                let (name, target) = (Self::resolve(name, params)?, Self::resolve(target, params)?);
+                if !self.aliases.contains_key(&name) {
+                    if *if_exists {
+                        return none;
+                    }
+                    return Err(failure(
+                        NOT_FOUND,
+                        format!(
+                            "Failed to alter the specified database alias '{name}': Database alias does not exist."
+                        ),
+                    ));
+                }
+                if !self.databases.contains_key(&target) {
+                    return Err(failure(NOT_FOUND, format!("Failed to alter the specified database alias '{name}': Database '{target}' does not exist.")));
+                }
+                self.aliases.insert(name, target);
+                none
+            }
+            Command::DropAlias { name, if_exists } => {
+                let name = Self::resolve(name, params)?;
+                if self.aliases.remove(&name).is_none() && !*if_exists {
+                    return Err(failure(
+                        NOT_FOUND,
+                        format!(
+                            "Failed to delete the specified database alias '{name}': Database alias does not exist."
+                        ),
+                    ));
+                }
+                none
+            }
+            Command::StartDatabase { name, wait } | Command::StopDatabase { name, wait } => {
+                let start = matches!(cmd, Command::StartDatabase { .. });
+                let name = Self::resolve(name, params)?;
+                let delay = self.online_delay;
+                let db = self.databases.get_mut(&name).ok_or_else(|| {
+                    failure(
+                        NOT_FOUND,
+                        format!(
+                            "Failed to {} the specified database '{name}': Database does not exist.",
+                            if start { "start" } else { "stop" }
+                        ),
+                    )
+                })?;
+                db.requested_status = if start { "online" } else { "offline" }.into();
+                if start && db.current_status != "online" {
+                    db.current_status = "starting".into();
+                    db.online_at = Some(Instant::now() + delay);
+                } else if !start {
+                    db.current_status = "offline".into();
+                    db.online_at = None;
+                }
+                self.settle();
+                let wait_for = match (start, wait) {
+                    (true, Wait::Secs(s)) => Some(WaitFor {
+                        database: name,
+                        limit: Duration::from_secs(*s),
+                    }),
+                    (false, w) => return Ok((wait_rows(*w, true, "stopped"), None)),
+                    _ => None,
+                };
+                Ok((Rows::default(), wait_for))
+            }
+            Command::Return { value, column } => Ok((
+                Rows {
+                    columns: vec![column.clone()],
+                    rows: vec![vec![Value::Int(*value)]],
+                },
+                None,
+            )),
+        }
+    }
+
+    /// The WAIT result row once the wait for `db` ended.
+    pub fn wait_result(&mut self, db: &str) -> Rows {
+        self.settle();
+        let online = self.databases.get(db).is_some_and(|d| d.current_status == "online");
+        wait_rows(
+            Wait::Secs(0),
+            online,
+            if online {
+                "caught up"
+            } else {
+                "timed out waiting for the database to come online"
+            },
+        )
+    }
+
+    /// When `db` will be online (`None`: now, or never without a restart).
+    pub fn online_at(&mut self, db: &str) -> Option<Instant> {
+        self.settle();
+        self.databases.get(db).and_then(|d| d.online_at)
+    }
+}
+
+/// The row `CREATE/DROP … WAIT` returns (columns as in Neo4j 5).
+fn wait_rows(wait: Wait, success: bool, message: &str) -> Rows {
+    if wait == Wait::No {
+        return Rows::default();
+    }
+    Rows {
+        columns: ["address", "state", "message", "success"].map(String::from).to_vec(),
+        rows: vec![vec![
+            Value::from("localhost:7687"),
+            Value::from(if success { "CaughtUp" } else { "Waiting" }),
+            Value::from(message),
+            Value::Bool(success),
+        ]],
+    }
+}

@@ -1,0 +1,344 @@
+//! The Neo4j-driven backup run (`ops::backup_run`) against both doubles —
+//! the Bolt server double for discovery and the neo4j-admin double for the
+//! artifacts — and LocalStack S3 for storage.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bolt_double::{BoltDouble, Running};
+use graphvault::config::Config;
+use graphvault::model::{BackupManifest, ManifestKey};
+use graphvault::neo4j::{BackupType, BoltCatalog, BoltSettings, Password, ProcessAdmin};
+use graphvault::ops::backup_run::{
+    backup_run, BackupRunRequest, DbOutcome, FreeSpace, RunContext, RunOutcome, RunReport, StatvfsFreeSpace,
+};
+use graphvault::ops::{list_backups, read_manifest, BackupFilter, OpsError};
+use graphvault::store::ObjectStore;
+use tempfile::TempDir;
+
+/// Free space as the test says, per database folder.
+struct FakeFree {
+    tight: Vec<String>,
+}
+
+impl FreeSpace for FakeFree {
+    fn available(&self, dir: &Path) -> std::io::Result<u64> {
+        let name = dir.file_name().unwrap().to_string_lossy();
+        Ok(if self.tight.iter().any(|t| *t == name) {
+            512 << 10
+        } else {
+            1 << 40
+        })
+    }
+}
+
+/// A server, a bucket, a staging dir and a config tying them together.
+struct World {
+    server: Running,
+    store: Arc<dyn ObjectStore>,
+    config: Config,
+    work: TempDir,
+    _key: common::TestKey,
+}
+
+impl World {
+    /// `pairs` blue/green customers (alias → green), plus `unaliased`.
+    async fn new(pairs: usize, extra_toml: &str) -> Self {
+        let mut builder = BoltDouble::builder().user("neo4j").password("pw");
+        for i in 1..=pairs {
+            builder = builder
+                .database(&format!("customer{i}-1700000000"))
+                .database(&format!("customer{i}-1800000000"))
+                .alias(&format!("customer{i}"), &format!("customer{i}-1800000000"));
+        }
+        let server = builder.database("scratch-1").start().await.unwrap();
+        let (store, bucket) = common::s3_store_with_bucket("gv").await;
+        let key = common::TestKey::new();
+        let work = tempfile::tempdir().unwrap();
+        let text = format!(
+            "[storage]\nurl = \"s3://{bucket}/gv\"\nendpoint = \"{}\"\nforce_path_style = true\n\
+             [encryption]\nrecipients = [\"{}\"]\n\
+             [neo4j]\nbolt_uri = \"{}\"\nadmin_path = \"{}\"\n\
+             [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\n{extra_toml}\n",
+            common::endpoint(),
+            key.recipient,
+            server.uri(),
+            common::workspace_bin("neo4j-admin").display(),
+            work.path().join("staging").display(),
+        );
+        let path = work.path().join("graphvault.toml");
+        std::fs::write(&path, text).unwrap();
+        let config = graphvault::config::load(Some((path, true)), Vec::new(), &[]).unwrap();
+        Self {
+            server,
+            store: Arc::new(store),
+            config,
+            work,
+            _key: key,
+        }
+    }
+
+    fn staging(&self, db: &str) -> PathBuf {
+        self.work.path().join("staging").join(db)
+    }
+
+    /// One run with the double told `env` (e.g. NEO4J_ADMIN_DOUBLE_FAIL).
+    async fn run(
+        &self,
+        req: &BackupRunRequest,
+        env: &[(&str, &str)],
+        free: &dyn FreeSpace,
+    ) -> Result<RunReport, OpsError> {
+        let catalog = BoltCatalog::connect(BoltSettings {
+            uri: self.server.uri(),
+            user: "neo4j".into(),
+            password: Password::new("pw"),
+            connect_timeout: std::time::Duration::from_secs(2),
+            query_timeout: std::time::Duration::from_secs(10),
+        })
+        .unwrap();
+        let mut admin = self.config.neo4j.admin.clone();
+        admin.env = vec![
+            ("NEO4J_ADMIN_DOUBLE_SIZE".into(), "200000".into()),
+            (
+                "NEO4J_ADMIN_DOUBLE_LOG".into(),
+                self.work.path().join("admin.jsonl").display().to_string(),
+            ),
+        ];
+        admin
+            .env
+            .extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let admin = ProcessAdmin::new(admin);
+        let ctx = RunContext {
+            store: self.store.clone(),
+            config: &self.config,
+            catalog: &catalog,
+            admin: &admin,
+            free_space: free,
+            host: "test-host".into(),
+            progress: graphvault::ops::progress::ProgressStyle::Lines {
+                every: std::time::Duration::from_millis(50),
+            },
+        };
+        backup_run(&ctx, req).await
+    }
+
+    async fn manifests(&self) -> Vec<(ManifestKey, BackupManifest)> {
+        let mut out = Vec::new();
+        for k in list_backups(self.store.as_ref(), &BackupFilter::default())
+            .await
+            .unwrap()
+        {
+            let m = read_manifest(self.store.as_ref(), &k).await.unwrap();
+            out.push((k, m));
+        }
+        out
+    }
+}
+
+fn status(report: &RunReport) -> Vec<(String, bool)> {
+    report
+        .results
+        .iter()
+        .map(|r| (r.database.clone(), matches!(r.outcome, DbOutcome::Ok { .. })))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_aliased_database_of_ten_is_backed_up_and_the_rest_skipped() {
+    let w = World::new(10, "").await;
+    let report = w
+        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    assert_eq!(report.outcome(), RunOutcome::Ok, "{}", report.table());
+    assert_eq!(report.results.len(), 10);
+    assert!(report.unaliased.contains(&"scratch-1".to_string()));
+    assert!(
+        report.unaliased.contains(&"customer3-1700000000".to_string()),
+        "blue side is not aliased"
+    );
+
+    let manifests = w.manifests().await;
+    assert_eq!(manifests.len(), 10);
+    for (key, m) in &manifests {
+        assert_eq!(
+            format!("{}-1800000000", key.alias),
+            key.database.as_str(),
+            "alias and database recorded"
+        );
+        assert_eq!(m.neo4j.as_ref().unwrap().backup_type.as_deref(), Some("FULL"));
+        assert_eq!(m.artifacts.len(), 1);
+        assert!(m.artifacts[0].size >= 200_000);
+    }
+    // keep_local = 0: nothing stays in staging once the upload verified.
+    let left: Vec<_> = std::fs::read_dir(w.staging("customer1-1800000000"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".backup"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let table = report.table();
+    assert!(table.contains("10 of 10 database(s) backed up"), "{table}");
+}
+
+#[tokio::test]
+async fn one_database_failing_never_stops_the_others() {
+    let w = World::new(3, "").await;
+    let fail = "customer1-1800000000:notrunning,customer2-1800000000:partial";
+    let report = w
+        .run(
+            &BackupRunRequest::default(),
+            &[("NEO4J_ADMIN_DOUBLE_FAIL", fail)],
+            &StatvfsFreeSpace,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.outcome(), RunOutcome::Partial, "{}", report.table());
+    assert_eq!(
+        status(&report),
+        [
+            ("customer1-1800000000".to_string(), false),
+            ("customer2-1800000000".to_string(), false),
+            ("customer3-1800000000".to_string(), true)
+        ]
+    );
+    let manifests = w.manifests().await;
+    assert_eq!(manifests.len(), 1, "no manifest for a failed database");
+    assert_eq!(manifests[0].0.database.as_str(), "customer3-1800000000");
+
+    // The half-written artifact stays until a later backup of it commits.
+    let staging = w.staging("customer2-1800000000");
+    let partial = std::fs::read_dir(&staging).unwrap().flatten().count();
+    assert!(partial >= 1, "the partial artifact is not deleted by a failed run");
+    let report = w
+        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    assert_eq!(report.outcome(), RunOutcome::Ok, "{}", report.table());
+    assert!(
+        !staging.join(".leftover").exists(),
+        "leftovers go once a backup committed"
+    );
+
+    let all = w
+        .run(
+            &BackupRunRequest::default(),
+            &[("NEO4J_ADMIN_DOUBLE_FAIL", "*:exit1")],
+            &StatvfsFreeSpace,
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.outcome(), RunOutcome::AllFailed);
+}
+
+#[tokio::test]
+async fn too_little_staging_space_fails_that_database_before_neo4j_admin_runs() {
+    let w = World::new(2, "").await;
+    let free = FakeFree {
+        tight: vec!["customer1-1800000000".into()],
+    };
+    let report = w.run(&BackupRunRequest::default(), &[], &free).await.unwrap();
+    assert_eq!(report.outcome(), RunOutcome::Partial);
+    let (_, err) = report.failures().next().unwrap();
+    let text = err.to_string();
+    assert!(
+        text.contains("512.0 KiB") && text.contains("1.0 MiB") && text.contains("min_free_mib"),
+        "{text}"
+    );
+    let log = std::fs::read_to_string(w.work.path().join("admin.jsonl")).unwrap();
+    assert!(!log.contains("customer1-1800000000"), "neo4j-admin never ran for it");
+}
+
+#[tokio::test]
+async fn selectors_narrow_the_run_and_unknown_names_are_refused() {
+    let w = World::new(3, "").await;
+    let req = BackupRunRequest {
+        aliases: vec!["customer2".into()],
+        databases: vec!["scratch-1".into()],
+        ..BackupRunRequest::default()
+    };
+    let report = w.run(&req, &[], &StatvfsFreeSpace).await.unwrap();
+    let mut got: Vec<(String, String)> = report
+        .results
+        .iter()
+        .map(|r| (r.alias.clone(), r.database.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("customer2".to_string(), "customer2-1800000000".to_string()),
+            ("scratch-1".to_string(), "scratch-1".to_string())
+        ]
+    );
+    let req = BackupRunRequest {
+        aliases: vec!["customer9".into()],
+        ..BackupRunRequest::default()
+    };
+    let err = w.run(&req, &[], &StatvfsFreeSpace).await.unwrap_err();
+    assert!(matches!(err, OpsError::NothingToBackUp { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_differential_backup_records_its_parent_and_keep_local_keeps_the_chain() {
+    let w = World::new(1, "keep_local = 1\ntype = \"auto\"\n").await;
+    let first = w
+        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    let second = w
+        .run(
+            &BackupRunRequest {
+                labels: vec!["pre-deploy".parse().unwrap()],
+                ..BackupRunRequest::default()
+            },
+            &[],
+            &StatvfsFreeSpace,
+        )
+        .await
+        .unwrap();
+    let id = |r: &RunReport| match &r.results[0].outcome {
+        DbOutcome::Ok { backup_id, .. } => backup_id.clone(),
+        DbOutcome::Failed { error } => panic!("{error}"),
+    };
+    let manifests = w.manifests().await;
+    assert_eq!(manifests.len(), 2);
+    let (k2, m2) = manifests
+        .iter()
+        .find(|(k, _)| k.backup_id.as_str() == id(&second))
+        .unwrap();
+    let neo4j = m2.neo4j.as_ref().unwrap();
+    assert_eq!(neo4j.backup_type.as_deref(), Some("DIFF"));
+    assert_eq!(neo4j.parent.as_deref(), Some(id(&first).as_str()));
+    assert!(k2.labels.iter().any(|l| l.as_str() == "pre-deploy"));
+    // Both artifacts of the chain stay in staging for the next differential.
+    let kept = std::fs::read_dir(w.staging("customer1-1800000000"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".backup"))
+        .count();
+    assert_eq!(kept, 2);
+
+    let full = w
+        .run(
+            &BackupRunRequest {
+                backup_type: Some(BackupType::Full),
+                ..BackupRunRequest::default()
+            },
+            &[],
+            &StatvfsFreeSpace,
+        )
+        .await
+        .unwrap();
+    assert_eq!(full.outcome(), RunOutcome::Ok);
+    let kept = std::fs::read_dir(w.staging("customer1-1800000000"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".backup"))
+        .count();
+    assert_eq!(kept, 1, "a new full backup ends the old chain's local copies");
+}
