@@ -187,8 +187,11 @@ async fn every_aliased_database_of_ten_is_backed_up_and_the_rest_skipped() {
 
 #[tokio::test]
 async fn one_database_failing_never_stops_the_others() {
-    let w = World::new(3, "").await;
-    let fail = "customer1-1800000000:notrunning,customer2-1800000000:partial";
+    let w = World::new(4, "").await;
+    // customer1: neo4j-admin exits 3 (not running); customer2: dies half-way
+    // through its artifact; customer4: offline according to the server.
+    w.server.set_status("customer4-1800000000", "offline");
+    let fail = "customer1-1800000000:exit3,customer2-1800000000:partial";
     let report = w
         .run(
             &BackupRunRequest::default(),
@@ -203,9 +206,21 @@ async fn one_database_failing_never_stops_the_others() {
         [
             ("customer1-1800000000".to_string(), false),
             ("customer2-1800000000".to_string(), false),
-            ("customer3-1800000000".to_string(), true)
+            ("customer3-1800000000".to_string(), true),
+            ("customer4-1800000000".to_string(), false),
         ]
     );
+    let table = report.table();
+    assert!(
+        table.contains("exit 3") && table.contains("is offline, not online"),
+        "{table}"
+    );
+    let log = std::fs::read_to_string(w.work.path().join("admin.jsonl")).unwrap();
+    assert!(
+        !log.contains("customer4-1800000000"),
+        "neo4j-admin never ran for the offline one"
+    );
+    w.server.set_status("customer4-1800000000", "online");
     let manifests = w.manifests().await;
     assert_eq!(manifests.len(), 1, "no manifest for a failed database");
     assert_eq!(manifests[0].0.database.as_str(), "customer3-1800000000");

@@ -365,23 +365,16 @@ async fn artifacts_are_found_by_name_when_the_output_omits_them_and_secrets_stay
 
 #[tokio::test]
 async fn exit_3_is_the_database_not_running() {
-    // The double never exits 3 (the real `database backup` does not either);
-    // other neo4j-admin commands document it, so the mapping is checked with
-    // a script that does.
-    use std::os::unix::fs::PermissionsExt;
+    // The real `database backup` reports a stopped database with exit 1; other
+    // neo4j-admin commands document 3, which the double gives on request.
     let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("neo4j-admin");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\necho \"Database 'customer12' is not running.\" >&2\nexit 3\n",
+    let err = admin(
+        dir.path(),
+        &[("NEO4J_ADMIN_DOUBLE_FAIL", "customer12-1767741527:exit3")],
     )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let a = ProcessAdmin::new(AdminSettings {
-        binary: script,
-        ..admin(dir.path(), &[]).settings().clone()
-    });
-    let err = a.backup(&request("customer12", dir.path())).await.unwrap_err();
+    .backup(&request("customer12-1767741527", dir.path()))
+    .await
+    .unwrap_err();
     assert!(matches!(err, AdminError::NotRunning { .. }), "{err:?}");
     assert!(err.to_string().contains("is not running"), "{err}");
 }

@@ -195,6 +195,10 @@ fn backup_one(req: &Request, db: &str) -> Result<(), String> {
         req.servers.join(", ")
     ));
     info(&format!("Start backup of database '{db}'."));
+    if cfg.fail.has(db, &Mode::Exit3) {
+        eprintln!("Database '{db}' is not running. (injected by neo4j-admin-double: exit3)");
+        std::process::exit(3);
+    }
     if cfg.fail.has(db, &Mode::NotRunning) {
         return Err(format!(
             "Database '{db}' does not exist or is not running on any of the servers [{}].",

@@ -14,6 +14,10 @@ pub enum Mode {
     Exit1,
     /// The database is not running / not found on the server (exit 1, as the real backup).
     NotRunning,
+    /// The database is stopped and the invocation ends at once with exit 3,
+    /// the code neo4j-admin documents for "database not running" in general
+    /// (the real `database backup` reports that with exit 1: `notrunning`).
+    Exit3,
     /// The whole invocation is rejected as a usage error (exit 64).
     Usage,
     /// A Java-like stack trace on stderr and exit 70.
@@ -35,6 +39,7 @@ impl Mode {
         Ok(match s {
             "exit1" => Self::Exit1,
             "notrunning" => Self::NotRunning,
+            "exit3" => Self::Exit3,
             "usage" => Self::Usage,
             "crash" => Self::Crash,
             "partial" => Self::Partial,

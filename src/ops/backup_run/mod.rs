@@ -91,11 +91,19 @@ pub async fn backup_run(ctx: &RunContext<'_>, req: &BackupRunRequest) -> Result<
     for target in &sel.targets {
         let started = Instant::now();
         let span = tracing::info_span!("database", alias = %target.alias, database = %target.database);
-        let store_size = databases
-            .iter()
-            .find(|d| d.name == target.database)
-            .and_then(|d| d.store_size);
-        let work = back_up_one(ctx, req, target, &existing, store_size, &admin_version);
+        let info = databases.iter().find(|d| d.name == target.database);
+        let store_size = info.and_then(|d| d.store_size);
+        let status = info.map(|d| d.current_status.clone()).unwrap_or_default();
+        let work = async {
+            // An online backup needs a running database: say so before neo4j-admin does.
+            if status != "online" {
+                return Err(OpsError::DatabaseNotOnline {
+                    name: target.database.clone(),
+                    status: status.clone(),
+                });
+            }
+            back_up_one(ctx, req, target, &existing, store_size, &admin_version).await
+        };
         let outcome = match work.instrument(span).await {
             Ok(manifest) => {
                 let (size, stored) = manifest.totals();
