@@ -1,0 +1,207 @@
+//! `graphvault backup` (Neo4j-driven) end to end: the binary, the Bolt double
+//! in this test, the neo4j-admin double as neo4j-admin, LocalStack S3. Exit
+//! codes, the JSON report, the metrics file, JSON logs, and a kill -9 in the
+//! middle of an upload followed by a clean run.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use bolt_double::{BoltDouble, Running};
+use common::cli::*;
+use graphvault::ops::{list_backups, BackupFilter};
+use graphvault::store::{ObjectStore, S3Store};
+use serde_json::Value;
+use tempfile::TempDir;
+
+const EXIT_PARTIAL: i32 = 3;
+const EXIT_ALL_FAILED: i32 = 11;
+/// Small artifacts for the runs that are not about size.
+const SMALL: &str = "NEO4J_ADMIN_DOUBLE_SIZE = \"300000\"";
+
+struct Setup {
+    server: Running,
+    store: S3Store,
+    work: TempDir,
+    config: PathBuf,
+    _key: common::TestKey,
+}
+
+impl Setup {
+    /// Three customers (blue/green each), the doubles, a bucket, a config;
+    /// `admin_env` is the inside of the neo4j-admin double's env table.
+    async fn new(admin_env: &str) -> Self {
+        let mut b = BoltDouble::builder().user("neo4j").password("pw");
+        for i in 1..=3 {
+            b = b
+                .database(&format!("customer{i}-1700000000"))
+                .database(&format!("customer{i}-1800000000"))
+                .alias(&format!("customer{i}"), &format!("customer{i}-1800000000"));
+        }
+        let server = b.start().await.unwrap();
+        let (store, bucket) = common::s3_store_with_bucket("gv").await;
+        let key = common::TestKey::new();
+        let work = tempfile::tempdir().unwrap();
+        let pw = work.path().join("pw");
+        std::fs::write(&pw, "pw").unwrap();
+        std::fs::set_permissions(&pw, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        let config = work.path().join("graphvault.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[storage]\nurl = \"s3://{bucket}/gv\"\nendpoint = \"{}\"\nforce_path_style = true\n\
+                 [encryption]\nrecipients = [\"{}\"]\n\
+                 [upload]\npart_size_mib = 5\nconcurrency = 1\n\
+                 [neo4j]\nbolt_uri = \"{}\"\npassword_file = \"{}\"\nadmin_path = \"{}\"\n\
+                 admin_env = {{ {admin_env} }}\n\
+                 [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\nprogress_interval_secs = 1\n",
+                common::endpoint(),
+                key.recipient,
+                server.uri(),
+                pw.display(),
+                common::workspace_bin("neo4j-admin").display(),
+                work.path().join("staging").display(),
+            ),
+        )
+        .unwrap();
+        Self {
+            server,
+            store,
+            work,
+            config,
+            _key: key,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = graphvault();
+        cmd.arg("--config").arg(&self.config).args(args);
+        cmd
+    }
+
+    async fn run(&self, args: &[&str]) -> Run {
+        let cmd = self.command(args);
+        tokio::task::spawn_blocking(move || run(cmd)).await.unwrap()
+    }
+
+    async fn committed(&self) -> Vec<String> {
+        list_backups(&self.store, &BackupFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|k| k.database.to_string())
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_run_reports_json_writes_metrics_and_logs_json() {
+    let s = Setup::new(SMALL).await;
+    let metrics = s.work.path().join("graphvault.prom");
+    let r = s
+        .run(&[
+            "--log-format",
+            "json",
+            "backup",
+            "--json",
+            "--metrics-file",
+            metrics.to_str().unwrap(),
+            "--label",
+            "pre-deploy",
+        ])
+        .await
+        .ok();
+    let report: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.explain()));
+    assert_eq!(report["outcome"], "ok");
+    assert_eq!(report["databases"].as_array().unwrap().len(), 3);
+    for line in r.stderr.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        text.contains("graphvault_backup_success{alias=\"customer2\",database=\"customer2-1800000000\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("graphvault_backup_run_databases{result=\"ok\"} 3"),
+        "{text}"
+    );
+    assert_eq!(s.committed().await.len(), 3);
+    assert!(!r.stderr.contains(AWS_SECRET), "no secret in logs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn some_failed_exits_3_and_all_failed_exits_11_with_a_summary() {
+    let s = Setup::new(&format!(
+        "{SMALL}, NEO4J_ADMIN_DOUBLE_FAIL = \"customer2-1800000000:exit1\""
+    ))
+    .await;
+    let r = s.run(&["backup"]).await.code(EXIT_PARTIAL);
+    assert!(r.stdout.contains("2 of 3 database(s) backed up"), "{}", r.explain());
+    assert!(r.stdout.contains("customer2-1800000000: "), "{}", r.explain());
+    let r = s.run(&["backup", "--alias", "customer2"]).await.code(EXIT_ALL_FAILED);
+    assert!(r.stderr.contains("every database backup (1) failed"), "{}", r.explain());
+    s.run(&["backup", "--alias", "customer9"]).await.code(EXIT_NOT_FOUND);
+    s.server.set_stall(true);
+    let r = s
+        .run(&["--set", "neo4j.query_timeout_secs=1", "backup"])
+        .await
+        .code(EXIT_NEO4J_UNAVAILABLE);
+    assert!(r.stderr.contains("did not finish within"), "{}", r.explain());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_an_upload_leaves_no_backup_and_the_next_run_is_clean() {
+    // A 128 MiB incompressible artifact in 5 MiB parts, one at a time.
+    let s = Setup::new("NEO4J_ADMIN_DOUBLE_SIZE = \"134217728\", NEO4J_ADMIN_DOUBLE_COMPRESSIBILITY = \"0\"").await;
+    let mut child = s
+        .command(&["--log-format", "json", "backup", "--alias", "customer1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let started = Instant::now();
+    let (killed, seen) = tokio::task::spawn_blocking(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            seen.push(line.clone());
+            let uploading = serde_json::from_str::<Value>(&line)
+                .ok()
+                .is_some_and(|v| v["message"] == "sealing and uploading");
+            if uploading {
+                // Sealing 128 MiB takes about a second; 100 ms in, parts are in flight.
+                std::thread::sleep(Duration::from_millis(100));
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                return (true, seen);
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "no progress line");
+        }
+        (false, seen)
+    })
+    .await
+    .unwrap();
+    assert!(
+        killed,
+        "the run ended before an upload was under way:\n{}",
+        seen.join("\n")
+    );
+    assert!(s.committed().await.is_empty(), "a killed run leaves no manifest");
+    let staging = s.work.path().join("staging/customer1-1800000000");
+    let left = std::fs::read_dir(&staging).unwrap().count();
+    assert!(left >= 1, "the artifact is not deleted before its upload is verified");
+
+    s.run(&["backup", "--alias", "customer1"]).await.ok();
+    assert_eq!(s.committed().await, ["customer1-1800000000"]);
+    assert!(!staging.join(".leftover").exists(), "leftovers go after the commit");
+    let pending = s.store.list_multipart("data/").await.unwrap();
+    assert!(
+        pending.len() <= 1,
+        "at most the killed run's upload is pending (aborted by a later run after abandoned_upload_hours): {pending:?}"
+    );
+}
