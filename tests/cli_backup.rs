@@ -180,8 +180,9 @@ async fn kill_9_during_an_upload_leaves_no_backup_and_the_next_run_is_clean() {
                 child.wait().unwrap();
                 return (true, seen);
             }
-            assert!(started.elapsed() < Duration::from_secs(120), "no progress line");
+            assert!(started.elapsed() < Duration::from_secs(120), "no upload started");
         }
+        let _ = child.wait();
         (false, seen)
     })
     .await
