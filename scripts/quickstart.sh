@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # graphvault quickstart on a fresh machine, against LocalStack (S3, no Docker):
 # key generate → backup of a sample neo4j-admin artifact → list → restore,
-# then the same object opened with stock `age` and `zstd`. LocalStack is left
-# running at the end (stop it with localstack/down.sh).
+# then the same object opened with stock `age` and `zstd`; then the nightly
+# `graphvault backup` of every aliased database, with the TEST DOUBLES
+# standing in for Neo4j (doubles/bolt and doubles/neo4j-admin: Neo4j
+# Enterprise cannot be installed here). LocalStack is left running at the end
+# (stop it with localstack/down.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -20,8 +23,8 @@ step "Installing tools and starting LocalStack"
 scripts/setup.sh
 localstack/up.sh
 
-step "Building graphvault"
-cargo build --quiet
+step "Building graphvault and the Neo4j test doubles"
+cargo build --quiet --workspace --bins
 GV="$CARGO_TARGET_DIR/debug/graphvault"
 
 WORK="$(mktemp -d -t graphvault-quickstart.XXXXXX)"
@@ -99,6 +102,47 @@ boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1").download_f
 PY
 age -d -i "$WORK/identity.txt" "$WORK/object.zst.age" | zstd -d -q | cmp - "$ARTIFACT"
 echo "age -d | zstd -d gives back the artifact byte-for-byte"
+
+step "Starting the Bolt server double (stands in for Neo4j 5: three customers, blue/green)"
+printf 'quickstart-password\n' > "$WORK/neo4j-password"
+chmod 600 "$WORK/neo4j-password"
+"$CARGO_TARGET_DIR/debug/bolt-double" --listen 127.0.0.1:0 --password-file "$WORK/neo4j-password" \
+    --state "$WORK/bolt-double-state.json" \
+    --database customer1-1767000000 --database customer1-1767741527 --alias customer1=customer1-1767741527 \
+    --database customer2-1767100000 --alias customer2=customer2-1767100000 \
+    --database customer3-1767200000 --database customer3-1767800000 --alias customer3=customer3-1767800000 \
+    > "$WORK/bolt-double.out" 2> "$WORK/bolt-double.log" &
+DOUBLE_PID=$!
+trap 'kill "$DOUBLE_PID" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q '^listening on ' "$WORK/bolt-double.out" 2>/dev/null && break; sleep 0.1; done
+BOLT_ADDR="$(sed -n 's/^listening on //p' "$WORK/bolt-double.out")"
+echo "bolt-double listening on $BOLT_ADDR (queries it receives: $WORK/bolt-double.log)"
+
+cat >> "$WORK/graphvault.toml" <<TOML
+
+[neo4j]
+bolt_uri = "bolt://$BOLT_ADDR"
+user = "neo4j"
+password_file = "$WORK/neo4j-password"
+# The neo4j-admin test double: writes synthetic 32 MiB artifacts named like Neo4j 5's.
+admin_path = "$CARGO_TARGET_DIR/debug/neo4j-admin"
+admin_env = { NEO4J_ADMIN_DOUBLE_SIZE = "33554432", NEO4J_ADMIN_DOUBLE_COMPRESSIBILITY = "0.7" }
+
+[backup]
+staging_dir = "$WORK/staging"
+TOML
+
+step "graphvault alias list (over Bolt, from the double)"
+"$GV" --config "$WORK/graphvault.toml" alias list
+
+step "graphvault backup: every aliased database (discovered over Bolt), neo4j-admin → zstd → age → S3"
+"$GV" --config "$WORK/graphvault.toml" backup --metrics-file "$WORK/graphvault.prom"
+echo
+echo "metrics ($WORK/graphvault.prom):"
+grep '^graphvault_backup_success' "$WORK/graphvault.prom"
+
+step "graphvault list"
+"$GV" --config "$WORK/graphvault.toml" list
 
 step "Done"
 echo "Everything is in $WORK. LocalStack keeps running; stop it with localstack/down.sh."

@@ -178,7 +178,12 @@ impl ProcessAdmin {
                 tokio::select! {
                     line = out.next_line(), if out_open => match line {
                         Ok(Some(l)) => {
-                            tracing::info!(target: "neo4j_admin", "{l}");
+                            // Its progress chatter is detail; its warnings are not.
+                            if l.contains(" ERROR ") || l.contains(" WARN ") {
+                                tracing::warn!(target: "graphvault::neo4j_admin", "{l}");
+                            } else {
+                                tracing::debug!(target: "graphvault::neo4j_admin", "{l}");
+                            }
                             if let Some(a) = finished_artifact(&l) {
                                 done.artifacts.push(a);
                             }
@@ -188,7 +193,7 @@ impl ProcessAdmin {
                     },
                     line = err.next_line(), if err_open => match line {
                         Ok(Some(l)) => {
-                            tracing::warn!(target: "neo4j_admin", "{l}");
+                            tracing::warn!(target: "graphvault::neo4j_admin", "{l}");
                             if let Some(a) = finished_artifact(&l) {
                                 done.artifacts.push(a);
                             }
