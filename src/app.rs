@@ -173,9 +173,29 @@ async fn backup_artifacts(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         labels: labels_of(args)?,
         neo4j: None,
         progress: progress_style(cli, &config),
+        lease_lost: None,
     };
+    // Bad input fails before anything, the lease included, is written.
+    ops::check_artifacts(&req.artifacts)?;
+    crate::pipeline::Recipients::parse(&config.recipients)?;
     let store = store_for(&config).await?;
-    let manifest = ops::backup_artifacts(store, &config, &req).await?;
+    let holder = crate::lease::Holder {
+        run_id: hex::encode(rand::random::<[u8; 6]>()),
+        host: hostname(),
+        pid: std::process::id(),
+        command: "backup --artifact".into(),
+    };
+    let scope = ops::backup_run::LEASE_SCOPE;
+    let lease = crate::lease::acquire(store.clone(), scope, holder, config.backup.lease).await?;
+    let req = ArtifactBackupRequest {
+        lease_lost: Some(lease.lost_flag()),
+        ..req
+    };
+    let result = ops::backup_artifacts(store, &config, &req).await;
+    if let Err(e) = lease.release().await {
+        tracing::warn!(error = %e, "lease not released; it expires on its own");
+    }
+    let manifest = result?;
     if args.json {
         print(&String::from_utf8_lossy(&manifest.to_json()))
     } else {

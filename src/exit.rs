@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use crate::config::ConfigError;
+use crate::lease::{LeaseError, LockError};
 use crate::model::{ManifestError, NameError};
 use crate::neo4j::cypher_names::InvalidNeo4jName;
 use crate::neo4j::{AdminError, BoltError};
@@ -40,6 +41,8 @@ pub enum Exit {
     Neo4jFailed = 10,
     /// A run over several databases where every one failed.
     AllFailed = 11,
+    /// Another graphvault run holds the store's lease or the staging lock.
+    Busy = 12,
 }
 
 impl From<Exit> for ExitCode {
@@ -105,6 +108,12 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Store { source, .. } => store(source),
         OpsError::NothingToBackUp { .. } => Exit::NotFound,
         OpsError::SomeFailed { .. } => Exit::Partial,
+        OpsError::Lease(LeaseError::Held { .. })
+        | OpsError::Lock(LockError::Busy { .. })
+        | OpsError::LeaseLost { .. } => Exit::Busy,
+        OpsError::Lease(LeaseError::Corrupt { .. }) => Exit::Integrity,
+        OpsError::Lease(LeaseError::Store { source, .. }) => store(source),
+        OpsError::Lock(LockError::Io { .. }) => Exit::LocalIo,
         OpsError::AllFailed { .. } => Exit::AllFailed,
         OpsError::Staging(_) => Exit::LocalIo,
         OpsError::Preflight(PreflightError::StoreWrite { source, .. }) => store(source),

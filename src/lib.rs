@@ -19,6 +19,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod exit;
+pub mod lease;
 pub mod model;
 pub mod neo4j;
 pub mod notify;

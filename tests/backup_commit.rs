@@ -30,6 +30,7 @@ fn request(dir: &std::path::Path, data: &[u8]) -> ArtifactBackupRequest {
         labels: vec![],
         neo4j: None,
         progress: graphvault::ops::progress::ProgressStyle::Off,
+        lease_lost: None,
     }
 }
 
@@ -48,6 +49,23 @@ async fn a_manifest_put_whose_response_was_lost_still_commits_the_backup_once() 
     assert_eq!(plan.calls(Op::Put), 3);
     let listed = list_backups(base.as_ref(), &BackupFilter::default()).await.unwrap();
     assert_eq!(listed, vec![manifest.key()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_lease_stops_the_commit_and_leaves_no_manifest() {
+    let key = common::TestKey::new();
+    let store = common::s3_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut req = request(dir.path(), b"tiny artifact");
+    req.lease_lost = Some(Arc::new(std::sync::atomic::AtomicBool::new(true)));
+    let err = backup_artifacts(store.clone(), &config(&key.recipient), &req)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OpsError::LeaseLost { .. }), "{err:?}");
+    assert!(list_backups(store.as_ref(), &BackupFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A writer that fails like a full disk after `room` bytes.

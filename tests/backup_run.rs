@@ -357,3 +357,42 @@ async fn a_differential_backup_records_its_parent_and_keep_local_keeps_the_chain
         .count();
     assert_eq!(kept, 1, "a new full backup ends the old chain's local copies");
 }
+
+#[tokio::test]
+async fn a_second_run_is_refused_while_the_lease_or_the_staging_lock_is_held() {
+    use graphvault::lease::{acquire, Holder, LeaseError, LeaseSettings, LocalLock, LockError};
+    let w = World::new(1, "").await;
+    let other = Holder {
+        run_id: "other-run".into(),
+        host: "backup-2".into(),
+        pid: 4242,
+        command: "backup".into(),
+    };
+    let lease = acquire(w.store.clone(), "repository", other, LeaseSettings::default())
+        .await
+        .unwrap();
+    let err = w
+        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OpsError::Lease(LeaseError::Held { .. })), "{err:?}");
+    assert!(err.to_string().contains("backup-2"), "{err}");
+    lease.release().await.unwrap();
+
+    let lock = LocalLock::acquire(&w.work.path().join("staging"), "local-run").unwrap();
+    let err = w
+        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OpsError::Lock(LockError::Busy { .. })), "{err:?}");
+    drop(lock);
+    let report = w
+        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    assert_eq!(report.outcome(), RunOutcome::Ok);
+    assert!(
+        w.manifests().await.len() == 1,
+        "nothing was written by the refused runs"
+    );
+}

@@ -19,6 +19,7 @@ use tempfile::TempDir;
 
 const EXIT_PARTIAL: i32 = 3;
 const EXIT_ALL_FAILED: i32 = 11;
+const EXIT_BUSY: i32 = 12;
 /// Small artifacts for the runs that are not about size.
 const SMALL: &str = "NEO4J_ADMIN_DOUBLE_SIZE = \"300000\"";
 
@@ -154,11 +155,46 @@ async fn some_failed_exits_3_and_all_failed_exits_11_with_a_summary() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_while_another_holds_the_lease_exits_busy_and_writes_nothing() {
+    use graphvault::lease::{acquire, Holder, LeaseSettings};
+    let s = Setup::new(SMALL).await;
+    let store: std::sync::Arc<dyn ObjectStore> = std::sync::Arc::new(s.store.clone());
+    let holder = Holder {
+        run_id: "nightly-1".into(),
+        host: "backup-7".into(),
+        pid: 999,
+        command: "backup".into(),
+    };
+    let lease = acquire(store, "repository", holder, LeaseSettings::default())
+        .await
+        .unwrap();
+    let r = s.run(&["backup"]).await.code(EXIT_BUSY);
+    assert!(
+        r.stderr.contains("backup-7") && r.stderr.contains("pid 999"),
+        "{}",
+        r.explain()
+    );
+    assert!(s.committed().await.is_empty());
+    lease.release().await.unwrap();
+    s.run(&["backup"]).await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_an_upload_leaves_no_backup_and_the_next_run_is_clean() {
     // A 128 MiB incompressible artifact in 5 MiB parts, one at a time.
     let s = Setup::new("NEO4J_ADMIN_DOUBLE_SIZE = \"134217728\", NEO4J_ADMIN_DOUBLE_COMPRESSIBILITY = \"0\"").await;
     let mut child = s
-        .command(&["--log-format", "json", "backup", "--alias", "customer1"])
+        .command(&[
+            "--log-format",
+            "json",
+            "--set",
+            "backup.lease_ttl_secs=2",
+            "--set",
+            "backup.lease_clock_skew_secs=0",
+            "backup",
+            "--alias",
+            "customer1",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -197,7 +233,20 @@ async fn kill_9_during_an_upload_leaves_no_backup_and_the_next_run_is_clean() {
     let left = std::fs::read_dir(&staging).unwrap().count();
     assert!(left >= 1, "the artifact is not deleted before its upload is verified");
 
-    s.run(&["backup", "--alias", "customer1"]).await.ok();
+    // The killed run's lease is still held until it expires (2 s here).
+    s.run(&["backup", "--alias", "customer1"]).await.code(EXIT_BUSY);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let r = s
+        .run(&[
+            "--set",
+            "backup.lease_clock_skew_secs=0",
+            "backup",
+            "--alias",
+            "customer1",
+        ])
+        .await
+        .ok();
+    assert!(r.stderr.contains("taking over the stale lease"), "{}", r.explain());
     assert_eq!(s.committed().await, ["customer1-1800000000"]);
     assert!(!staging.join(".leftover").exists(), "leftovers go after the commit");
     let pending = s.store.list_multipart("data/").await.unwrap();

@@ -19,6 +19,8 @@ pub(super) struct RawBackup {
     backup_type: Option<String>,
     progress_interval_secs: Option<u64>,
     abandoned_upload_hours: Option<u64>,
+    lease_ttl_secs: Option<u64>,
+    lease_clock_skew_secs: Option<u64>,
 }
 
 /// Keys of `[backup]` (for env and `--set` validation).
@@ -30,6 +32,8 @@ pub(super) const KEYS: &[&str] = &[
     "type",
     "progress_interval_secs",
     "abandoned_upload_hours",
+    "lease_ttl_secs",
+    "lease_clock_skew_secs",
 ];
 
 /// Validated `[backup]` settings.
@@ -51,6 +55,8 @@ pub struct BackupConfig {
     /// Unfinished multipart uploads under `data/` older than this are
     /// aborted at the start of a run.
     pub abandoned_upload_age: chrono::Duration,
+    /// The store lease a run holds (renewed every third of the TTL).
+    pub lease: crate::lease::LeaseSettings,
 }
 
 pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
@@ -90,5 +96,19 @@ pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
             1..=24 * 365,
             " (longer than the longest upload could take)",
         )? as i64),
+        lease: {
+            let ttl = in_range("backup.lease_ttl_secs", raw.lease_ttl_secs, 600, 2..=86400, "")?;
+            crate::lease::LeaseSettings {
+                ttl: std::time::Duration::from_secs(ttl),
+                renew_every: std::time::Duration::from_secs(ttl) / 3,
+                clock_skew: std::time::Duration::from_secs(in_range(
+                    "backup.lease_clock_skew_secs",
+                    raw.lease_clock_skew_secs,
+                    60,
+                    0..=3600,
+                    "",
+                )?),
+            }
+        },
     })
 }

@@ -7,6 +7,7 @@
 //! treats as a backup. The artifact files are only read, never removed here.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -34,17 +35,15 @@ pub struct ArtifactBackupRequest {
     pub neo4j: Option<Neo4jInfo>,
     /// How upload progress is shown.
     pub progress: ProgressStyle,
+    /// Set when the run's lease was lost: the manifest is then not written.
+    pub lease_lost: Option<Arc<AtomicBool>>,
 }
 
-/// Seals and uploads the artifacts, then commits the manifest.
-pub async fn backup_artifacts(
-    store: Arc<dyn ObjectStore>,
-    config: &Config,
-    req: &ArtifactBackupRequest,
-) -> Result<BackupManifest, OpsError> {
-    let recipients = Arc::new(Recipients::parse(&config.recipients)?);
+/// Checks that every artifact is a readable regular file with a storable,
+/// unique name; returns the names. Writes nothing.
+pub fn check_artifacts(artifacts: &[PathBuf]) -> Result<Vec<String>, OpsError> {
     let mut names = Vec::new();
-    for path in &req.artifacts {
+    for path in artifacts {
         let missing = |detail: String| OpsError::ArtifactMissing {
             path: path.clone(),
             detail,
@@ -63,6 +62,17 @@ pub async fn backup_artifacts(
         }
         names.push(name);
     }
+    Ok(names)
+}
+
+/// Seals and uploads the artifacts, then commits the manifest.
+pub async fn backup_artifacts(
+    store: Arc<dyn ObjectStore>,
+    config: &Config,
+    req: &ArtifactBackupRequest,
+) -> Result<BackupManifest, OpsError> {
+    let recipients = Arc::new(Recipients::parse(&config.recipients)?);
+    let names = check_artifacts(&req.artifacts)?;
 
     let started_at = Utc::now();
     let backup_id = BackupId::new(started_at);
@@ -115,6 +125,11 @@ pub async fn backup_artifacts(
         neo4j: req.neo4j.clone(),
         artifacts: records,
     };
+    if req.lease_lost.as_ref().is_some_and(|l| l.load(Ordering::SeqCst)) {
+        return Err(OpsError::LeaseLost {
+            location: store.location(),
+        });
+    }
     let key = manifest.key().to_string();
     let body = manifest.to_json();
     let sha256: [u8; 32] = Sha256::digest(&body).into();

@@ -13,7 +13,7 @@ mod restore_to_dir;
 use std::path::PathBuf;
 
 pub use alias::{alias_list, alias_switch, alias_target, drop_database, AliasSwitch};
-pub use backup_artifact::{backup_artifacts, ArtifactBackupRequest};
+pub use backup_artifact::{backup_artifacts, check_artifacts, ArtifactBackupRequest};
 pub use catalog::{find_backup, list_backups, read_manifest, BackupFilter};
 pub use key::generate_key;
 pub use list::{render_list, ListFormat};
@@ -77,6 +77,14 @@ pub enum OpsError {
     SomeFailed { failed: usize, total: usize },
     #[error("every database backup ({total}) failed; the summary names each and why")]
     AllFailed { total: usize },
+    #[error(transparent)]
+    Lease(#[from] crate::lease::LeaseError),
+    #[error(transparent)]
+    Lock(#[from] crate::lease::LockError),
+    #[error(
+        "the lease on {location} was lost (another run took over while this one stalled); nothing more was committed"
+    )]
+    LeaseLost { location: String },
     #[error(transparent)]
     Staging(#[from] backup_run::StagingError),
     #[error(transparent)]

@@ -26,6 +26,7 @@ pub use staging::{LocalBackup, Staging, StagingError};
 pub use targets::{select, Selection, Target};
 
 use crate::config::Config;
+use crate::lease::{self, Holder, Lease, LocalLock};
 use crate::model::{BackupManifest, DbName, Label, ManifestKey, Neo4jInfo};
 use crate::neo4j::{BackupRequest, BackupType, Neo4jAdmin, Neo4jCatalog};
 use crate::pipeline::Recipients;
@@ -80,6 +81,34 @@ pub async fn backup_run(ctx: &RunContext<'_>, req: &BackupRunRequest) -> Result<
         tracing::warn!(alias = %a.name, database = %a.database, "alias points at a database the server does not list");
     }
     let admin_version = preflight_run(ctx).await?;
+    // One run per staging directory and per store prefix at a time.
+    let run_id = hex::encode(rand::random::<[u8; 6]>());
+    let _local = LocalLock::acquire(&ctx.config.backup.staging_dir, &run_id)?;
+    let holder = Holder {
+        run_id,
+        host: ctx.host.clone(),
+        pid: std::process::id(),
+        command: "backup".into(),
+    };
+    let lease = lease::acquire(ctx.store.clone(), LEASE_SCOPE, holder, ctx.config.backup.lease).await?;
+    let report = run_targets(ctx, req, &sel, &databases, &admin_version, &lease).await;
+    if let Err(e) = lease.release().await {
+        tracing::warn!(error = %e, "lease not released; it expires on its own");
+    }
+    report
+}
+
+/// The lease scope: the whole store prefix (backup and prune share it).
+pub const LEASE_SCOPE: &str = "repository";
+
+async fn run_targets(
+    ctx: &RunContext<'_>,
+    req: &BackupRunRequest,
+    sel: &Selection,
+    databases: &[crate::neo4j::DatabaseInfo],
+    admin_version: &str,
+    lease: &Lease,
+) -> Result<RunReport, OpsError> {
     let cutoff = chrono::Utc::now() - ctx.config.backup.abandoned_upload_age;
     abandoned::abort_abandoned(ctx.store.as_ref(), cutoff).await;
     let existing = list_backups(ctx.store.as_ref(), &BackupFilter::default()).await?;
@@ -95,6 +124,11 @@ pub async fn backup_run(ctx: &RunContext<'_>, req: &BackupRunRequest) -> Result<
         let store_size = info.and_then(|d| d.store_size);
         let status = info.map(|d| d.current_status.clone()).unwrap_or_default();
         let work = async {
+            if lease.lost() {
+                return Err(OpsError::LeaseLost {
+                    location: ctx.store.location(),
+                });
+            }
             // An online backup needs a running database: say so before neo4j-admin does.
             if status != "online" {
                 return Err(OpsError::DatabaseNotOnline {
@@ -102,7 +136,7 @@ pub async fn backup_run(ctx: &RunContext<'_>, req: &BackupRunRequest) -> Result<
                     status: status.clone(),
                 });
             }
-            back_up_one(ctx, req, target, &existing, store_size, &admin_version).await
+            back_up_one(ctx, req, target, &existing, store_size, admin_version, lease).await
         };
         let outcome = match work.instrument(span).await {
             Ok(manifest) => {
@@ -142,6 +176,7 @@ async fn back_up_one(
     existing: &[ManifestKey],
     store_size: Option<u64>,
     admin_version: &str,
+    lease: &Lease,
 ) -> Result<BackupManifest, OpsError> {
     let cfg = &ctx.config.backup;
     let database: DbName = target.database.parse()?;
@@ -186,6 +221,7 @@ async fn back_up_one(
                 parent: parent.clone(),
             }),
             progress: ctx.progress,
+            lease_lost: Some(lease.lost_flag()),
         },
     )
     .await?;
