@@ -92,13 +92,10 @@ pub fn run(cfg: &Config, args: &[String], root_verbose: bool) -> i32 {
         );
         return out::usage_error(&e, &usage);
     }
-    let verbose = root_verbose || p.bool("--verbose", false);
-    if verbose {
-        out::verbose_header(&cfg.version);
-    }
-    if let Err(code) = out::check_additional_config(p.get("--additional-config"), verbose) {
-        return code;
-    }
+    let verbose = match out::preamble(&p, &cfg.version, root_verbose) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
     let not_found = |source: String| {
         out::failed(
             &format!(

@@ -132,13 +132,10 @@ pub fn run(cfg: &Config, args: &[String], root_verbose: bool) -> i32 {
     let Some(path) = p.positionals.first() else {
         return out::usage_error(&UsageError::missing_parameter("<backup-path>"), &usage);
     };
-    let verbose = root_verbose || p.bool("--verbose", false);
-    if verbose {
-        out::verbose_header(v);
-    }
-    if let Err(code) = out::check_additional_config(p.get("--additional-config"), verbose) {
-        return code;
-    }
+    let verbose = match out::preamble(&p, v, root_verbose) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
     let all = match load(path) {
         Ok(rows) => rows,
         Err(msg) => return out::failed(&msg, verbose, out::FAIL),

@@ -61,6 +61,18 @@ pub fn verbose_header(v: &Version) {
     outln!("--------------------");
 }
 
+/// What every command does once its options parsed: the `--verbose` header,
+/// then the `--additional-config` check. Returns whether output is verbose,
+/// or the exit code to end with.
+pub fn preamble(p: &crate::cli::Parsed, v: &Version, root_verbose: bool) -> Result<bool, i32> {
+    let verbose = root_verbose || p.bool("--verbose", false);
+    if verbose {
+        verbose_header(v);
+    }
+    check_additional_config(p.get("--additional-config"), verbose)?;
+    Ok(verbose)
+}
+
 /// `--additional-config` must name an existing file (`AbstractAdminCommand.getCommandConfigs`).
 pub fn check_additional_config(path: Option<&str>, verbose: bool) -> Result<(), i32> {
     match path {
