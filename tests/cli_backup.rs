@@ -229,6 +229,8 @@ async fn kill_9_during_an_upload_leaves_no_backup_and_the_next_run_is_clean() {
         seen.join("\n")
     );
     assert!(s.committed().await.is_empty(), "a killed run leaves no manifest");
+    let pending = s.store.list_multipart("data/").await.unwrap();
+    assert_eq!(pending.len(), 1, "killed mid-upload: one unfinished multipart upload");
     let staging = s.work.path().join("staging/customer1-1800000000");
     let left = std::fs::read_dir(&staging).unwrap().count();
     assert!(left >= 1, "the artifact is not deleted before its upload is verified");
@@ -251,7 +253,7 @@ async fn kill_9_during_an_upload_leaves_no_backup_and_the_next_run_is_clean() {
     assert!(!staging.join(".leftover").exists(), "leftovers go after the commit");
     let pending = s.store.list_multipart("data/").await.unwrap();
     assert!(
-        pending.len() <= 1,
-        "at most the killed run's upload is pending (aborted by a later run after abandoned_upload_hours): {pending:?}"
+        pending.is_empty(),
+        "the next run aborted the killed run's upload: {pending:?}"
     );
 }

@@ -53,7 +53,8 @@ pub struct BackupConfig {
     /// Without a terminal: one progress log line per artifact this often.
     pub progress_every: std::time::Duration,
     /// Unfinished multipart uploads under `data/` older than this are
-    /// aborted at the start of a run.
+    /// aborted at the start of a run (0: all of them; the run holds the
+    /// store lease, so no other run is uploading).
     pub abandoned_upload_age: chrono::Duration,
     /// The store lease a run holds (renewed every third of the TTL).
     pub lease: crate::lease::LeaseSettings,
@@ -92,9 +93,9 @@ pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
         abandoned_upload_age: chrono::Duration::hours(in_range(
             "backup.abandoned_upload_hours",
             raw.abandoned_upload_hours,
-            24,
-            1..=24 * 365,
-            " (longer than the longest upload could take)",
+            0,
+            0..=24 * 365,
+            "",
         )? as i64),
         lease: {
             let ttl = in_range("backup.lease_ttl_secs", raw.lease_ttl_secs, 600, 2..=86400, "")?;

@@ -1,8 +1,10 @@
 //! Crash recovery in the store: multipart uploads that a killed backup left
-//! unfinished are aborted at the start of the next run, once they are older
-//! than `[backup] abandoned_upload_hours` (no live upload runs that long, and
-//! a concurrent agent's fresh upload is never touched). They are invisible
-//! to listings and never part of a backup, but S3 bills their parts.
+//! unfinished are aborted at the start of the next run. The run holds the
+//! store lease, so no other graphvault run is uploading and every unfinished
+//! upload under `data/` is abandoned; `[backup] abandoned_upload_hours`
+//! (default 0) spares younger ones for stores shared with other writers.
+//! They are invisible to listings and never part of a backup, but S3 bills
+//! their parts.
 
 use chrono::{DateTime, Utc};
 
@@ -15,7 +17,7 @@ pub fn abandoned(pending: &[PendingUpload], cutoff: DateTime<Utc>) -> Vec<&Pendi
     pending
         .iter()
         .filter(|p| p.key.starts_with(DATA))
-        .filter(|p| p.initiated.is_none_or(|t| t < cutoff))
+        .filter(|p| p.initiated.is_none_or(|t| t <= cutoff))
         .collect()
 }
 
