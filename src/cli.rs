@@ -51,6 +51,9 @@ pub enum Command {
     List(ListArgs),
     /// Download, decrypt, decompress and verify a backup.
     Restore(RestoreArgs),
+    /// Check that backups are intact: stored checksums, and with an identity
+    /// the decrypted artifacts, and with --deep neo4j-admin's own checks.
+    Verify(VerifyArgs),
     /// Inspect and switch Neo4j database aliases (blue/green cutover).
     #[command(subcommand)]
     Alias(AliasCommand),
@@ -124,6 +127,33 @@ pub struct BackupArgs {
     /// (replaced atomically), e.g. /var/lib/node_exporter/graphvault.prom.
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Verify this backup.
+    #[arg(long = "backup", value_name = "ID", conflicts_with_all = ["latest", "all"])]
+    pub backup: Option<String>,
+    /// The newest backup of each alias (the default).
+    #[arg(long, conflicts_with = "all")]
+    pub latest: bool,
+    /// Every backup.
+    #[arg(long)]
+    pub all: bool,
+    /// Only backups of this alias or database.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// age identity file: also decrypt and check the artifacts (overrides
+    /// encryption.identity_file; without any, only stored checksums).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Also restore into a scratch folder in staging and run neo4j-admin
+    /// `backup inspect` and `database check` on it (needs an identity).
+    #[arg(long)]
+    pub deep: bool,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

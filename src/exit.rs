@@ -107,6 +107,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Manifest(_) => Exit::Integrity,
         OpsError::Store { source, .. } => store(source),
         OpsError::NothingToBackUp { .. } => Exit::NotFound,
+        OpsError::BrokenChain { .. } | OpsError::VerifyFailed { .. } => Exit::Integrity,
         OpsError::SomeFailed { .. } => Exit::Partial,
         OpsError::Lease(LeaseError::Held { .. })
         | OpsError::Lock(LockError::Busy { .. })

@@ -5,19 +5,22 @@ mod alias;
 mod backup_artifact;
 pub mod backup_run;
 mod catalog;
+mod chain;
 mod key;
 mod list;
 pub mod progress;
 mod restore_to_dir;
+pub mod verify;
 
 use std::path::PathBuf;
 
 pub use alias::{alias_list, alias_switch, alias_target, drop_database, AliasSwitch};
 pub use backup_artifact::{backup_artifacts, check_artifacts, ArtifactBackupRequest};
 pub use catalog::{find_backup, list_backups, read_manifest, BackupFilter};
+pub use chain::{pick_backup, resolve_chain, Pick};
 pub use key::generate_key;
 pub use list::{render_list, ListFormat};
-pub use restore_to_dir::restore_to_dir;
+pub use restore_to_dir::{download_verified, restore_to_dir};
 
 use crate::model::{InvalidBackupId, ManifestError, NameError};
 use crate::neo4j::cypher_names::InvalidNeo4jName;
@@ -71,6 +74,10 @@ pub enum OpsError {
     Open(#[from] OpenError),
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error("{failed} of {total} backup(s) failed verification; the report names each object and what differed")]
+    VerifyFailed { failed: usize, total: usize },
+    #[error("backup {backup} cannot be restored: {detail}; restore an older full backup, or another backup with `--backup ID`")]
+    BrokenChain { backup: String, detail: String },
     #[error("nothing to back up: {what} not found on the server; `graphvault alias list` shows the aliases")]
     NothingToBackUp { what: String },
     #[error("{failed} of {total} database backup(s) failed; the summary names each and why")]

@@ -1,5 +1,7 @@
-//! `graphvault restore --backup ID --to-dir DIR`: download, open and verify
-//! every artifact of a backup, and only then move them into DIR.
+//! Downloading backups into a directory: every artifact of a backup and of
+//! the backups it builds on, each opened and verified, and only then moved
+//! to its name. Used by `restore --to-dir`, by the restore into Neo4j
+//! (staging) and by `verify --deep`.
 //!
 //! Each artifact is written to a hidden temporary file inside DIR (same
 //! filesystem, so the final move is an atomic rename). Temporary files are
@@ -10,13 +12,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::model::BackupManifest;
 use crate::pipeline::{open_from_store, Identities};
 use crate::store::ObjectStore;
 
-use super::catalog::{find_backup, read_manifest};
+use super::catalog::find_backup;
+use super::chain::resolve_chain;
 use super::OpsError;
 
-/// Restores backup `id` into `dir`; returns the artifact paths written.
+/// Restores backup `id` (and its chain) into `dir`; returns the paths written.
 pub async fn restore_to_dir(
     store: Arc<dyn ObjectStore>,
     identities: Arc<Identities>,
@@ -24,36 +28,50 @@ pub async fn restore_to_dir(
     dir: &Path,
 ) -> Result<Vec<PathBuf>, OpsError> {
     let key = find_backup(store.as_ref(), id).await?;
-    let manifest = read_manifest(store.as_ref(), &key).await?;
-    std::fs::create_dir_all(dir).map_err(|e| OpsError::local_io("cannot create directory", dir, e))?;
+    let chain = resolve_chain(store.as_ref(), &key).await?;
+    let written = download_verified(store, identities, &chain, dir).await?;
+    tracing::info!(backup_id = id, artifacts = written.len(), dir = %dir.display(), "restore verified and complete");
+    Ok(written)
+}
 
+/// Downloads and verifies every artifact of `chain` into `dir`; nothing gets
+/// its final name until all of them verified.
+pub async fn download_verified(
+    store: Arc<dyn ObjectStore>,
+    identities: Arc<Identities>,
+    chain: &[BackupManifest],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, OpsError> {
+    std::fs::create_dir_all(dir).map_err(|e| OpsError::local_io("cannot create directory", dir, e))?;
     let mut verified = Vec::new();
-    for record in &manifest.artifacts {
-        let dest = dir.join(&record.name);
-        if dest.exists() {
-            return Err(OpsError::DestinationExists { path: dest });
+    for manifest in chain {
+        for record in &manifest.artifacts {
+            let dest = dir.join(&record.name);
+            if dest.exists() {
+                return Err(OpsError::DestinationExists { path: dest });
+            }
+            let tmp = tempfile::Builder::new()
+                .prefix(".graphvault-partial-")
+                .tempfile_in(dir)
+                .map_err(|e| OpsError::local_io("cannot create a temporary file in", dir, e))?;
+            let out = tmp
+                .as_file()
+                .try_clone()
+                .map_err(|e| OpsError::local_io("cannot write", tmp.path(), e))?;
+            tracing::info!(key = record.key, size = record.size, "downloading and verifying");
+            open_from_store(
+                store.clone(),
+                record,
+                &manifest.encryption.recipients,
+                identities.clone(),
+                out,
+            )
+            .await?;
+            tmp.as_file()
+                .sync_all()
+                .map_err(|e| OpsError::local_io("cannot fsync", tmp.path(), e))?;
+            verified.push((tmp, dest));
         }
-        let tmp = tempfile::Builder::new()
-            .prefix(".graphvault-partial-")
-            .tempfile_in(dir)
-            .map_err(|e| OpsError::local_io("cannot create a temporary file in", dir, e))?;
-        let out = tmp
-            .as_file()
-            .try_clone()
-            .map_err(|e| OpsError::local_io("cannot write", tmp.path(), e))?;
-        tracing::info!(key = record.key, size = record.size, "downloading and verifying");
-        open_from_store(
-            store.clone(),
-            record,
-            &manifest.encryption.recipients,
-            identities.clone(),
-            out,
-        )
-        .await?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| OpsError::local_io("cannot fsync", tmp.path(), e))?;
-        verified.push((tmp, dest));
     }
 
     // Every artifact verified: now, and only now, give them their names.
@@ -71,6 +89,5 @@ pub async fn restore_to_dir(
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| OpsError::local_io("cannot fsync directory", dir, e))?;
-    tracing::info!(backup_id = id, artifacts = written.len(), dir = %dir.display(), "restore verified and complete");
     Ok(written)
 }

@@ -5,12 +5,14 @@
 //! never write plaintext or ciphertext to temporary files of their own. See
 //! `docs/FORMAT.md` for the format and how to open it with stock tools.
 
+mod check;
 mod hashing;
 mod keys;
 mod open;
 mod parts;
 mod seal;
 
+pub use check::check_stored;
 pub use hashing::{parse_sha256_hex, Fingerprint, HashingReader, HashingWriter};
 pub use keys::{generate_identity, Identities, KeyError, Recipients};
 pub use open::{open_from_store, OpenError};

@@ -1,137 +1,15 @@
-//! Dispatch from parsed command line to commands: load config, open the
-//! store, run, print results on stdout. Errors go up to `main` unprinted.
+//! `graphvault backup` (Neo4j-driven, or `--artifact`).
 
-use std::io::Write;
-use std::sync::Arc;
-
-use anyhow::Context;
-
-use crate::cli::{AliasCommand, BackupArgs, Cli, Command, KeyCommand, ListArgs, LogFormat, RestoreArgs};
-use crate::config::{self, Config, ConfigError};
+use crate::cli::{BackupArgs, Cli, LogFormat};
+use crate::config::{Config, ConfigError};
 use crate::model::{DbName, Label};
 use crate::neo4j::cypher_names::{alias_name, database_name};
-use crate::neo4j::{BackupType, BoltCatalog, Neo4jCatalog, ProcessAdmin};
+use crate::neo4j::{BackupType, ProcessAdmin};
 use crate::ops::backup_run::{BackupRunRequest, RunContext, RunOutcome, StatvfsFreeSpace};
 use crate::ops::progress::ProgressStyle;
-use crate::ops::OpsError;
-use crate::ops::{self, ArtifactBackupRequest, BackupFilter, ListFormat};
-use crate::pipeline::{Identities, KeyError};
-use crate::store::{open_store, ObjectStore};
+use crate::ops::{self, ArtifactBackupRequest, OpsError};
 
-fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    let file = config::resolve_path(cli.config.as_deref(), std::env::var("GRAPHVAULT_CONFIG").ok());
-    Ok(config::load(file, std::env::vars(), &cli.sets)?)
-}
-
-async fn store_for(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    Ok(open_store(&config.storage).await?)
-}
-
-fn print(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).context("cannot write to stdout")?;
-    out.flush().context("cannot write to stdout")
-}
-
-/// Runs the command the user asked for.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match &cli.command {
-        Command::Key(KeyCommand::Generate { output }) => {
-            let recipient = ops::generate_key(output)?;
-            tracing::info!(path = %output.display(), "identity written (mode 0600); keep it off backup hosts");
-            print(&format!("{recipient}\n"))
-        }
-        Command::Backup(args) => backup(&cli, args).await,
-        Command::List(args) => list(&cli, args).await,
-        Command::Restore(args) => restore(&cli, args).await,
-        Command::Alias(cmd) => alias(&cli, cmd).await,
-    }
-}
-
-fn catalog_for(config: &Config) -> anyhow::Result<BoltCatalog> {
-    Ok(BoltCatalog::connect(config.neo4j.bolt()?)?)
-}
-
-/// Asks on a terminal for the database name to be typed back; anything else,
-/// or no terminal, is "not confirmed".
-fn confirm(what: &str, name: &str) -> Result<(), OpsError> {
-    use std::io::{BufRead, IsTerminal};
-    let not_confirmed = || OpsError::NotConfirmed { what: what.to_string() };
-    if !std::io::stdin().is_terminal() {
-        return Err(not_confirmed());
-    }
-    eprint!("{what}: type the database name ({name}) to confirm: ");
-    let mut answer = String::new();
-    if std::io::stdin().lock().read_line(&mut answer).is_err() || answer.trim() != name {
-        return Err(not_confirmed());
-    }
-    Ok(())
-}
-
-async fn alias(cli: &Cli, cmd: &AliasCommand) -> anyhow::Result<()> {
-    let config = load_config(cli)?;
-    let catalog = catalog_for(&config)?;
-    let catalog: &dyn Neo4jCatalog = &catalog;
-    match cmd {
-        AliasCommand::List { json } => {
-            let aliases = ops::alias_list(catalog).await?;
-            if *json {
-                print(&format!("{}\n", serde_json::to_string_pretty(&aliases)?))
-            } else {
-                let mut out = String::new();
-                let width = aliases.iter().map(|a| a.name.len()).max().unwrap_or(5).max(5);
-                out.push_str(&format!("{:<width$}  DATABASE\n", "ALIAS"));
-                for a in &aliases {
-                    out.push_str(&format!("{:<width$}  {}\n", a.name, a.database));
-                }
-                print(&out)
-            }
-        }
-        AliasCommand::GetTarget { alias } => {
-            let info = ops::alias_target(catalog, &alias_name(alias)?).await?;
-            print(&format!("{}\n", info.database))
-        }
-        AliasCommand::Switch { alias, target } => {
-            let switch = ops::alias_switch(catalog, &alias_name(alias)?, &database_name(target)?).await?;
-            let rollback = match &switch.previous {
-                Some(prev) => format!("to roll back: graphvault alias switch {} {prev}", switch.alias),
-                None => "the alias is new: there is nothing to roll back to".to_string(),
-            };
-            print(&format!(
-                "alias {} now points at {} (was: {})\n{rollback}\n",
-                switch.alias,
-                switch.target,
-                switch.previous.as_deref().unwrap_or("none")
-            ))
-        }
-        AliasCommand::DropDatabase {
-            name,
-            force,
-            yes,
-            destroy_data,
-        } => {
-            let db = database_name(name)?;
-            let ask = |aliases: &[String]| {
-                if *yes {
-                    return Ok(());
-                }
-                let also = if aliases.is_empty() {
-                    String::new()
-                } else {
-                    format!(" and alias(es) {}", aliases.join(", "))
-                };
-                confirm(&format!("drop database {db}{also}"), db.as_str())
-            };
-            let dropped = ops::drop_database(catalog, &db, *force, *destroy_data, ask).await?;
-            let mut out = String::new();
-            for alias in dropped {
-                out.push_str(&format!("alias {alias} dropped (it pointed at {db})\n"));
-            }
-            out.push_str(&format!("database {db} dropped\n"));
-            print(&out)
-        }
-    }
-}
+use super::{catalog_for, hostname, load_config, print, store_for};
 
 fn labels_of(args: &BackupArgs) -> anyhow::Result<Vec<Label>> {
     let mut labels: Vec<Label> = args.labels.iter().map(|l| l.parse()).collect::<Result<_, _>>()?;
@@ -143,7 +21,7 @@ fn labels_of(args: &BackupArgs) -> anyhow::Result<Vec<Label>> {
     Ok(labels)
 }
 
-async fn backup(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
+pub(super) async fn backup(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
     if args.artifacts.is_empty() {
         backup_run(cli, args).await
     } else {
@@ -312,42 +190,4 @@ fn progress_style(cli: &Cli, config: &Config) -> ProgressStyle {
         cli.quiet,
         config.backup.progress_every,
     )
-}
-
-/// This host's name, for the store's write probe and logs.
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)))
-        .unwrap_or_else(|| "unknown-host".into())
-}
-
-async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
-    let config = load_config(cli)?;
-    let filter = BackupFilter {
-        database: args.database.as_deref().map(str::parse).transpose()?,
-    };
-    let store = store_for(&config).await?;
-    let keys = ops::list_backups(store.as_ref(), &filter).await?;
-    let format = if args.json { ListFormat::Json } else { ListFormat::Table };
-    print(&ops::render_list(&keys, format))
-}
-
-async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()> {
-    let config = load_config(cli)?;
-    let identity_file = args
-        .identity
-        .clone()
-        .or(config.identity_file.clone())
-        .ok_or(KeyError::NoIdentity)?;
-    let identities = Arc::new(Identities::from_file(&identity_file)?);
-    let store = store_for(&config).await?;
-    let written = ops::restore_to_dir(store, identities, &args.backup, &args.to_dir).await?;
-    let mut out = String::new();
-    for path in written {
-        out.push_str(&format!("{}\n", path.display()));
-    }
-    print(&out)
 }

@@ -1,0 +1,63 @@
+//! Dispatch from parsed command line to commands: load config, open the
+//! store, run, print results on stdout. Errors go up to `main` unprinted.
+//! One file per command family; shared helpers here.
+
+mod alias;
+mod backup;
+mod read;
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::cli::{Cli, Command, KeyCommand};
+use crate::config::{self, Config};
+use crate::neo4j::BoltCatalog;
+use crate::ops;
+use crate::store::{open_store, ObjectStore};
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let file = config::resolve_path(cli.config.as_deref(), std::env::var("GRAPHVAULT_CONFIG").ok());
+    Ok(config::load(file, std::env::vars(), &cli.sets)?)
+}
+
+async fn store_for(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    Ok(open_store(&config.storage).await?)
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).context("cannot write to stdout")?;
+    out.flush().context("cannot write to stdout")
+}
+
+/// Runs the command the user asked for.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Key(KeyCommand::Generate { output }) => {
+            let recipient = ops::generate_key(output)?;
+            tracing::info!(path = %output.display(), "identity written (mode 0600); keep it off backup hosts");
+            print(&format!("{recipient}\n"))
+        }
+        Command::Backup(args) => backup::backup(&cli, args).await,
+        Command::List(args) => read::list(&cli, args).await,
+        Command::Restore(args) => read::restore(&cli, args).await,
+        Command::Verify(args) => read::verify(&cli, args).await,
+        Command::Alias(cmd) => alias::alias(&cli, cmd).await,
+    }
+}
+
+fn catalog_for(config: &Config) -> anyhow::Result<BoltCatalog> {
+    Ok(BoltCatalog::connect(config.neo4j.bolt()?)?)
+}
+
+/// This host's name, for the store's write probe and logs.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)))
+        .unwrap_or_else(|| "unknown-host".into())
+}

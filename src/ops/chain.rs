@@ -1,0 +1,85 @@
+//! Which backup a command means, and the chain it needs: the newest of an
+//! alias or database, the newest at or before a time, or one by id; for a
+//! differential backup, its parents back to the full one (from the bucket
+//! alone, as a fresh host must).
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{BackupManifest, DbName, ManifestKey};
+use crate::store::ObjectStore;
+
+use super::catalog::{find_backup, list_backups, read_manifest, BackupFilter};
+use super::OpsError;
+
+/// How the operator named the backup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pick {
+    Id(String),
+    Latest,
+    /// The newest backup started at or before this time.
+    At(DateTime<Utc>),
+}
+
+/// The backup of `database` (alias or database name) that `pick` means.
+pub async fn pick_backup(
+    store: &dyn ObjectStore,
+    database: Option<&DbName>,
+    pick: &Pick,
+) -> Result<ManifestKey, OpsError> {
+    if let Pick::Id(id) = pick {
+        let key = find_backup(store, id).await?;
+        if let Some(db) = database {
+            if &key.alias != db && &key.database != db {
+                return Err(OpsError::BackupNotFound {
+                    id: format!("{id} of '{db}' (that backup is of {} / {})", key.alias, key.database),
+                    location: store.location(),
+                });
+            }
+        }
+        return Ok(key);
+    }
+    let filter = BackupFilter {
+        database: database.cloned(),
+    };
+    let keys = list_backups(store, &filter).await?;
+    let found = match pick {
+        Pick::At(t) => keys.into_iter().rev().find(|k| k.backup_id.time() <= *t),
+        _ => keys.into_iter().next_back(),
+    };
+    found.ok_or_else(|| OpsError::BackupNotFound {
+        id: match (pick, database) {
+            (Pick::At(t), Some(db)) => format!("of '{db}' at or before {t}"),
+            (Pick::At(t), None) => format!("at or before {t}"),
+            (_, Some(db)) => format!("of '{db}'"),
+            _ => "(any)".into(),
+        },
+        location: store.location(),
+    })
+}
+
+/// The backup and the ones it builds on, oldest (the full one) first.
+pub async fn resolve_chain(store: &dyn ObjectStore, key: &ManifestKey) -> Result<Vec<BackupManifest>, OpsError> {
+    let mut chain = vec![read_manifest(store, key).await?];
+    while let Some(parent) = chain
+        .last()
+        .and_then(|m| m.neo4j.as_ref())
+        .and_then(|n| n.parent.clone())
+    {
+        if chain.len() > 1000 || chain.iter().any(|m| m.backup_id.as_str() == parent) {
+            return Err(OpsError::BrokenChain {
+                backup: key.backup_id.to_string(),
+                detail: format!("the chain of parents loops or is implausibly long at {parent}"),
+            });
+        }
+        let parent_key = find_backup(store, &parent).await.map_err(|e| match e {
+            OpsError::BackupNotFound { .. } => OpsError::BrokenChain {
+                backup: key.backup_id.to_string(),
+                detail: format!("its parent backup {parent} is missing from the bucket"),
+            },
+            other => other,
+        })?;
+        chain.push(read_manifest(store, &parent_key).await?);
+    }
+    chain.reverse();
+    Ok(chain)
+}
