@@ -49,7 +49,9 @@ pub enum Command {
     Backup(BackupArgs),
     /// List backups (from the bucket listing alone).
     List(ListArgs),
-    /// Download, decrypt, decompress and verify a backup.
+    /// Restore a backup into a new Neo4j database (verified before
+    /// neo4j-admin sees it), optionally switching the alias; or only into a
+    /// directory with --to-dir.
     Restore(RestoreArgs),
     /// Check that backups are intact: stored checksums, and with an identity
     /// the decrypted artifacts, and with --deep neo4j-admin's own checks.
@@ -168,13 +170,37 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The backup id (see `graphvault list`).
-    #[arg(long = "backup", value_name = "ID")]
-    pub backup: String,
-    /// Only download and verify the artifacts into this directory.
+    /// The alias (or database) whose backup to restore.
+    #[arg(long, value_name = "NAME")]
+    pub database: Option<String>,
+    /// Restore this backup (see `graphvault list`).
+    #[arg(long = "backup", value_name = "ID", conflicts_with_all = ["latest", "at"])]
+    pub backup: Option<String>,
+    /// The newest backup of --database (the default).
+    #[arg(long, conflicts_with = "at")]
+    pub latest: bool,
+    /// The newest backup taken at or before TIME (UTC; `2026-11-24T02:00:00Z`
+    /// or `2026-11-24 02:00:00`).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Restore into this database (default: `<alias>-<unixts>`, the
+    /// blue/green convention).
+    #[arg(long = "as", value_name = "NAME")]
+    pub target: Option<String>,
+    /// Point the alias at the restored database once it is online (the old
+    /// target is kept for rollback).
+    #[arg(long)]
+    pub switch_alias: bool,
+    /// Allow restoring over an existing database (it is stopped and replaced).
+    #[arg(long)]
+    pub overwrite_destination: bool,
+    /// Only download and verify the artifacts into this directory (no Neo4j).
     #[arg(long, value_name = "DIR")]
-    pub to_dir: PathBuf,
+    pub to_dir: Option<PathBuf>,
     /// age identity file (overrides encryption.identity_file).
     #[arg(long, value_name = "FILE")]
     pub identity: Option<PathBuf>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

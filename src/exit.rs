@@ -93,7 +93,10 @@ fn ops(e: &OpsError) -> Exit {
     match e {
         OpsError::AliasNotFound { .. } | OpsError::DatabaseNotFound { .. } => Exit::NotFound,
         OpsError::DatabaseNotOnline { .. } => Exit::Neo4jFailed,
-        OpsError::DatabaseInUse { .. } | OpsError::NotConfirmed { .. } | OpsError::Neo4jName(_) => Exit::Usage,
+        OpsError::DatabaseInUse { .. }
+        | OpsError::NotConfirmed { .. }
+        | OpsError::Neo4jName(_)
+        | OpsError::TargetExists { .. } => Exit::Usage,
         OpsError::Bolt(e) => bolt(e),
         OpsError::Admin(_) => Exit::Neo4jFailed,
         OpsError::BackupNotFound { .. } => Exit::NotFound,

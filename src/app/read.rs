@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use crate::cli::{Cli, ListArgs, RestoreArgs, VerifyArgs};
+use crate::config::ConfigError;
 use crate::model::DbName;
+use crate::neo4j::cypher_names::database_name;
 use crate::neo4j::ProcessAdmin;
-use crate::ops::{self, BackupFilter, ListFormat, OpsError};
+use crate::ops::backup_run::StatvfsFreeSpace;
+use crate::ops::{self, BackupFilter, ListFormat, OpsError, Pick};
 use crate::pipeline::{Identities, KeyError};
 
-use super::{load_config, print, store_for};
+use super::{catalog_for, load_config, print, store_for};
 
 pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;
@@ -22,6 +25,7 @@ pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
 }
 
 pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()> {
+    use crate::ops::restore_db::{self, RestoreContext, RestoreDbRequest};
     let config = load_config(cli)?;
     let identity_file = args
         .identity
@@ -29,13 +33,77 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
         .or(config.identity_file.clone())
         .ok_or(KeyError::NoIdentity)?;
     let identities = Arc::new(Identities::from_file(&identity_file)?);
-    let store = store_for(&config).await?;
-    let written = ops::restore_to_dir(store, identities, &args.backup, &args.to_dir).await?;
-    let mut out = String::new();
-    for path in written {
-        out.push_str(&format!("{}\n", path.display()));
+    let database = args.database.as_deref().map(str::parse::<DbName>).transpose()?;
+    let pick = match (&args.backup, &args.at) {
+        (Some(id), _) => Pick::Id(id.clone()),
+        (None, Some(t)) => Pick::At(parse_time(t)?),
+        (None, None) => Pick::Latest,
+    };
+    if database.is_none() && !matches!(pick, Pick::Id(_)) {
+        anyhow::bail!(ConfigError::Invalid {
+            key: "--database",
+            message: "name the alias (or database) to restore, or a backup with --backup ID".into(),
+        });
     }
-    print(&out)
+    let store = store_for(&config).await?;
+    if let Some(dir) = &args.to_dir {
+        let key = ops::pick_backup(store.as_ref(), database.as_ref(), &pick).await?;
+        let written = ops::restore_to_dir(store, identities, key.backup_id.as_str(), dir).await?;
+        let mut out = String::new();
+        for path in written {
+            out.push_str(&format!("{}\n", path.display()));
+        }
+        return print(&out);
+    }
+    let key = ops::pick_backup(store.as_ref(), database.as_ref(), &pick).await?;
+    let target = args.target.as_deref().map(database_name).transpose()?;
+    let catalog = catalog_for(&config)?;
+    let admin = ProcessAdmin::new(config.neo4j.admin.clone());
+    let ctx = RestoreContext {
+        store,
+        config: &config,
+        identities,
+        catalog: &catalog,
+        admin: &admin,
+        free_space: &StatvfsFreeSpace,
+    };
+    let req = RestoreDbRequest {
+        database: database.unwrap_or_else(|| key.alias.clone()),
+        pick: Pick::Id(key.backup_id.to_string()),
+        target,
+        switch_alias: args.switch_alias,
+        overwrite_destination: args.overwrite_destination,
+    };
+    let outcome = restore_db::restore_db(&ctx, &req).await?;
+    if args.json {
+        print(&format!("{}\n", serde_json::to_string_pretty(&outcome)?))
+    } else {
+        print(&restore_db::render(&outcome))
+    }
+}
+
+/// `2026-11-24T02:00:00Z`, `2026-11-24 02:00:00` (UTC) or `2026-11-24`.
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
+    use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+    let t = text.trim();
+    let parsed = chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+                .ok()
+                .map(|n| Utc.from_utc_datetime(&n))
+        })
+        .or_else(|| {
+            NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(23, 59, 59))
+                .map(|n| Utc.from_utc_datetime(&n))
+        });
+    parsed.ok_or_else(|| ConfigError::Invalid {
+        key: "--at",
+        message: format!("'{t}' is not a time: use 2026-11-24T02:00:00Z, '2026-11-24 02:00:00' (UTC) or 2026-11-24"),
+    })
 }
 
 pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {

@@ -105,6 +105,10 @@ pub trait Neo4jCatalog: Send + Sync {
     async fn create_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError>;
     /// Points `alias` at `target`: `ALTER ALIAS` if it exists, else `CREATE ALIAS`.
     async fn set_alias(&self, alias: &DbName, target: &DbName) -> Result<(), BoltError>;
+    /// `STOP DATABASE … WAIT` (before a restore over it).
+    async fn stop_database(&self, name: &DbName) -> Result<(), BoltError>;
+    /// `START DATABASE … WAIT`, then polls until online or `timeout`.
+    async fn start_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError>;
     /// `DROP ALIAS … IF EXISTS FOR DATABASE`.
     async fn drop_alias(&self, alias: &DbName) -> Result<(), BoltError>;
     /// `DROP DATABASE … IF EXISTS [DESTROY DATA] WAIT`. Neo4j refuses it while
@@ -205,6 +209,26 @@ impl BoltCatalog {
     }
 }
 
+/// Polls `SHOW DATABASE` until `name` is online or `timeout` passed.
+async fn wait_online(catalog: &BoltCatalog, name: &DbName, timeout: Duration) -> Result<(), BoltError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match catalog.database(name).await? {
+            Some(db) if db.is_online() => return Ok(()),
+            Some(db) if tokio::time::Instant::now() >= deadline => {
+                return Err(BoltError::NotOnline {
+                    name: name.to_string(),
+                    status: db.current_status,
+                })
+            }
+            None if tokio::time::Instant::now() >= deadline => {
+                return Err(BoltError::DatabaseNotFound { name: name.to_string() })
+            }
+            _ => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
 fn text(row: &Row, key: &str) -> Option<String> {
     row.get::<Option<String>>(key).ok().flatten()
 }
@@ -271,22 +295,7 @@ impl Neo4jCatalog for BoltCatalog {
             format!("CREATE DATABASE {} IF NOT EXISTS WAIT {secs} SECONDS", quoted(name)),
         )
         .await?;
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            match self.database(name).await? {
-                Some(db) if db.is_online() => return Ok(()),
-                Some(db) if tokio::time::Instant::now() >= deadline => {
-                    return Err(BoltError::NotOnline {
-                        name: name.to_string(),
-                        status: db.current_status,
-                    })
-                }
-                None if tokio::time::Instant::now() >= deadline => {
-                    return Err(BoltError::DatabaseNotFound { name: name.to_string() })
-                }
-                _ => tokio::time::sleep(POLL).await,
-            }
-        }
+        wait_online(self, name, timeout).await
     }
 
     async fn set_alias(&self, alias: &DbName, target: &DbName) -> Result<(), BoltError> {
@@ -297,6 +306,26 @@ impl Neo4jCatalog for BoltCatalog {
             format!("CREATE ALIAS {} FOR DATABASE {}", quoted(alias), quoted(target))
         };
         self.rows("switch alias", cypher).await.map(|_| ())
+    }
+
+    async fn stop_database(&self, name: &DbName) -> Result<(), BoltError> {
+        let secs = self.settings.query_timeout.as_secs().max(1);
+        self.rows(
+            "STOP DATABASE",
+            format!("STOP DATABASE {} WAIT {secs} SECONDS", quoted(name)),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn start_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError> {
+        let secs = timeout.as_secs().max(1);
+        self.rows(
+            "START DATABASE",
+            format!("START DATABASE {} WAIT {secs} SECONDS", quoted(name)),
+        )
+        .await?;
+        wait_online(self, name, timeout).await
     }
 
     async fn drop_alias(&self, alias: &DbName) -> Result<(), BoltError> {

@@ -9,6 +9,7 @@ mod chain;
 mod key;
 mod list;
 pub mod progress;
+pub mod restore_db;
 mod restore_to_dir;
 pub mod verify;
 
@@ -74,6 +75,8 @@ pub enum OpsError {
     Open(#[from] OpenError),
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error("database '{name}' already exists: restore into a new name (--as NAME, the default is <alias>-<unixts>) or pass --overwrite-destination to replace it")]
+    TargetExists { name: String },
     #[error("{failed} of {total} backup(s) failed verification; the report names each object and what differed")]
     VerifyFailed { failed: usize, total: usize },
     #[error("backup {backup} cannot be restored: {detail}; restore an older full backup, or another backup with `--backup ID`")]

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod world;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};

@@ -20,7 +20,9 @@ use std::time::Instant;
 
 use tracing::Instrument;
 
-pub use preflight::{check_store_writable, Bytes, FreeSpace, NoSpace, PreflightError, StatvfsFreeSpace};
+pub use preflight::{
+    check_space, check_store_writable, needed_space, Bytes, FreeSpace, NoSpace, PreflightError, StatvfsFreeSpace,
+};
 pub use report::{DbOutcome, DbResult, RunOutcome, RunReport};
 pub use staging::{LocalBackup, Staging, StagingError};
 pub use targets::{select, Selection, Target};

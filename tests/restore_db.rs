@@ -1,0 +1,243 @@
+//! Disaster recovery into Neo4j (`ops::restore_db`) with both doubles and
+//! LocalStack: a fresh host with only the bucket, a config and the identity
+//! restores and switches the alias; damaged, missing or wrongly keyed backups
+//! are refused before neo4j-admin runs; differential chains; existing targets.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::world::World;
+use graphvault::config::Config;
+use graphvault::neo4j::Neo4jCatalog;
+use graphvault::ops::backup_run::{BackupRunRequest, StatvfsFreeSpace};
+use graphvault::ops::restore_db::{restore_db, RestoreContext, RestoreDbRequest, RestoreOutcome};
+use graphvault::ops::{OpsError, Pick};
+use graphvault::pipeline::{Identities, OpenError};
+
+/// The backup host's world, with one nightly backup taken.
+async fn backed_up(customers: usize, extra: &str) -> World {
+    let w = World::new(customers, extra).await;
+    let report = w
+        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    assert_eq!(report.failures().count(), 0, "{}", report.table());
+    w
+}
+
+/// A config for a fresh restore host: same bucket and Neo4j, new staging.
+fn fresh_host(w: &World) -> (Config, tempfile::TempDir) {
+    let host = tempfile::tempdir().unwrap();
+    let mut config = w.config.clone();
+    config.backup.staging_dir = host.path().join("staging");
+    (config, host)
+}
+
+fn request(database: &str) -> RestoreDbRequest {
+    RestoreDbRequest {
+        database: database.parse().unwrap(),
+        pick: Pick::Latest,
+        target: None,
+        switch_alias: false,
+        overwrite_destination: false,
+    }
+}
+
+async fn restore(
+    w: &World,
+    config: &Config,
+    identities: Arc<Identities>,
+    req: &RestoreDbRequest,
+) -> Result<RestoreOutcome, OpsError> {
+    let catalog = w.catalog();
+    let admin = w.admin(&[]);
+    let ctx = RestoreContext {
+        store: w.store.clone(),
+        config,
+        identities,
+        catalog: &catalog,
+        admin: &admin,
+        free_space: &StatvfsFreeSpace,
+    };
+    restore_db(&ctx, req).await
+}
+
+fn restores(w: &World) -> Vec<Vec<String>> {
+    w.admin_calls()
+        .into_iter()
+        .filter(|a| a.starts_with(&["database".to_string(), "restore".to_string()]))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fresh_host_restores_the_latest_backup_and_switches_the_alias() {
+    let w = backed_up(2, "").await;
+    let (config, host) = fresh_host(&w);
+    let mut req = request("customer1");
+    req.switch_alias = true;
+    let out = restore(&w, &config, w.key.identities(), &req).await.unwrap();
+    assert!(
+        out.target.starts_with("customer1-") && out.target != "customer1-1800000000",
+        "{out:?}"
+    );
+    assert_eq!(out.source_database, "customer1-1800000000");
+    let phases: Vec<&str> = out.phases.iter().map(|p| p.name).collect();
+    assert_eq!(
+        phases,
+        ["download_verify", "neo4j_admin_restore", "online", "switch_alias"]
+    );
+
+    let calls = restores(&w);
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].last() == Some(&out.target), "{calls:?}");
+    let from = calls[0].iter().find(|a| a.starts_with("--from-path=")).unwrap();
+    assert!(
+        from.contains(&host.path().display().to_string()),
+        "restored from the fresh host's staging: {from}"
+    );
+    assert!(w
+        .work
+        .path()
+        .join("data/databases")
+        .join(&out.target)
+        .join("restored.marker")
+        .is_file());
+
+    let catalog = w.catalog();
+    let db = catalog.database(&out.target.parse().unwrap()).await.unwrap().unwrap();
+    assert!(db.is_online());
+    let aliases = catalog.aliases().await.unwrap();
+    let c1 = aliases.iter().find(|a| a.name == "customer1").unwrap();
+    assert_eq!(c1.database, out.target);
+    assert!(
+        catalog
+            .database(&"customer1-1800000000".parse().unwrap())
+            .await
+            .unwrap()
+            .is_some(),
+        "the old target is kept for rollback"
+    );
+    let text = graphvault::ops::restore_db::render(&out);
+    assert!(
+        text.contains("graphvault alias switch customer1 customer1-1800000000"),
+        "{text}"
+    );
+    let staged = std::fs::read_dir(config.backup.staging_dir).unwrap().count();
+    assert_eq!(staged, 0, "the restored artifacts are removed from staging");
+}
+
+#[tokio::test]
+async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
+    let w = backed_up(3, "").await;
+    let (config, _host) = fresh_host(&w);
+    let manifests = w.manifests().await;
+    let key_of = |db: &str| {
+        manifests
+            .iter()
+            .find(|(k, _)| k.database.as_str() == db)
+            .map(|(_, m)| m.artifacts[0].key.clone())
+            .unwrap()
+    };
+    // customer1: a flipped byte; customer2: the object is gone.
+    let k1 = key_of("customer1-1800000000");
+    let mut body = graphvault::store::get_all(w.store.as_ref(), &k1)
+        .await
+        .unwrap()
+        .to_vec();
+    let mid = body.len() / 2;
+    body[mid] ^= 1;
+    let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&body).into();
+    w.store
+        .put(&k1, body.into(), sha, graphvault::store::PutMode::Overwrite)
+        .await
+        .unwrap();
+    w.store.delete(&key_of("customer2-1800000000")).await.unwrap();
+
+    let err = restore(&w, &config, w.key.identities(), &request("customer1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OpsError::Open(OpenError::Integrity { .. })), "{err:?}");
+    let err = restore(&w, &config, w.key.identities(), &request("customer2"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OpsError::Open(OpenError::Store { .. })), "{err:?}");
+    let stranger = common::TestKey::new();
+    let err = restore(&w, &config, stranger.identities(), &request("customer3"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, OpsError::Open(OpenError::WrongIdentity { .. })),
+        "{err:?}"
+    );
+
+    assert!(restores(&w).is_empty(), "neo4j-admin never saw a file");
+    let names: Vec<String> = w.server.databases().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names.len(),
+        3 + 6,
+        "no database was created (system, neo4j, scratch-1 and 3 × 2 customers): {names:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_differential_backup_is_restored_with_its_chain() {
+    let w = backed_up(1, "keep_local = 1\ntype = \"auto\"\n").await;
+    w.run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    let (config, _host) = fresh_host(&w);
+    let out = restore(&w, &config, w.key.identities(), &request("customer1"))
+        .await
+        .unwrap();
+    assert_eq!(out.chain, 2);
+    let marker = std::fs::read_to_string(
+        w.work
+            .path()
+            .join("data/databases")
+            .join(&out.target)
+            .join("restored.marker"),
+    )
+    .unwrap();
+    let marker: serde_json::Value = serde_json::from_str(&marker).unwrap();
+    assert_eq!(marker["chain"].as_array().map(Vec::len), Some(2), "{marker}");
+}
+
+#[tokio::test]
+async fn an_existing_target_is_refused_unless_overwrite_is_explicit_and_at_picks_older_backups() {
+    let w = backed_up(1, "").await;
+    let first_time = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    w.run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    let (config, _host) = fresh_host(&w);
+
+    let mut req = request("customer1");
+    req.target = Some("customer1-1700000000".parse().unwrap());
+    let err = restore(&w, &config, w.key.identities(), &req).await.unwrap_err();
+    assert!(matches!(err, OpsError::TargetExists { .. }), "{err:?}");
+    assert!(restores(&w).is_empty());
+
+    req.overwrite_destination = true;
+    req.pick = Pick::At(first_time);
+    let out = restore(&w, &config, w.key.identities(), &req).await.unwrap();
+    let manifests = w.manifests().await;
+    assert_eq!(
+        out.backup_id,
+        manifests[0].0.backup_id.as_str(),
+        "--at picked the older backup"
+    );
+    assert!(restores(&w)[0].contains(&"--overwrite-destination=true".to_string()));
+    let log = w.server.query_log();
+    assert!(
+        log.iter()
+            .any(|q| q.starts_with("STOP DATABASE `customer1-1700000000`")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|q| q.starts_with("START DATABASE `customer1-1700000000`")),
+        "{log:?}"
+    );
+}
