@@ -71,8 +71,18 @@ pub enum AliasCommand {
     },
     /// Print the database an alias points at.
     GetTarget { alias: String },
-    /// Point ALIAS at TARGET (which must exist and be online).
-    Switch { alias: String, target: String },
+    /// Point ALIAS at TARGET (which must exist and be online). First takes a
+    /// pinned pre-deploy backup of the current target, and records the
+    /// switch in the bucket so any host can roll it back.
+    Switch {
+        alias: String,
+        target: String,
+        /// Skip the pre-deploy backup of the current target.
+        #[arg(long)]
+        no_backup: bool,
+    },
+    /// Point ALIAS back at the target it had before its last recorded switch.
+    Rollback { alias: String },
     /// Drop a database that no alias points at.
     DropDatabase {
         name: String,

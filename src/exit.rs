@@ -110,7 +110,8 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Manifest(_) => Exit::Integrity,
         OpsError::Store { source, .. } => store(source),
         OpsError::NothingToBackUp { .. } => Exit::NotFound,
-        OpsError::BrokenChain { .. } | OpsError::VerifyFailed { .. } => Exit::Integrity,
+        OpsError::BrokenChain { .. } | OpsError::VerifyFailed { .. } | OpsError::SwitchRecord { .. } => Exit::Integrity,
+        OpsError::NoRollback { .. } => Exit::NotFound,
         OpsError::SomeFailed { .. } => Exit::Partial,
         OpsError::Lease(LeaseError::Held { .. })
         | OpsError::Lock(LockError::Busy { .. })

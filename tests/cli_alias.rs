@@ -1,5 +1,7 @@
 //! `graphvault alias …` end to end: the binary, a config file with a
-//! password file, and the Bolt server double running in this test.
+//! password file, the Bolt server double running in this test, the
+//! neo4j-admin double for the pre-deploy backup, and LocalStack S3 for the
+//! backups and the switch records.
 
 mod common;
 
@@ -17,8 +19,9 @@ const PASSWORD: &str = "bolt-password-do-not-log";
 
 struct Setup {
     server: Running,
-    _work: TempDir,
+    work: TempDir,
     config: PathBuf,
+    _key: common::TestKey,
 }
 
 impl Setup {
@@ -42,22 +45,32 @@ impl Setup {
         let password_file = work.path().join("neo4j-password");
         std::fs::write(&password_file, format!("{password}\n")).unwrap();
         std::fs::set_permissions(&password_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let (_, bucket) = common::s3_store_with_bucket("gv").await;
+        let key = common::TestKey::new();
         let config = work.path().join("graphvault.toml");
         std::fs::write(
             &config,
             format!(
-                "[storage]\nurl = \"file://{}\"\n\n[neo4j]\nbolt_uri = \"{}\"\nuser = \"neo4j\"\n\
-                 password_file = \"{}\"\nconnect_timeout_secs = 2\nquery_timeout_secs = 5\n",
-                work.path().join("store").display(),
+                "[storage]\nurl = \"s3://{bucket}/gv\"\nendpoint = \"{}\"\nforce_path_style = true\n\
+                 [encryption]\nrecipients = [\"{}\"]\n\
+                 [neo4j]\nbolt_uri = \"{}\"\nuser = \"neo4j\"\n\
+                 password_file = \"{}\"\nconnect_timeout_secs = 2\nquery_timeout_secs = 5\n\
+                 admin_path = \"{}\"\nadmin_env = {{ NEO4J_ADMIN_DOUBLE_SIZE = \"100000\" }}\n\
+                 [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\n",
+                common::endpoint(),
+                key.recipient,
                 server.uri(),
-                password_file.display()
+                password_file.display(),
+                common::workspace_bin("neo4j-admin").display(),
+                work.path().join("staging").display(),
             ),
         )
         .unwrap();
         Self {
             server,
-            _work: work,
+            work,
             config,
+            _key: key,
         }
     }
 
@@ -89,14 +102,72 @@ async fn list_get_target_and_switch_with_a_rollback_hint() {
     );
     let r = s.run(&["alias", "switch", "customer1", GREEN]).await.ok();
     assert!(
-        r.stdout.contains(&format!("graphvault alias switch customer1 {BLUE}")),
+        r.stdout.contains("graphvault alias rollback customer1"),
         "the rollback command is printed: {}",
+        r.explain()
+    );
+    assert!(
+        r.stdout.contains("pre-deploy backup of the previous target"),
+        "{}",
         r.explain()
     );
     assert_eq!(
         s.run(&["alias", "get-target", "customer1"]).await.ok().stdout.trim(),
         GREEN
     );
+    // The pre-deploy backup of the old target is in the bucket, pinned.
+    let r = s.run(&["list", "--json", "--database", "customer1"]).await.ok();
+    let list: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(list[0]["database"], BLUE, "{list}");
+    assert!(list[0]["labels"].to_string().contains("pre-deploy"), "{list}");
+
+    // Rollback from the record in the bucket (any host could run it).
+    let r = s.run(&["alias", "rollback", "customer1"]).await.ok();
+    assert!(r.stdout.contains(&format!("rolled back to {BLUE}")), "{}", r.explain());
+    assert_eq!(
+        s.run(&["alias", "get-target", "customer1"]).await.ok().stdout.trim(),
+        BLUE
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_is_refused_when_it_cannot_be_done_safely() {
+    let s = Setup::new().await;
+    s.run(&["alias", "rollback", "customer1"]).await.code(EXIT_NOT_FOUND); // nothing recorded
+    s.run(&["alias", "switch", "customer1", GREEN, "--no-backup"])
+        .await
+        .ok();
+    // The old target went offline: no rollback onto it.
+    s.server.set_status(BLUE, "offline");
+    s.run(&["alias", "rollback", "customer1"]).await.code(EXIT_NEO4J_FAILED);
+    s.server.set_status(BLUE, "online");
+    // Someone switched it outside graphvault since: refuse to guess.
+    s.server.add_database("customer1-1800000000");
+    s.server.add_alias("customer1", "customer1-1800000000");
+    let r = s.run(&["alias", "rollback", "customer1"]).await.code(EXIT_NOT_FOUND);
+    assert!(
+        r.stderr.contains("points at customer1-1800000000 now"),
+        "{}",
+        r.explain()
+    );
+    // A pre-deploy backup that fails stops the switch.
+    let r = s
+        .run(&[
+            "--set",
+            "neo4j.admin_path=/nonexistent/neo4j-admin",
+            "alias",
+            "switch",
+            "customer1",
+            GREEN,
+        ])
+        .await;
+    assert_ne!(r.code, EXIT_OK, "{}", r.explain());
+    assert!(r.stderr.contains("not switched"), "{}", r.explain());
+    assert_eq!(
+        s.run(&["alias", "get-target", "customer1"]).await.ok().stdout.trim(),
+        "customer1-1800000000"
+    );
+    assert!(s.work.path().exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

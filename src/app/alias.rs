@@ -5,7 +5,10 @@ use crate::neo4j::cypher_names::{alias_name, database_name};
 use crate::neo4j::Neo4jCatalog;
 use crate::ops::{self, OpsError};
 
-use super::{catalog_for, load_config, print};
+use anyhow::Context;
+
+use super::backup::pre_deploy_backup;
+use super::{catalog_for, hostname, load_config, print, store_for};
 
 /// Asks on a terminal for the database name to be typed back; anything else,
 /// or no terminal, is "not confirmed".
@@ -46,17 +49,59 @@ pub(super) async fn alias(cli: &Cli, cmd: &AliasCommand) -> anyhow::Result<()> {
             let info = ops::alias_target(catalog, &alias_name(alias)?).await?;
             print(&format!("{}\n", info.database))
         }
-        AliasCommand::Switch { alias, target } => {
-            let switch = ops::alias_switch(catalog, &alias_name(alias)?, &database_name(target)?).await?;
-            let rollback = match &switch.previous {
-                Some(prev) => format!("to roll back: graphvault alias switch {} {prev}", switch.alias),
-                None => "the alias is new: there is nothing to roll back to".to_string(),
+        AliasCommand::Switch {
+            alias,
+            target,
+            no_backup,
+        } => {
+            let (alias, target) = (alias_name(alias)?, database_name(target)?);
+            ops::check_switch_target(catalog, &target).await?;
+            let store = store_for(&config).await?;
+            let current = catalog
+                .aliases()
+                .await?
+                .into_iter()
+                .find(|a| a.name == alias.as_str())
+                .map(|a| a.database);
+            // The runbook: back up the current target before a cutover, keep it forever.
+            let backup_id = match &current {
+                Some(db) if !*no_backup && db != target.as_str() => {
+                    Some(pre_deploy_backup(cli, &config, store.clone(), catalog, db).await?)
+                }
+                _ => None,
             };
-            print(&format!(
-                "alias {} now points at {} (was: {})\n{rollback}\n",
+            let switch = ops::alias_switch(catalog, &alias, &target).await?;
+            ops::cutover::record_switch(store.as_ref(), &switch, "switch", &hostname(), backup_id.clone())
+                .await
+                .context("the alias was switched, but the switch could not be recorded for `alias rollback`")?;
+            let mut out = format!(
+                "alias {} now points at {} (was: {})\n",
                 switch.alias,
                 switch.target,
                 switch.previous.as_deref().unwrap_or("none")
+            );
+            if let Some(id) = backup_id {
+                out.push_str(&format!(
+                    "pre-deploy backup of the previous target: {id} (kept forever)\n"
+                ));
+            }
+            match &switch.previous {
+                Some(prev) => out.push_str(&format!(
+                    "to roll back: graphvault alias rollback {}   (or: graphvault alias switch {} {prev})\n",
+                    switch.alias, switch.alias
+                )),
+                None => out.push_str("the alias is new: there is nothing to roll back to\n"),
+            }
+            print(&out)
+        }
+        AliasCommand::Rollback { alias } => {
+            let store = store_for(&config).await?;
+            let s = ops::cutover::rollback(store, catalog, &alias_name(alias)?, &hostname()).await?;
+            print(&format!(
+                "alias {} rolled back to {} (was: {})\n",
+                s.alias,
+                s.target,
+                s.previous.as_deref().unwrap_or("none")
             ))
         }
         AliasCommand::DropDatabase {

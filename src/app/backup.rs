@@ -89,6 +89,45 @@ async fn backup_artifacts(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
     }
 }
 
+/// A pinned `pre-deploy` backup of `database` before a cutover; its id.
+pub(super) async fn pre_deploy_backup(
+    cli: &Cli,
+    config: &Config,
+    store: std::sync::Arc<dyn crate::store::ObjectStore>,
+    catalog: &dyn crate::neo4j::Neo4jCatalog,
+    database: &str,
+) -> anyhow::Result<String> {
+    let admin = ProcessAdmin::new(config.neo4j.admin.clone());
+    let ctx = RunContext {
+        store,
+        config,
+        catalog,
+        admin: &admin,
+        free_space: &StatvfsFreeSpace,
+        host: hostname(),
+        progress: progress_style(cli, config),
+    };
+    let req = BackupRunRequest {
+        databases: vec![database.to_string()],
+        labels: vec![Label::PRE_DEPLOY.parse()?],
+        ..BackupRunRequest::default()
+    };
+    tracing::info!(database, "pre-deploy backup before the cutover");
+    let not_switched = || {
+        format!("the pre-deploy backup of {database} failed, so the alias was not switched (pass --no-backup to switch anyway)")
+    };
+    let report = ops::backup_run::backup_run(&ctx, &req)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(not_switched()))?;
+    if let Some(r) = report.results.into_iter().next() {
+        return match r.outcome {
+            ops::backup_run::DbOutcome::Ok { backup_id, .. } => Ok(backup_id),
+            ops::backup_run::DbOutcome::Failed { error } => Err(anyhow::Error::new(error).context(not_switched())),
+        };
+    }
+    anyhow::bail!("the pre-deploy backup of {database} did not run")
+}
+
 /// `backup` driven by Neo4j: every aliased database (or those named).
 async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;

@@ -36,12 +36,8 @@ pub struct AliasSwitch {
     pub target: String,
 }
 
-/// Points `alias` at `target`, refusing a target that is missing or not online.
-pub async fn alias_switch(
-    catalog: &dyn Neo4jCatalog,
-    alias: &DbName,
-    target: &DbName,
-) -> Result<AliasSwitch, OpsError> {
+/// Refuses a switch target that is missing or not online.
+pub async fn check_switch_target(catalog: &dyn Neo4jCatalog, target: &DbName) -> Result<(), OpsError> {
     let db = catalog
         .database(target)
         .await?
@@ -54,6 +50,16 @@ pub async fn alias_switch(
             status: db.current_status,
         });
     }
+    Ok(())
+}
+
+/// Points `alias` at `target`, refusing a target that is missing or not online.
+pub async fn alias_switch(
+    catalog: &dyn Neo4jCatalog,
+    alias: &DbName,
+    target: &DbName,
+) -> Result<AliasSwitch, OpsError> {
+    check_switch_target(catalog, target).await?;
     let previous = catalog
         .aliases()
         .await?

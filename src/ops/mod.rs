@@ -6,6 +6,7 @@ mod backup_artifact;
 pub mod backup_run;
 mod catalog;
 mod chain;
+pub mod cutover;
 mod key;
 mod list;
 pub mod progress;
@@ -15,7 +16,7 @@ pub mod verify;
 
 use std::path::PathBuf;
 
-pub use alias::{alias_list, alias_switch, alias_target, drop_database, AliasSwitch};
+pub use alias::{alias_list, alias_switch, alias_target, check_switch_target, drop_database, AliasSwitch};
 pub use backup_artifact::{backup_artifacts, check_artifacts, ArtifactBackupRequest};
 pub use catalog::{find_backup, list_backups, read_manifest, BackupFilter};
 pub use chain::{pick_backup, resolve_chain, Pick};
@@ -75,6 +76,10 @@ pub enum OpsError {
     Open(#[from] OpenError),
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error("alias switch record {key} is unreadable ({detail}); inspect it in the bucket")]
+    SwitchRecord { key: String, detail: String },
+    #[error("cannot roll back alias '{alias}': {detail}")]
+    NoRollback { alias: String, detail: String },
     #[error("database '{name}' already exists: restore into a new name (--as NAME, the default is <alias>-<unixts>) or pass --overwrite-destination to replace it")]
     TargetExists { name: String },
     #[error("{failed} of {total} backup(s) failed verification; the report names each object and what differed")]
