@@ -6,98 +6,17 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use bolt_double::{BoltDouble, Running};
 use common::cli::*;
-use graphvault::ops::{list_backups, BackupFilter};
-use graphvault::store::{ObjectStore, S3Store};
+use common::cli_world::{Setup, SMALL};
+use graphvault::store::ObjectStore;
 use serde_json::Value;
-use tempfile::TempDir;
 
 const EXIT_PARTIAL: i32 = 3;
 const EXIT_ALL_FAILED: i32 = 11;
 const EXIT_BUSY: i32 = 12;
-/// Small artifacts for the runs that are not about size.
-const SMALL: &str = "NEO4J_ADMIN_DOUBLE_SIZE = \"300000\"";
-
-struct Setup {
-    server: Running,
-    store: S3Store,
-    work: TempDir,
-    config: PathBuf,
-    _key: common::TestKey,
-}
-
-impl Setup {
-    /// Three customers (blue/green each), the doubles, a bucket, a config;
-    /// `admin_env` is the inside of the neo4j-admin double's env table.
-    async fn new(admin_env: &str) -> Self {
-        let mut b = BoltDouble::builder().user("neo4j").password("pw");
-        for i in 1..=3 {
-            b = b
-                .database(&format!("customer{i}-1700000000"))
-                .database(&format!("customer{i}-1800000000"))
-                .alias(&format!("customer{i}"), &format!("customer{i}-1800000000"));
-        }
-        let server = b.start().await.unwrap();
-        let (store, bucket) = common::s3_store_with_bucket("gv").await;
-        let key = common::TestKey::new();
-        let work = tempfile::tempdir().unwrap();
-        let pw = work.path().join("pw");
-        std::fs::write(&pw, "pw").unwrap();
-        std::fs::set_permissions(&pw, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-        let config = work.path().join("graphvault.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[storage]\nurl = \"s3://{bucket}/gv\"\nendpoint = \"{}\"\nforce_path_style = true\n\
-                 [encryption]\nrecipients = [\"{}\"]\n\
-                 [upload]\npart_size_mib = 5\nconcurrency = 1\n\
-                 [neo4j]\nbolt_uri = \"{}\"\npassword_file = \"{}\"\nadmin_path = \"{}\"\n\
-                 admin_env = {{ {admin_env} }}\n\
-                 [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\nprogress_interval_secs = 1\n",
-                common::endpoint(),
-                key.recipient,
-                server.uri(),
-                pw.display(),
-                common::workspace_bin("neo4j-admin").display(),
-                work.path().join("staging").display(),
-            ),
-        )
-        .unwrap();
-        Self {
-            server,
-            store,
-            work,
-            config,
-            _key: key,
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = graphvault();
-        cmd.arg("--config").arg(&self.config).args(args);
-        cmd
-    }
-
-    async fn run(&self, args: &[&str]) -> Run {
-        let cmd = self.command(args);
-        tokio::task::spawn_blocking(move || run(cmd)).await.unwrap()
-    }
-
-    async fn committed(&self) -> Vec<String> {
-        list_backups(&self.store, &BackupFilter::default())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|k| k.database.to_string())
-            .collect()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_run_reports_json_writes_metrics_and_logs_json() {
     let s = Setup::new(SMALL).await;

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod cli_world;
 pub mod world;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,91 @@
+//! The binary in a blue/green world: three customers on the Bolt double,
+//! the neo4j-admin double as neo4j-admin (logging to `admin.jsonl`,
+//! restoring into `data/`), a LocalStack bucket, and a config file.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use bolt_double::{BoltDouble, Running};
+use graphvault::ops::{list_backups, BackupFilter};
+use graphvault::store::S3Store;
+use tempfile::TempDir;
+
+use super::cli::{graphvault, run, Run};
+
+/// Small artifacts for the runs that are not about size.
+pub const SMALL: &str = "NEO4J_ADMIN_DOUBLE_SIZE = \"300000\"";
+
+pub struct Setup {
+    pub server: Running,
+    pub store: S3Store,
+    pub work: TempDir,
+    pub config: PathBuf,
+    pub key: super::TestKey,
+}
+
+impl Setup {
+    /// Three customers (blue/green each), the doubles, a bucket, a config;
+    /// `admin_env` is the inside of the neo4j-admin double's env table.
+    pub async fn new(admin_env: &str) -> Self {
+        let mut b = BoltDouble::builder().user("neo4j").password("pw");
+        for i in 1..=3 {
+            b = b
+                .database(&format!("customer{i}-1700000000"))
+                .database(&format!("customer{i}-1800000000"))
+                .alias(&format!("customer{i}"), &format!("customer{i}-1800000000"));
+        }
+        let server = b.start().await.unwrap();
+        let (store, bucket) = super::s3_store_with_bucket("gv").await;
+        let key = super::TestKey::new();
+        let work = tempfile::tempdir().unwrap();
+        let pw = work.path().join("pw");
+        std::fs::write(&pw, "pw").unwrap();
+        std::fs::set_permissions(&pw, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        let config = work.path().join("graphvault.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[storage]\nurl = \"s3://{bucket}/gv\"\nendpoint = \"{}\"\nforce_path_style = true\n\
+                 [encryption]\nrecipients = [\"{}\"]\n\
+                 [upload]\npart_size_mib = 5\nconcurrency = 1\n\
+                 [neo4j]\nbolt_uri = \"{}\"\npassword_file = \"{}\"\nadmin_path = \"{}\"\n\
+                 admin_env = {{ {admin_env} }}\n\
+                 [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\nprogress_interval_secs = 1\n",
+                super::endpoint(),
+                key.recipient,
+                server.uri(),
+                pw.display(),
+                super::workspace_bin("neo4j-admin").display(),
+                work.path().join("staging").display(),
+            ),
+        )
+        .unwrap();
+        Self {
+            server,
+            store,
+            work,
+            config,
+            key,
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = graphvault();
+        cmd.arg("--config").arg(&self.config).args(args);
+        cmd
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let cmd = self.command(args);
+        tokio::task::spawn_blocking(move || run(cmd)).await.unwrap()
+    }
+
+    pub async fn committed(&self) -> Vec<String> {
+        list_backups(&self.store, &BackupFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|k| k.database.to_string())
+            .collect()
+    }
+}
