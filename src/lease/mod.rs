@@ -2,23 +2,26 @@
 //! time, across hosts, and a crashed run's lease is taken over safely.
 //!
 //! The lease is a sequence of generations, `locks/<scope>/<generation>.json`,
-//! written only with create-only PUTs (`If-None-Match: *`), which every
-//! S3-compatible store and the filesystem store support; no conditional
-//! overwrite or delete is needed. To acquire, a run reads the newest
+//! created only with create-only PUTs (`If-None-Match: *`), which S3 and the
+//! filesystem store support (a probe checks the store really honours them,
+//! `probe.rs`); no conditional overwrite or delete is needed. To acquire, a
+//! run reads the newest
 //! generation: if it is held and not expired, the run stops with `Held`;
 //! otherwise it creates the next generation, and of several runs racing for
 //! it exactly one wins the create. The holder renews by overwriting its own
-//! generation and then checks that no newer one exists; finding one means it
-//! was taken over (it was stalled past expiry) and the lease is `lost`. The
+//! generation and then checks that no newer one exists (`renew.rs`); finding
+//! one, or failing to renew before expiry, makes the lease `lost`. The
 //! backup run checks `lost()` before each manifest commit. Release marks the
 //! generation released (a backup host may lack delete permission). Old
 //! generations are small and are removed by prune or a lifecycle rule on
 //! `locks/`. docs/DESIGN.md, "Leases and locks", has the reasoning.
 
 mod local;
+mod probe;
 mod record;
+mod renew;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +29,10 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 pub use local::{LocalLock, LockError};
+pub use probe::PROBE_KEY;
 pub use record::{generation_key, Holder, LeaseRecord};
+
+use renew::LeaseState;
 
 use crate::store::{get_all, ObjectStore, PutMode, StoreError};
 
@@ -78,8 +84,10 @@ pub struct Lease {
     store: Arc<dyn ObjectStore>,
     record: LeaseRecord,
     key: String,
-    lost: Arc<AtomicBool>,
+    state: Arc<LeaseState>,
+    stop: tokio::sync::watch::Sender<bool>,
     renewer: tokio::task::JoinHandle<()>,
+    grace: Duration,
 }
 
 impl std::fmt::Debug for Lease {
@@ -126,11 +134,21 @@ pub async fn acquire(
 ) -> Result<Lease, LeaseError> {
     let (ttl, skew) = (chrono_dur(settings.ttl), chrono_dur(settings.clock_skew));
     let location = store.location();
+    probe::ensure_create_only_is_honoured(store.as_ref())
+        .await
+        .map_err(|source| LeaseError::Store {
+            location: location.clone(),
+            source,
+        })?;
+    // The clock is read before the lease: a holder's renewal that landed after
+    // this instant is then certainly seen, so a live lease is never judged stale
+    // from a read that a stall made old.
+    let now = Utc::now();
     let current = newest(store.as_ref(), scope).await?;
     let next = match &current {
         None => 1,
         Some((g, r, stored_at)) => {
-            if !r.is_free(Utc::now(), *stored_at, skew) {
+            if !r.is_free(now, *stored_at, skew) {
                 return Err(LeaseError::Held {
                     location,
                     key: generation_key(scope, *g),
@@ -140,7 +158,8 @@ pub async fn acquire(
             }
             if !r.released {
                 tracing::warn!(previous = %r.holder, expired_at = %r.expires_at, generation = g,
-                    "taking over the stale lease of a run that did not finish (crashed or killed)");
+                    "taking over the stale lease of {} (expired at {}): that run did not finish (crashed, killed or stalled)",
+                    r.holder, r.expires_at);
             }
             g + 1
         }
@@ -174,71 +193,42 @@ pub async fn acquire(
         Err(source) => return Err(LeaseError::Store { location, source }),
     }
     tracing::info!(key, holder = %holder, "lease acquired");
-    let lost = Arc::new(AtomicBool::new(false));
-    let renewer = tokio::spawn(renew(
+    let state = LeaseState::new(record.expires_at);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let renewer = tokio::spawn(renew::renew(
         store.clone(),
         scope.to_string(),
         record.clone(),
         settings,
-        lost.clone(),
+        state.clone(),
+        stopped,
     ));
     Ok(Lease {
         store,
         record,
         key,
-        lost,
+        state,
+        stop,
         renewer,
+        grace: settings.renew_every.min(RELEASE_GRACE),
     })
 }
 
-/// Keeps the lease alive; marks it lost when taken over or expired.
-async fn renew(
-    store: Arc<dyn ObjectStore>,
-    scope: String,
-    mut record: LeaseRecord,
-    settings: LeaseSettings,
-    lost: Arc<AtomicBool>,
-) {
-    let key = generation_key(&scope, record.generation);
-    let ttl = chrono_dur(settings.ttl);
-    loop {
-        tokio::time::sleep(settings.renew_every).await;
-        let now = Utc::now();
-        let mut next = record.clone();
-        next.renewed_at = now;
-        next.expires_at = now + ttl;
-        match put_record(store.as_ref(), &key, &next, PutMode::Overwrite).await {
-            Ok(()) => record = next,
-            Err(e) => tracing::warn!(error = %e, key, "cannot renew the lease; retrying"),
-        }
-        let taken = match newest(store.as_ref(), &scope).await {
-            Ok(Some((g, r, _))) => g > record.generation && r.holder.run_id != record.holder.run_id,
-            Ok(None) => false,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot check the lease");
-                false
-            }
-        };
-        if taken || Utc::now() > record.expires_at {
-            lost.store(true, Ordering::SeqCst);
-            tracing::error!(
-                key,
-                "lease lost: another run took over this store; this run stops before committing anything more"
-            );
-            return;
-        }
-    }
-}
+/// How long `release` lets a renewal in flight finish, so it cannot land
+/// after the release and make the lease look held again.
+const RELEASE_GRACE: Duration = Duration::from_secs(30);
 
 impl Lease {
-    /// True once the lease was taken over or could not be renewed in time.
+    /// True once the lease was taken over or its expiry passed without a
+    /// renewal; it never becomes false again.
     pub fn lost(&self) -> bool {
-        self.lost.load(Ordering::SeqCst)
+        self.state.is_lost(&self.key)
     }
 
-    /// A flag to hand to work that must stop when the lease is lost.
+    /// A flag to hand to work that must stop when the lease is lost; the
+    /// renewer sets it when a takeover is seen or the expiry passes.
     pub fn lost_flag(&self) -> Arc<AtomicBool> {
-        self.lost.clone()
+        self.state.lost.clone()
     }
 
     pub fn key(&self) -> &str {
@@ -246,8 +236,11 @@ impl Lease {
     }
 
     /// Marks the lease released so the next run need not wait for expiry.
-    pub async fn release(self) -> Result<(), LeaseError> {
-        self.renewer.abort();
+    pub async fn release(mut self) -> Result<(), LeaseError> {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(self.grace, &mut self.renewer).await.is_err() {
+            self.renewer.abort();
+        }
         if self.lost() {
             return Ok(());
         }

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::hashing::{parse_sha256_hex, Fingerprint, HashingReader, HashingWriter};
 use super::keys::Identities;
+use super::ranged::{ranged_download, RangedSettings};
 use crate::model::ArtifactRecord;
 use crate::store::{ObjectStore, StoreError};
 
@@ -130,10 +131,24 @@ pub async fn open_from_store<W: Write + Send + 'static>(
     let key = record.key.clone();
     let integrity = |what: String| OpenError::Integrity { key: key.clone(), what };
     let (tx, rx) = mpsc::channel::<Bytes>(4);
-    let mut stream = store.get(&key, None).await.map_err(|source| OpenError::Store {
+    // The object must be the size the manifest says before a byte is fetched:
+    // a truncated or replaced object is an integrity failure, not a range error.
+    let info = store.head(&key).await.map_err(|source| OpenError::Store {
         key: key.clone(),
         source,
     })?;
+    if info.size != record.stored_size {
+        return Err(integrity(format!(
+            "stored object is {} bytes, the manifest records {} (truncated or replaced)",
+            info.size, record.stored_size
+        )));
+    }
+    let mut stream = Box::pin(ranged_download(
+        store.clone(),
+        key.clone(),
+        info.size,
+        RangedSettings::default(),
+    ));
     let feeder = async move {
         while let Some(chunk) = stream.next().await {
             if tx.send(chunk?).await.is_err() {

@@ -25,6 +25,11 @@ pub enum StoreError {
     #[error("{op} failed (transient): {detail}")]
     Transient { op: &'static str, detail: String },
 
+    /// The store does not implement a request graphvault relies on (HTTP 501
+    /// `NotImplemented`, or a condition it was seen to ignore). Not retried.
+    #[error("the store does not support {op}: {detail}. Use a store that implements it (docs/DESIGN.md, \"Leases and locks\", lists the S3 features graphvault relies on)")]
+    Unsupported { op: &'static str, detail: String },
+
     /// Not worth retrying.
     #[error("{op} failed: {detail}")]
     Permanent { op: &'static str, detail: String },

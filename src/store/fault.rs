@@ -43,6 +43,9 @@ pub enum Fault {
     /// The call takes effect but its response is lost (a retryable error is
     /// returned), like a connection dropped after the server committed.
     LostResponse,
+    /// A create-only `put` overwrites anyway, like an S3-compatible store that
+    /// ignores `If-None-Match` (put only).
+    IgnoreCondition,
 }
 
 #[derive(Debug)]
@@ -106,7 +109,7 @@ fn injected(op: Op, fault: Fault) -> Option<StoreError> {
     match fault {
         Fault::Transient => Some(StoreError::Transient { op: "fault", detail }),
         Fault::Permanent => Some(StoreError::Permanent { op: "fault", detail }),
-        Fault::CorruptBody | Fault::TruncateBody | Fault::LostResponse => None,
+        Fault::CorruptBody | Fault::TruncateBody | Fault::LostResponse | Fault::IgnoreCondition => None,
     }
 }
 
@@ -150,6 +153,11 @@ impl ObjectStore for FaultyStore {
 
     async fn put(&self, key: &str, body: Bytes, sha256: [u8; 32], mode: PutMode) -> Result<(), StoreError> {
         let (body, fault) = self.gate(Op::Put, Some(body))?;
+        let mode = if fault == Some(Fault::IgnoreCondition) {
+            PutMode::Overwrite
+        } else {
+            mode
+        };
         self.inner.put(key, body.unwrap_or_default(), sha256, mode).await?;
         match fault {
             Some(Fault::LostResponse) => Err(StoreError::Transient {

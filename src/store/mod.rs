@@ -8,6 +8,10 @@
 //!   PUT or an unfinished multipart upload);
 //! - `put` and `upload_part` carry the SHA-256 of their body; the store rejects
 //!   a body that does not match it (`ChecksumMismatch`);
+//! - a `PutMode::CreateOnly` put is atomic: of concurrent create-only puts of
+//!   one key exactly one succeeds and the others fail with
+//!   `PreconditionFailed` (leases and manifest commits rely on it); a store
+//!   that answers such a request with 501 fails with `Unsupported`;
 //! - `head` reports the size and, where the backend keeps one, the checksum;
 //! - `delete` of a missing key succeeds (deletes are idempotent);
 //! - errors are typed so retry and exit codes can reason about them.

@@ -148,6 +148,11 @@ impl S3Store {
                         _,
                         "SlowDown" | "RequestTimeout" | "RequestTimeTooSkewed" | "InternalError" | "ServiceUnavailable",
                     ) => StoreError::Transient { op, detail },
+                    // A store without conditional writes answers 501; retrying cannot help.
+                    (501, _) | (_, "NotImplemented") => StoreError::Unsupported { op, detail },
+                    // AWS: two conditional writes to one key at once; one of them wins and
+                    // the other is to be retried (it then sees 412 if the winner created it).
+                    (409, "ConditionalRequestConflict") => StoreError::Transient { op, detail },
                     (s, _) if s >= 500 || s == 429 => StoreError::Transient { op, detail },
                     (_, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AllAccessDisabled")
                     | (403, _) => StoreError::AccessDenied { op, detail },
