@@ -207,6 +207,13 @@ pub struct RestoreArgs {
     /// Only download and verify the artifacts into this directory (no Neo4j).
     #[arg(long, value_name = "DIR")]
     pub to_dir: Option<PathBuf>,
+    /// When objects are in GLACIER / DEEP_ARCHIVE: request their restore and
+    /// wait until they are readable (default: request it and exit 13).
+    #[arg(long)]
+    pub wait_for_archive: bool,
+    /// Longest wait with --wait-for-archive, in seconds (default 48 h).
+    #[arg(long, value_name = "SECS", default_value_t = 172_800)]
+    pub archive_timeout: u64,
     /// age identity file (overrides encryption.identity_file).
     #[arg(long, value_name = "FILE")]
     pub identity: Option<PathBuf>,

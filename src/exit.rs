@@ -43,6 +43,9 @@ pub enum Exit {
     AllFailed = 11,
     /// Another graphvault run holds the store's lease or the staging lock.
     Busy = 12,
+    /// The backup is in an archive storage class; a restore of it was
+    /// requested (or is running); try again when it is readable.
+    Archived = 13,
 }
 
 impl From<Exit> for ExitCode {
@@ -54,6 +57,7 @@ impl From<Exit> for ExitCode {
 fn store(e: &StoreError) -> Exit {
     match e {
         StoreError::NotFound { .. } => Exit::NotFound,
+        StoreError::Archived { .. } => Exit::Archived,
         _ => Exit::Storage,
     }
 }
@@ -112,6 +116,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::NothingToBackUp { .. } => Exit::NotFound,
         OpsError::BrokenChain { .. } | OpsError::VerifyFailed { .. } | OpsError::SwitchRecord { .. } => Exit::Integrity,
         OpsError::NoRollback { .. } => Exit::NotFound,
+        OpsError::ArchivePending { .. } => Exit::Archived,
         OpsError::SomeFailed { .. } => Exit::Partial,
         OpsError::Lease(LeaseError::Held { .. })
         | OpsError::Lock(LockError::Busy { .. })

@@ -1,15 +1,58 @@
 //! Leases on real S3 (LocalStack) and on the filesystem store: one holder at
 //! a time, takeover of an expired lease, a race with exactly one winner,
-//! renewal, loss detection, and a corrupt lease object.
+//! renewal, loss detection (takeover, missed expiry, stuck renewal), a lost
+//! PUT response, a store that ignores create-only writes, and a corrupt
+//! lease object.
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use graphvault::lease::{acquire, generation_key, Holder, LeaseError, LeaseRecord, LeaseSettings};
-use graphvault::store::{ObjectStore, PutMode};
+use graphvault::store::{
+    Fault, FaultPlan, FaultyStore, ObjectStore, Op, PutMode, RetryPolicy, RetryingStore, StoreError,
+};
 use sha2::{Digest, Sha256};
+
+/// Log lines written while the guard lives (this test's thread only).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(self.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// The first PUTs of an acquire on a fresh store: the two of the conditional-write probe.
+const PROBE_PUTS: u32 = 2;
 
 fn holder(run: &str) -> Holder {
     Holder {
@@ -58,6 +101,8 @@ async fn one_holder_at_a_time_and_release_frees_it_at_once() {
 
 #[tokio::test]
 async fn an_expired_lease_of_a_crashed_run_is_taken_over() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
     for (name, store, _dir) in stores().await {
         let crashed = acquire(store.clone(), "repository", holder("crashed"), quick(300, 60_000))
             .await
@@ -75,6 +120,15 @@ async fn an_expired_lease_of_a_crashed_run_is_taken_over() {
             next.key().ends_with("00000000000000000002.json"),
             "{name}: {}",
             next.key()
+        );
+        let text = logs.text();
+        let warn = text
+            .lines()
+            .find(|l| l.contains("WARN") && l.contains("taking over the stale lease"))
+            .unwrap_or_else(|| panic!("{name}: no takeover warning in\n{text}"));
+        assert!(
+            warn.contains("test-host") && warn.contains("run crashed"),
+            "{name}: {warn}"
         );
     }
 }
@@ -142,5 +196,92 @@ async fn a_corrupt_lease_object_is_reported_with_its_key() {
             .unwrap_err();
         assert!(matches!(err, LeaseError::Corrupt { .. }), "{name}: {err:?}");
         assert!(err.to_string().contains(&key), "{name}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_lease_not_renewed_by_its_expiry_is_lost_even_without_a_takeover() {
+    for (name, store, _dir) in stores().await {
+        // Renewal due only after a minute: the 300 ms lease lapses first.
+        let a = acquire(store.clone(), "repository", holder("a"), quick(300, 60_000))
+            .await
+            .unwrap();
+        let flag = a.lost_flag();
+        assert!(!a.lost(), "{name}");
+        tokio::time::sleep(Duration::from_millis(450)).await;
+        assert!(
+            flag.load(Ordering::SeqCst),
+            "{name}: the renewer flags the lapse itself"
+        );
+        assert!(a.lost(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_renewal_stuck_past_the_expiry_marks_the_lease_lost() {
+    for (name, base, _dir) in stores().await {
+        // Every PUT after the probe and the create fails transiently, and the
+        // retrying store would keep trying far beyond the 1 s lease.
+        let plan = FaultPlan::new().inject(Op::Put, PROBE_PUTS + 1, u32::MAX, Fault::Transient);
+        let faulty: Arc<dyn ObjectStore> = Arc::new(FaultyStore::new(base, plan.clone()));
+        let patient = RetryPolicy {
+            max_attempts: 10_000,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(20),
+        };
+        let store: Arc<dyn ObjectStore> = Arc::new(RetryingStore::new(faulty, patient));
+        let a = acquire(store, "repository", holder("a"), quick(1000, 200))
+            .await
+            .unwrap();
+        let flag = a.lost_flag();
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert!(!flag.load(Ordering::SeqCst), "{name}: still within the lease");
+        assert!(
+            plan.calls(Op::Put) > PROBE_PUTS as usize + 2,
+            "{name}: the renewal is being retried"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(flag.load(Ordering::SeqCst), "{name}: lost at the expiry, mid-renewal");
+    }
+}
+
+#[tokio::test]
+async fn a_lease_put_whose_response_was_lost_is_recognised_as_ours() {
+    for (name, base, _dir) in stores().await {
+        let plan = FaultPlan::new().inject(Op::Put, PROBE_PUTS, 1, Fault::LostResponse);
+        let faulty: Arc<dyn ObjectStore> = Arc::new(FaultyStore::new(base.clone(), plan.clone()));
+        let store: Arc<dyn ObjectStore> = Arc::new(RetryingStore::new(faulty, common::fast_retry()));
+        let a = acquire(store, "repository", holder("a"), LeaseSettings::default())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: the retried create finds its own lease: {e}"));
+        assert_eq!(plan.calls(Op::Put), PROBE_PUTS as usize + 2, "{name}");
+        assert!(a.key().ends_with("00000000000000000001.json"), "{name}");
+        assert!(matches!(
+            acquire(base.clone(), "repository", holder("b"), LeaseSettings::default()).await,
+            Err(LeaseError::Held { .. })
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_ignores_create_only_writes_is_refused_before_any_lease_is_written() {
+    for (name, base, _dir) in stores().await {
+        let plan = FaultPlan::new().inject(Op::Put, 0, u32::MAX, Fault::IgnoreCondition);
+        let store: Arc<dyn ObjectStore> = Arc::new(FaultyStore::new(base.clone(), plan));
+        let err = acquire(store, "repository", holder("a"), LeaseSettings::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                LeaseError::Store {
+                    source: StoreError::Unsupported { .. },
+                    ..
+                }
+            ),
+            "{name}: {err:?}"
+        );
+        assert!(err.to_string().contains("If-None-Match"), "{name}: {err}");
+        assert!(base.list("locks/repository/").await.unwrap().is_empty(), "{name}");
     }
 }

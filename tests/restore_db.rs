@@ -41,6 +41,7 @@ fn request(database: &str) -> RestoreDbRequest {
         target: None,
         switch_alias: false,
         overwrite_destination: false,
+        wait_for_archive: None,
     }
 }
 
@@ -161,7 +162,14 @@ async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
     let err = restore(&w, &config, w.key.identities(), &request("customer2"))
         .await
         .unwrap_err();
-    assert!(matches!(err, OpsError::Open(OpenError::Store { .. })), "{err:?}");
+    assert!(
+        matches!(err, OpsError::Open(OpenError::Store { .. }) | OpsError::Store { .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("customer2"),
+        "the missing object is named: {err}"
+    );
     let stranger = common::TestKey::new();
     let err = restore(&w, &config, stranger.identities(), &request("customer3"))
         .await
@@ -240,4 +248,58 @@ async fn an_existing_target_is_refused_unless_overwrite_is_explicit_and_at_picks
             .any(|q| q.starts_with("START DATABASE `customer1-1700000000`")),
         "{log:?}"
     );
+}
+
+#[tokio::test]
+async fn archived_objects_get_a_restore_request_and_the_restore_stops_until_they_are_readable() {
+    let w = backed_up(1, "").await;
+    let (config, _host) = fresh_host(&w);
+    // A lifecycle rule moved the data object to GLACIER (done here by a copy onto itself).
+    let (key, _) = w.manifests().await.into_iter().next().unwrap();
+    let manifest = graphvault::ops::read_manifest(w.store.as_ref(), &key).await.unwrap();
+    let object = format!("gv/{}", manifest.artifacts[0].key);
+    let s3 = w.s3();
+    s3.client()
+        .copy_object()
+        .bucket(s3.bucket())
+        .key(&object)
+        .copy_source(format!("{}/{object}", s3.bucket()))
+        .storage_class(aws_sdk_s3::types::StorageClass::Glacier)
+        .send()
+        .await
+        .unwrap();
+    let info = w.store.head(&manifest.artifacts[0].key).await.unwrap();
+    assert_eq!(info.storage_class.as_deref(), Some("GLACIER"));
+
+    let err = restore(&w, &config, w.key.identities(), &request("customer1"))
+        .await
+        .unwrap_err();
+    match &err {
+        OpsError::ArchivePending {
+            objects,
+            requested,
+            waited,
+            ..
+        } => {
+            assert_eq!((*objects, *requested, *waited), (1, 1, false), "{err}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("--wait-for-archive"), "{err}");
+    assert!(restores(&w).is_empty(), "neo4j-admin never ran");
+    // LocalStack completes the restore request at once (S3 takes hours);
+    // the object now carries `x-amz-restore: ongoing-request="false"`.
+    let info = w.store.head(&manifest.artifacts[0].key).await.unwrap();
+    assert!(
+        info.restore
+            .as_deref()
+            .unwrap_or_default()
+            .contains("ongoing-request=\"false\""),
+        "{info:?}"
+    );
+    let mut req = request("customer1");
+    req.wait_for_archive = Some(std::time::Duration::from_secs(5));
+    let out = restore(&w, &config, w.key.identities(), &req).await.unwrap();
+    assert_eq!(out.source_database, "customer1-1800000000");
+    assert_eq!(restores(&w).len(), 1);
 }

@@ -66,6 +66,34 @@ async fn create_only_put_refuses_an_existing_key(store: Arc<dyn ObjectStore>) {
     assert_eq!(&get_all(store.as_ref(), "m/1.json").await.unwrap()[..], body);
 }
 
+async fn concurrent_create_only_puts_have_exactly_one_winner(store: Arc<dyn ObjectStore>) {
+    // Leases and manifest commits rely on this; repeated to give a race a chance.
+    for round in 0..3 {
+        let key = format!("race/{round}.json");
+        let puts = (0..8).map(|i| {
+            let (store, key) = (store.clone(), key.clone());
+            async move {
+                let body = format!("writer {i}").into_bytes();
+                let sum = sha(&body);
+                (
+                    body.clone(),
+                    store.put(&key, body.into(), sum, PutMode::CreateOnly).await,
+                )
+            }
+        });
+        let results = futures::future::join_all(puts).await;
+        let winners: Vec<_> = results.iter().filter(|(_, r)| r.is_ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        for (_, r) in &results {
+            assert!(
+                matches!(r, Ok(()) | Err(StoreError::PreconditionFailed { .. })),
+                "{r:?}"
+            );
+        }
+        assert_eq!(get_all(store.as_ref(), &key).await.unwrap()[..], winners[0].0[..]);
+    }
+}
+
 async fn missing_objects_are_not_found(store: Arc<dyn ObjectStore>) {
     assert!(store.head("nope").await.unwrap_err().is_not_found());
     assert!(store.get("nope", None).await.err().expect("error").is_not_found());
@@ -216,6 +244,7 @@ conformance!(
     put_get_head_round_trip,
     put_with_a_wrong_sha256_is_rejected_and_stores_nothing,
     create_only_put_refuses_an_existing_key,
+    concurrent_create_only_puts_have_exactly_one_winner,
     missing_objects_are_not_found,
     ranged_get_returns_exactly_the_range,
     list_returns_every_key_under_the_prefix_in_order,

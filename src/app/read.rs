@@ -45,10 +45,13 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
             message: "name the alias (or database) to restore, or a backup with --backup ID".into(),
         });
     }
+    let wait_for_archive = args
+        .wait_for_archive
+        .then(|| std::time::Duration::from_secs(args.archive_timeout));
     let store = store_for(&config).await?;
     if let Some(dir) = &args.to_dir {
         let key = ops::pick_backup(store.as_ref(), database.as_ref(), &pick).await?;
-        let written = ops::restore_to_dir(store, identities, key.backup_id.as_str(), dir).await?;
+        let written = ops::restore_to_dir(store, identities, key.backup_id.as_str(), dir, wait_for_archive).await?;
         let mut out = String::new();
         for path in written {
             out.push_str(&format!("{}\n", path.display()));
@@ -73,6 +76,7 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
         target,
         switch_alias: args.switch_alias,
         overwrite_destination: args.overwrite_destination,
+        wait_for_archive,
     };
     let outcome = restore_db::restore_db(&ctx, &req).await?;
     if args.json {

@@ -90,6 +90,9 @@ mod tests {
             text.contains(&format!("pid {}", std::process::id())) && text.contains("run-a"),
             "{text}"
         );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(first.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
         drop(first);
         LocalLock::acquire(dir.path(), "run-b").unwrap();
     }

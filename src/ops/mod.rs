@@ -2,6 +2,7 @@
 //! do the work, and return typed errors; printing is left to the caller.
 
 mod alias;
+pub mod archive;
 mod backup_artifact;
 pub mod backup_run;
 mod catalog;
@@ -76,6 +77,13 @@ pub enum OpsError {
     Open(#[from] OpenError),
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error("{objects} object(s) of this backup are in an archive storage class (first: {first}); {requested} restore request(s) started{}. Run the same command again when they are readable (Standard tier: 3-5 hours for GLACIER, up to 12 for DEEP_ARCHIVE), or pass --wait-for-archive", if *waited { ", and the wait timed out" } else { "" })]
+    ArchivePending {
+        objects: usize,
+        first: String,
+        requested: usize,
+        waited: bool,
+    },
     #[error("alias switch record {key} is unreadable ({detail}); inspect it in the bucket")]
     SwitchRecord { key: String, detail: String },
     #[error("cannot roll back alias '{alias}': {detail}")]

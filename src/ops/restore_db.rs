@@ -22,9 +22,10 @@ use crate::pipeline::Identities;
 use crate::store::ObjectStore;
 
 use super::alias::{alias_switch, AliasSwitch};
+use super::archive::ensure_readable;
 use super::backup_run::{check_space, needed_space, FreeSpace};
 use super::chain::{pick_backup, resolve_chain, Pick};
-use super::restore_to_dir::download_verified;
+use super::restore_to_dir::{archive_poll, download_verified};
 use super::OpsError;
 
 /// What the operator asked for.
@@ -37,6 +38,9 @@ pub struct RestoreDbRequest {
     pub target: Option<DbName>,
     pub switch_alias: bool,
     pub overwrite_destination: bool,
+    /// How long to wait for archived objects to be restored (None: request
+    /// the restore and stop with exit 13).
+    pub wait_for_archive: Option<Duration>,
 }
 
 /// The parts a restore works with.
@@ -104,6 +108,8 @@ pub async fn restore_db(ctx: &RestoreContext<'_>, req: &RestoreDbRequest) -> Res
     tracing::info!(backup_id = %key.backup_id, chain = chain.len(), target = %target, "restoring");
 
     let t = Instant::now();
+    let wait = req.wait_for_archive;
+    ensure_readable(ctx.store.as_ref(), &chain, wait, archive_poll(wait)).await?;
     let written = download_verified(ctx.store.clone(), ctx.identities.clone(), &chain, &dir).await?;
     timed(&mut phases, "download_verify", t);
     let newest = written.last().cloned().ok_or_else(|| OpsError::BrokenChain {

@@ -20,18 +20,29 @@ use super::catalog::find_backup;
 use super::chain::resolve_chain;
 use super::OpsError;
 
-/// Restores backup `id` (and its chain) into `dir`; returns the paths written.
+/// Restores backup `id` (and its chain) into `dir`; returns the paths
+/// written. Archived objects get a restore request first (`archive.rs`).
 pub async fn restore_to_dir(
     store: Arc<dyn ObjectStore>,
     identities: Arc<Identities>,
     id: &str,
     dir: &Path,
+    wait_for_archive: Option<std::time::Duration>,
 ) -> Result<Vec<PathBuf>, OpsError> {
     let key = find_backup(store.as_ref(), id).await?;
     let chain = resolve_chain(store.as_ref(), &key).await?;
+    super::archive::ensure_readable(store.as_ref(), &chain, wait_for_archive, archive_poll(wait_for_archive)).await?;
     let written = download_verified(store, identities, &chain, dir).await?;
     tracing::info!(backup_id = id, artifacts = written.len(), dir = %dir.display(), "restore verified and complete");
     Ok(written)
+}
+
+/// How often to look at archived objects while waiting for them.
+pub fn archive_poll(wait: Option<std::time::Duration>) -> std::time::Duration {
+    use std::time::Duration;
+    wait.map_or(Duration::from_secs(1), |w| {
+        (w / 10).clamp(Duration::from_secs(1), Duration::from_secs(300))
+    })
 }
 
 /// Downloads and verifies every artifact of `chain` into `dir`; nothing gets

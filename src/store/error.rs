@@ -21,6 +21,11 @@ pub enum StoreError {
     #[error("multipart upload {upload_id} of '{key}' no longer exists")]
     NoSuchUpload { key: String, upload_id: String },
 
+    /// The object sits in an archive storage class (GLACIER, DEEP_ARCHIVE)
+    /// and must be restored (a temporary copy, hours) before it can be read.
+    #[error("object '{key}' is in the {storage_class} archive and must be restored before it can be read (`graphvault restore` requests that; it takes hours)")]
+    Archived { key: String, storage_class: String },
+
     /// Worth retrying: 5xx, throttling, timeouts, dropped connections.
     #[error("{op} failed (transient): {detail}")]
     Transient { op: &'static str, detail: String },

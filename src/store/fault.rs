@@ -233,4 +233,8 @@ impl ObjectStore for FaultyStore {
     async fn get_tags(&self, key: &str) -> Result<Vec<(String, String)>, StoreError> {
         self.inner.get_tags(key).await
     }
+
+    async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
+        self.inner.restore_archived(key, days).await
+    }
 }

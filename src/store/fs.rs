@@ -140,6 +140,7 @@ fn info_of(key: String, meta: &fs::Metadata) -> ObjectInfo {
         size: meta.len(),
         last_modified: meta.modified().ok().map(DateTime::<Utc>::from),
         storage_class: None,
+        restore: None,
         checksum: None,
     }
 }

@@ -53,6 +53,10 @@ pub struct ObjectInfo {
     pub size: u64,
     pub last_modified: Option<DateTime<Utc>>,
     pub storage_class: Option<String>,
+    /// S3's `x-amz-restore` for an archived object: `ongoing-request="true"`
+    /// while a restore runs, `ongoing-request="false", expiry-date=…` once
+    /// the temporary copy is readable. HEAD only.
+    pub restore: Option<String>,
     /// The checksum the backend computed and kept (S3 with SHA-256 uploads);
     /// `None` where the backend keeps none (the filesystem store).
     pub checksum: Option<StoredChecksum>,
@@ -131,6 +135,21 @@ pub trait ObjectStore: Send + Sync {
 
     /// Reads the object's tags.
     async fn get_tags(&self, key: &str) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Asks for a temporary readable copy of an archived object for `days`
+    /// (S3 RestoreObject, Standard tier). Stores without archives refuse.
+    async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
+        let _ = days;
+        Err(StoreError::Unsupported {
+            op: "RestoreObject",
+            detail: format!("{} has no archive storage classes ({key})", self.location()),
+        })
+    }
+}
+
+/// Storage classes whose objects must be restored before a GET.
+pub fn is_archive_class(class: &str) -> bool {
+    matches!(class, "GLACIER" | "DEEP_ARCHIVE")
 }
 
 /// Reads a whole (small) object into memory, e.g. a manifest.

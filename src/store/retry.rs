@@ -152,6 +152,11 @@ impl ObjectStore for RetryingStore {
     async fn get_tags(&self, key: &str) -> Result<Vec<(String, String)>, StoreError> {
         self.run("get_tags", key, || self.inner.get_tags(key)).await
     }
+
+    async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
+        self.run("restore_archived", key, || self.inner.restore_archived(key, days))
+            .await
+    }
 }
 
 #[cfg(test)]

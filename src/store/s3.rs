@@ -140,6 +140,10 @@ impl S3Store {
                         upload_id: String::new(),
                     },
                     (_, "NoSuchKey" | "NotFound") | (404, _) => StoreError::NotFound { key },
+                    (_, "InvalidObjectState") => StoreError::Archived {
+                        key,
+                        storage_class: "archive".into(),
+                    },
                     (_, "PreconditionFailed") | (412, _) => StoreError::PreconditionFailed { key },
                     (_, "BadDigest" | "InvalidDigest" | "XAmzContentChecksumMismatch" | "InvalidChecksum") => {
                         StoreError::ChecksumMismatch { key, detail }
@@ -208,6 +212,7 @@ impl ObjectStore for S3Store {
             size: out.content_length().unwrap_or(0).max(0) as u64,
             last_modified: to_chrono(out.last_modified()),
             storage_class: out.storage_class().map(|c| c.as_str().to_string()),
+            restore: out.restore().map(str::to_string),
             checksum: out.checksum_sha256().and_then(StoredChecksum::parse_s3),
         })
     }
@@ -261,6 +266,7 @@ impl ObjectStore for S3Store {
                     size: obj.size().unwrap_or(0).max(0) as u64,
                     last_modified: to_chrono(obj.last_modified()),
                     storage_class: obj.storage_class().map(|c| c.as_str().to_string()),
+                    restore: None,
                     checksum: None,
                 });
             }
@@ -443,5 +449,34 @@ impl ObjectStore for S3Store {
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect())
+    }
+
+    async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
+        use aws_sdk_s3::types::{GlacierJobParameters, RestoreRequest, Tier};
+        let params = GlacierJobParameters::builder()
+            .tier(Tier::Standard)
+            .build()
+            .map_err(|e| StoreError::Permanent {
+                op: "RestoreObject",
+                detail: e.to_string(),
+            })?;
+        let request = RestoreRequest::builder()
+            .days(days)
+            .glacier_job_parameters(params)
+            .build();
+        match self
+            .client
+            .restore_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .restore_request(request)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // A restore already in progress is what we wanted.
+            Err(e) if format!("{e:?}").contains("RestoreAlreadyInProgress") => Ok(()),
+            Err(e) => Err(self.classify("RestoreObject", key, e)),
+        }
     }
 }

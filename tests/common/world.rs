@@ -35,6 +35,7 @@ impl FreeSpace for FakeFree {
 pub struct World {
     pub server: Running,
     pub store: Arc<dyn ObjectStore>,
+    s3: graphvault::store::S3Store,
     pub config: Config,
     pub work: TempDir,
     pub key: super::TestKey,
@@ -70,11 +71,17 @@ impl World {
         let config = graphvault::config::load(Some((path, true)), Vec::new(), &[]).unwrap();
         Self {
             server,
-            store: Arc::new(store),
+            store: Arc::new(store.clone()),
+            s3: store,
             config,
             work,
             key,
         }
+    }
+
+    /// The bucket's S3 store itself (for raw client calls in tests).
+    pub fn s3(&self) -> &graphvault::store::S3Store {
+        &self.s3
     }
 
     /// A client of the Bolt double.
