@@ -60,6 +60,7 @@ async fn restore(
         catalog: &catalog,
         admin: &admin,
         free_space: &StatvfsFreeSpace,
+        progress: graphvault::ops::progress::ProgressStyle::Off,
     };
     restore_db(&ctx, req).await
 }

@@ -1,15 +1,14 @@
 //! `graphvault backup` (Neo4j-driven, or `--artifact`).
 
-use crate::cli::{BackupArgs, Cli, LogFormat};
+use crate::cli::{BackupArgs, Cli};
 use crate::config::{Config, ConfigError};
 use crate::model::{DbName, Label};
 use crate::neo4j::cypher_names::{alias_name, database_name};
 use crate::neo4j::{BackupType, ProcessAdmin};
 use crate::ops::backup_run::{BackupRunRequest, RunContext, RunOutcome, StatvfsFreeSpace};
-use crate::ops::progress::ProgressStyle;
 use crate::ops::{self, ArtifactBackupRequest, OpsError};
 
-use super::{catalog_for, hostname, load_config, print, store_for};
+use super::{catalog_for, hostname, load_config, print, progress_style, store_for};
 
 fn labels_of(args: &BackupArgs) -> anyhow::Result<Vec<Label>> {
     let mut labels: Vec<Label> = args.labels.iter().map(|l| l.parse()).collect::<Result<_, _>>()?;
@@ -221,12 +220,4 @@ async fn notify_backup(config: &Config, report: &ops::backup_run::RunReport) {
     if let Err(e) = crate::notify::send(&config.notify, &payload).await {
         tracing::error!(error = %e, "webhook notification not delivered");
     }
-}
-
-fn progress_style(cli: &Cli, config: &Config) -> ProgressStyle {
-    ProgressStyle::detect(
-        cli.log_format == LogFormat::Json,
-        cli.quiet,
-        config.backup.progress_every,
-    )
 }

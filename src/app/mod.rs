@@ -61,3 +61,12 @@ fn hostname() -> String {
         .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)))
         .unwrap_or_else(|| "unknown-host".into())
 }
+
+/// A bar on a terminal, log lines under cron or with JSON logs, none with -q.
+pub(crate) fn progress_style(cli: &Cli, config: &Config) -> crate::ops::progress::ProgressStyle {
+    crate::ops::progress::ProgressStyle::detect(
+        cli.log_format == crate::cli::LogFormat::Json,
+        cli.quiet,
+        config.backup.progress_every,
+    )
+}

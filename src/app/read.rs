@@ -11,7 +11,7 @@ use crate::ops::backup_run::StatvfsFreeSpace;
 use crate::ops::{self, BackupFilter, ListFormat, OpsError, Pick};
 use crate::pipeline::{Identities, KeyError};
 
-use super::{catalog_for, load_config, print, store_for};
+use super::{catalog_for, load_config, print, progress_style, store_for};
 
 pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;
@@ -51,7 +51,16 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
     let store = store_for(&config).await?;
     if let Some(dir) = &args.to_dir {
         let key = ops::pick_backup(store.as_ref(), database.as_ref(), &pick).await?;
-        let written = ops::restore_to_dir(store, identities, key.backup_id.as_str(), dir, wait_for_archive).await?;
+        let progress = progress_style(cli, &config);
+        let written = ops::restore_to_dir(
+            store,
+            identities,
+            key.backup_id.as_str(),
+            dir,
+            wait_for_archive,
+            progress,
+        )
+        .await?;
         let mut out = String::new();
         for path in written {
             out.push_str(&format!("{}\n", path.display()));
@@ -69,6 +78,7 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
         catalog: &catalog,
         admin: &admin,
         free_space: &StatvfsFreeSpace,
+        progress: progress_style(cli, &config),
     };
     let req = RestoreDbRequest {
         database: database.unwrap_or_else(|| key.alias.clone()),

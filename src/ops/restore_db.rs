@@ -51,6 +51,7 @@ pub struct RestoreContext<'a> {
     pub catalog: &'a dyn Neo4jCatalog,
     pub admin: &'a dyn Neo4jAdmin,
     pub free_space: &'a dyn FreeSpace,
+    pub progress: super::progress::ProgressStyle,
 }
 
 /// Seconds spent in one phase.
@@ -110,7 +111,7 @@ pub async fn restore_db(ctx: &RestoreContext<'_>, req: &RestoreDbRequest) -> Res
     let t = Instant::now();
     let wait = req.wait_for_archive;
     ensure_readable(ctx.store.as_ref(), &chain, wait, archive_poll(wait)).await?;
-    let written = download_verified(ctx.store.clone(), ctx.identities.clone(), &chain, &dir).await?;
+    let written = download_verified(ctx.store.clone(), ctx.identities.clone(), &chain, &dir, ctx.progress).await?;
     timed(&mut phases, "download_verify", t);
     let newest = written.last().cloned().ok_or_else(|| OpsError::BrokenChain {
         backup: key.backup_id.to_string(),

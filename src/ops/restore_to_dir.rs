@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::model::BackupManifest;
-use crate::pipeline::{open_from_store, Identities};
+use crate::pipeline::{open_with_progress, Identities};
+
+use super::progress::{ProgressStyle, Tracker};
 use crate::store::ObjectStore;
 
 use super::catalog::find_backup;
@@ -28,11 +30,12 @@ pub async fn restore_to_dir(
     id: &str,
     dir: &Path,
     wait_for_archive: Option<std::time::Duration>,
+    progress: ProgressStyle,
 ) -> Result<Vec<PathBuf>, OpsError> {
     let key = find_backup(store.as_ref(), id).await?;
     let chain = resolve_chain(store.as_ref(), &key).await?;
     super::archive::ensure_readable(store.as_ref(), &chain, wait_for_archive, archive_poll(wait_for_archive)).await?;
-    let written = download_verified(store, identities, &chain, dir).await?;
+    let written = download_verified(store, identities, &chain, dir, progress).await?;
     tracing::info!(backup_id = id, artifacts = written.len(), dir = %dir.display(), "restore verified and complete");
     Ok(written)
 }
@@ -52,6 +55,7 @@ pub async fn download_verified(
     identities: Arc<Identities>,
     chain: &[BackupManifest],
     dir: &Path,
+    progress: ProgressStyle,
 ) -> Result<Vec<PathBuf>, OpsError> {
     std::fs::create_dir_all(dir).map_err(|e| OpsError::local_io("cannot create directory", dir, e))?;
     let mut verified = Vec::new();
@@ -70,14 +74,17 @@ pub async fn download_verified(
                 .try_clone()
                 .map_err(|e| OpsError::local_io("cannot write", tmp.path(), e))?;
             tracing::info!(key = record.key, size = record.size, "downloading and verifying");
-            open_from_store(
+            let tracker = Tracker::start(progress, &record.name, record.stored_size);
+            open_with_progress(
                 store.clone(),
                 record,
                 &manifest.encryption.recipients,
                 identities.clone(),
                 out,
+                Some(tracker.counter()),
             )
             .await?;
+            drop(tracker);
             tmp.as_file()
                 .sync_all()
                 .map_err(|e| OpsError::local_io("cannot fsync", tmp.path(), e))?;

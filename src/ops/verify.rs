@@ -24,6 +24,7 @@ use crate::store::ObjectStore;
 
 use super::catalog::{find_backup, list_backups, read_manifest, BackupFilter};
 use super::chain::resolve_chain;
+use super::progress::ProgressStyle;
 use super::restore_to_dir::download_verified;
 use super::OpsError;
 
@@ -139,7 +140,7 @@ async fn deep_check(
         .map_err(|e| e.to_string())?;
     let dir = staging.join(format!("verify-{}", key.backup_id));
     let result = async {
-        let written = download_verified(ctx.store.clone(), ids, &chain, &dir)
+        let written = download_verified(ctx.store.clone(), ids, &chain, &dir, ProgressStyle::Off)
             .await
             .map_err(|e| e.to_string())?;
         let version = admin.version().await.map_err(|e| e.to_string())?;

@@ -128,6 +128,18 @@ pub async fn open_from_store<W: Write + Send + 'static>(
     identities: Arc<Identities>,
     out: W,
 ) -> Result<(), OpenError> {
+    open_with_progress(store, record, recipients, identities, out, None).await
+}
+
+/// `open_from_store`, adding the stored bytes received to `progress`.
+pub async fn open_with_progress<W: Write + Send + 'static>(
+    store: Arc<dyn ObjectStore>,
+    record: &ArtifactRecord,
+    recipients: &[String],
+    identities: Arc<Identities>,
+    out: W,
+    progress: Option<Arc<std::sync::atomic::AtomicU64>>,
+) -> Result<(), OpenError> {
     let key = record.key.clone();
     let integrity = |what: String| OpenError::Integrity { key: key.clone(), what };
     let (tx, rx) = mpsc::channel::<Bytes>(4);
@@ -151,7 +163,11 @@ pub async fn open_from_store<W: Write + Send + 'static>(
     ));
     let feeder = async move {
         while let Some(chunk) = stream.next().await {
-            if tx.send(chunk?).await.is_err() {
+            let chunk = chunk?;
+            if let Some(p) = &progress {
+                p.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            if tx.send(chunk).await.is_err() {
                 break;
             }
         }
