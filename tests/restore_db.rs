@@ -131,7 +131,7 @@ async fn a_fresh_host_restores_the_latest_backup_and_switches_the_alias() {
 
 #[tokio::test]
 async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
-    let w = backed_up(3, "").await;
+    let w = backed_up(5, "").await;
     let (config, _host) = fresh_host(&w);
     let manifests = w.manifests().await;
     let key_of = |db: &str| {
@@ -155,6 +155,38 @@ async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
         .await
         .unwrap();
     w.store.delete(&key_of("customer2-1800000000")).await.unwrap();
+    // customer4: truncated; customer5: replaced by another backup's object.
+    let put = |key: String, body: Vec<u8>| {
+        let store = w.store.clone();
+        async move {
+            let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&body).into();
+            store
+                .put(&key, body.into(), sha, graphvault::store::PutMode::Overwrite)
+                .await
+                .unwrap();
+        }
+    };
+    let k4 = key_of("customer4-1800000000");
+    let body = graphvault::store::get_all(w.store.as_ref(), &k4)
+        .await
+        .unwrap()
+        .to_vec();
+    put(k4, body[..body.len() - 1000].to_vec()).await;
+    let other = graphvault::store::get_all(w.store.as_ref(), &key_of("customer3-1800000000"))
+        .await
+        .unwrap()
+        .to_vec();
+    put(key_of("customer5-1800000000"), other).await;
+    for db in ["customer4", "customer5"] {
+        let err = restore(&w, &config, w.key.identities(), &request(db))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, OpsError::Open(OpenError::Integrity { .. })),
+            "{db}: {err:?}"
+        );
+        assert!(err.to_string().contains(db), "{db}: the object is named: {err}");
+    }
 
     let err = restore(&w, &config, w.key.identities(), &request("customer1"))
         .await
@@ -184,8 +216,8 @@ async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
     let names: Vec<String> = w.server.databases().into_iter().map(|(n, _)| n).collect();
     assert_eq!(
         names.len(),
-        3 + 6,
-        "no database was created (system, neo4j, scratch-1 and 3 × 2 customers): {names:?}"
+        3 + 10,
+        "no database was created (system, neo4j, scratch-1 and 5 × 2 customers): {names:?}"
     );
 }
 
