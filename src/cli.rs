@@ -53,6 +53,9 @@ pub enum Command {
     /// neo4j-admin sees it), optionally switching the alias; or only into a
     /// directory with --to-dir.
     Restore(RestoreArgs),
+    /// Delete backups the retention policy no longer keeps (manifest first,
+    /// then data), orphaned data and unfinished uploads. Prints the plan.
+    Prune(PruneArgs),
     /// Check that backups are intact: stored checksums, and with an identity
     /// the decrypted artifacts, and with --deep neo4j-admin's own checks.
     Verify(VerifyArgs),
@@ -139,6 +142,22 @@ pub struct BackupArgs {
     /// (replaced atomically), e.g. /var/lib/node_exporter/graphvault.prom.
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Print the plan only; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only backups of this alias (or database).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Plan as if it were this time (UTC), e.g. for tests or to preview.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

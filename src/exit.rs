@@ -117,7 +117,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::BrokenChain { .. } | OpsError::VerifyFailed { .. } | OpsError::SwitchRecord { .. } => Exit::Integrity,
         OpsError::NoRollback { .. } => Exit::NotFound,
         OpsError::ArchivePending { .. } => Exit::Archived,
-        OpsError::SomeFailed { .. } => Exit::Partial,
+        OpsError::SomeFailed { .. } | OpsError::PruneIncomplete { .. } => Exit::Partial,
         OpsError::Lease(LeaseError::Held { .. })
         | OpsError::Lock(LockError::Busy { .. })
         | OpsError::LeaseLost { .. } => Exit::Busy,

@@ -44,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::List(args) => read::list(&cli, args).await,
         Command::Restore(args) => read::restore(&cli, args).await,
         Command::Verify(args) => read::verify(&cli, args).await,
+        Command::Prune(args) => read::prune(&cli, args).await,
         Command::Alias(cmd) => alias::alias(&cli, cmd).await,
     }
 }

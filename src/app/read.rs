@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::cli::{Cli, ListArgs, RestoreArgs, VerifyArgs};
+use crate::cli::{Cli, ListArgs, PruneArgs, RestoreArgs, VerifyArgs};
 use crate::config::ConfigError;
 use crate::model::DbName;
 use crate::neo4j::cypher_names::database_name;
@@ -11,7 +11,7 @@ use crate::ops::backup_run::StatvfsFreeSpace;
 use crate::ops::{self, BackupFilter, ListFormat, OpsError, Pick};
 use crate::pipeline::{Identities, KeyError};
 
-use super::{catalog_for, load_config, print, progress_style, store_for};
+use super::{catalog_for, hostname, load_config, print, progress_style, store_for};
 
 pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;
@@ -166,6 +166,37 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
         return Err(OpsError::VerifyFailed {
             failed,
             total: results.len(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+pub(super) async fn prune(cli: &Cli, args: &PruneArgs) -> anyhow::Result<()> {
+    use crate::ops::prune::{self, PruneRequest};
+    let config = load_config(cli)?;
+    let req = PruneRequest {
+        database: args.database.as_deref().map(str::parse::<DbName>).transpose()?,
+        dry_run: args.dry_run,
+        now: match &args.now {
+            Some(t) => parse_time(t).map_err(|e| match e {
+                ConfigError::Invalid { message, .. } => ConfigError::Invalid { key: "--now", message },
+                other => other,
+            })?,
+            None => chrono::Utc::now(),
+        },
+        host: hostname(),
+    };
+    let store = store_for(&config).await?;
+    let report = prune::prune(store, &config, &req).await?;
+    if args.json {
+        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+    } else {
+        print(&prune::render(&report))?;
+    }
+    if !report.failures.is_empty() {
+        return Err(OpsError::PruneIncomplete {
+            failed: report.failures.len(),
         }
         .into());
     }

@@ -12,9 +12,11 @@ use serde::Deserialize;
 mod backup;
 mod neo4j;
 mod notify;
+mod retention;
 
 pub use backup::BackupConfig;
 pub use neo4j::Neo4jConfig;
+pub use retention::RetentionConfig;
 
 use crate::pipeline::SealSettings;
 use crate::store::{RetryPolicy, StoreSettings, StoreUrl};
@@ -39,6 +41,7 @@ const KEYS: &[(&str, &[&str])] = &[
     ("neo4j", neo4j::KEYS),
     ("backup", backup::KEYS),
     ("notify", notify::KEYS),
+    ("retention", retention::KEYS),
 ];
 
 /// A configuration problem.
@@ -79,6 +82,8 @@ struct RawConfig {
     backup: backup::RawBackup,
     #[serde(default)]
     notify: notify::RawNotify,
+    #[serde(default)]
+    retention: retention::RawRetention,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +160,7 @@ pub struct Config {
     pub neo4j: Neo4jConfig,
     pub backup: BackupConfig,
     pub notify: crate::notify::WebhookSettings,
+    pub retention: RetentionConfig,
 }
 
 /// Picks the config file: `--config`, else `GRAPHVAULT_CONFIG`, else the default
@@ -364,6 +370,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         neo4j: Neo4jConfig::from_raw(raw.neo4j)?,
         backup: backup::from_raw(raw.backup)?,
         notify: notify::from_raw(raw.notify)?,
+        retention: retention::from_raw(raw.retention)?,
     })
 }
 
@@ -477,6 +484,7 @@ mod tests {
                     "webhook_url" => "\"https://hooks.example.com/x\"",
                     "on" => "[\"failure\", \"success\"]",
                     "free_space_factor" => "1.5",
+                    "defer_min_storage" => "false",
                     "bolt_uri" => "\"bolt://x:7687\"",
                     "admin_extra_args" => "[\"--verbose\"]",
                     "backup_from" => "[\"db1:6362\"]",

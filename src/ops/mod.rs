@@ -11,6 +11,7 @@ pub mod cutover;
 mod key;
 mod list;
 pub mod progress;
+pub mod prune;
 pub mod restore_db;
 mod restore_to_dir;
 pub mod verify;
@@ -84,6 +85,8 @@ pub enum OpsError {
         requested: usize,
         waited: bool,
     },
+    #[error("prune could not delete {failed} object(s); the report lists them. Run prune again (it is idempotent)")]
+    PruneIncomplete { failed: usize },
     #[error("alias switch record {key} is unreadable ({detail}); inspect it in the bucket")]
     SwitchRecord { key: String, detail: String },
     #[error("cannot roll back alias '{alias}': {detail}")]

@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use tracing::Instrument;
 
+pub use abandoned::abort_abandoned;
 pub use preflight::{
     check_space, check_store_writable, needed_space, Bytes, FreeSpace, NoSpace, PreflightError, StatvfsFreeSpace,
 };

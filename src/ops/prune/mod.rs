@@ -1,0 +1,181 @@
+//! `graphvault prune`: apply the retention plan to the bucket.
+//!
+//! Under the store lease (no backup runs meanwhile): list `manifests/` and
+//! `data/` once (no GET per backup), plan (`plan.rs`), then for each backup
+//! to delete remove the manifest first (the backup leaves the catalog at
+//! once) and then its data objects; then orphaned data past the grace
+//! period, unfinished uploads, and old lease generations. A deletion that
+//! fails is reported and the rest goes on.
+
+mod plan;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use plan::{min_storage_days, plan, BackupPlan, Orphan, PrunePlan};
+
+use crate::config::Config;
+use crate::lease::{self, Holder};
+use crate::model::DATA;
+use crate::store::ObjectStore;
+
+use super::backup_run::LEASE_SCOPE;
+use super::catalog::{list_backups, BackupFilter};
+use super::OpsError;
+
+/// What prune was asked to do.
+#[derive(Clone, Debug)]
+pub struct PruneRequest {
+    pub database: Option<crate::model::DbName>,
+    pub dry_run: bool,
+    pub now: DateTime<Utc>,
+    pub host: String,
+}
+
+/// What prune did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PruneReport {
+    pub plan: PrunePlan,
+    pub deleted_backups: usize,
+    pub deleted_objects: usize,
+    pub deleted_orphans: usize,
+    pub aborted_uploads: usize,
+    pub failures: Vec<String>,
+    pub dry_run: bool,
+}
+
+async fn delete_all(store: &dyn ObjectStore, keys: &[String], failures: &mut Vec<String>) -> usize {
+    let mut n = 0;
+    for key in keys {
+        match store.delete(key).await {
+            Ok(()) => n += 1,
+            Err(e) => failures.push(format!("{key}: {e}")),
+        }
+    }
+    n
+}
+
+/// Plans and (unless `dry_run`) carries out a prune.
+pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequest) -> Result<PruneReport, OpsError> {
+    let store_err = |source| OpsError::Store {
+        location: store.location(),
+        source,
+    };
+    let lease = if req.dry_run {
+        None
+    } else {
+        let holder = Holder {
+            run_id: hex::encode(rand::random::<[u8; 6]>()),
+            host: req.host.clone(),
+            pid: std::process::id(),
+            command: "prune".into(),
+        };
+        Some(lease::acquire(store.clone(), LEASE_SCOPE, holder, config.backup.lease).await?)
+    };
+    let filter = BackupFilter {
+        database: req.database.clone(),
+    };
+    let manifests = list_backups(store.as_ref(), &filter).await?;
+    let mut data = store.list(DATA).await.map_err(store_err)?;
+    if let Some(db) = &req.database {
+        // Only this alias's data (orphans of others are not ours to judge here).
+        let aliases: std::collections::BTreeSet<String> = manifests.iter().map(|k| k.alias.to_string()).collect();
+        let wanted = |k: &str| {
+            aliases.iter().any(|a| k.starts_with(&format!("{DATA}{a}/"))) || k.starts_with(&format!("{DATA}{db}/"))
+        };
+        data.retain(|o| wanted(&o.key));
+    }
+    let mut report = PruneReport {
+        plan: plan(&manifests, &data, &config.retention, req.now),
+        dry_run: req.dry_run,
+        ..PruneReport::default()
+    };
+    let Some(lease) = lease else { return Ok(report) };
+
+    let doomed: Vec<BackupPlan> = report.plan.to_delete().cloned().collect();
+    for b in doomed {
+        if lease.lost() {
+            report
+                .failures
+                .push("the lease was lost; stopped before deleting more".into());
+            break;
+        }
+        // The manifest first: from here on the backup no longer exists.
+        match store.delete(&b.manifest_key).await {
+            Ok(()) => report.deleted_backups += 1,
+            Err(e) => {
+                report.failures.push(format!("{}: {e}", b.manifest_key));
+                continue;
+            }
+        }
+        report.deleted_objects += delete_all(store.as_ref(), &b.data_keys, &mut report.failures).await;
+        tracing::info!(
+            backup_id = b.backup_id,
+            alias = b.alias,
+            objects = b.data_keys.len(),
+            "backup deleted"
+        );
+    }
+    let orphans: Vec<Orphan> = report.plan.orphans.iter().filter(|o| o.delete).cloned().collect();
+    for o in orphans {
+        let n = delete_all(store.as_ref(), &o.keys, &mut report.failures).await;
+        report.deleted_objects += n;
+        report.deleted_orphans += 1;
+        tracing::warn!(prefix = o.prefix, objects = n, "orphaned data (no manifest) deleted");
+    }
+    report.aborted_uploads = super::backup_run::abort_abandoned(store.as_ref(), req.now).await;
+    if let Err(e) = lease.release().await {
+        tracing::warn!(error = %e, "lease not released; it expires on its own");
+    }
+    Ok(report)
+}
+
+/// The plan as a table, then what was done.
+pub fn render(r: &PruneReport) -> String {
+    let mut out = String::from("ACTION  BACKUP                   ALIAS / DATABASE                         REASONS\n");
+    for b in &r.plan.backups {
+        out.push_str(&format!(
+            "{:<6}  {}  {:<40} {}\n",
+            b.action,
+            b.backup_id,
+            format!("{} / {}", b.alias, b.database),
+            b.reasons.join("; ")
+        ));
+    }
+    for o in &r.plan.orphans {
+        out.push_str(&format!(
+            "{:<6}  orphan {}  {} object(s), {} bytes{}\n",
+            if o.delete { "delete" } else { "keep" },
+            o.prefix,
+            o.objects,
+            o.bytes,
+            if o.delete {
+                ""
+            } else {
+                " (younger than the grace period)"
+            }
+        ));
+    }
+    let count = |a: &str| r.plan.backups.iter().filter(|b| b.action == a).count();
+    out.push_str(&format!(
+        "{} kept, {} to delete, {} deferred, {} orphan prefix(es)\n",
+        count("keep"),
+        count("delete"),
+        count("defer"),
+        r.plan.orphans.iter().filter(|o| o.delete).count()
+    ));
+    if r.dry_run {
+        out.push_str("dry run: nothing was deleted\n");
+    } else {
+        out.push_str(&format!(
+            "deleted {} backup(s), {} orphan prefix(es), {} object(s); aborted {} unfinished upload(s)\n",
+            r.deleted_backups, r.deleted_orphans, r.deleted_objects, r.aborted_uploads
+        ));
+        for f in &r.failures {
+            out.push_str(&format!("FAILED {f}\n"));
+        }
+    }
+    out
+}

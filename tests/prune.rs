@@ -1,0 +1,150 @@
+//! Prune on LocalStack over two years of daily backups plus pre-deploy ones:
+//! exactly what the retention plan deletes is deleted (manifest and data),
+//! pinned backups stay, orphans past the grace period and unfinished uploads
+//! go, a dry run deletes nothing.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+use graphvault::config::Config;
+use graphvault::model::ManifestKey;
+use graphvault::ops::prune::{prune, PruneRequest};
+use graphvault::ops::{list_backups, BackupFilter};
+use graphvault::retention::select;
+use graphvault::store::{ObjectStore, PutMode};
+use sha2::{Digest, Sha256};
+
+fn config() -> Config {
+    let sets = ["storage.url=s3://unused".to_string()];
+    graphvault::config::load(None, Vec::new(), &sets).expect("config")
+}
+
+async fn put(store: &dyn ObjectStore, key: String, body: &'static [u8]) {
+    let sha: [u8; 32] = Sha256::digest(body).into();
+    store.put(&key, body.into(), sha, PutMode::Overwrite).await.unwrap();
+}
+
+/// A manifest key and a data object for a backup at `t` (bodies are not read
+/// by prune: it plans from the listings alone).
+fn backup_keys(alias: &str, t: DateTime<Utc>, n: u32, labels: &str) -> (String, String) {
+    let id = format!("{}-{n:06x}", t.format("%Y%m%dT%H%M%SZ"));
+    (
+        format!("manifests/{alias}/{id}~{alias}-1700000000{labels}.json"),
+        format!("data/{alias}/{id}/{alias}-1700000000-x.backup.zst.age"),
+    )
+}
+
+async fn fabricate(store: &Arc<dyn ObjectStore>, end: DateTime<Utc>) {
+    let mut keys = Vec::new();
+    for day in 0..730 {
+        let t = end - Duration::days(day) - Duration::hours(22);
+        keys.push(backup_keys("customer1", t, day as u32, ""));
+    }
+    for (i, days_ago) in [400i64, 200, 45].iter().enumerate() {
+        keys.push(backup_keys(
+            "customer1",
+            end - Duration::days(*days_ago) - Duration::hours(3),
+            0xf0 + i as u32,
+            "~pre-deploy",
+        ));
+    }
+    futures::stream::iter(keys)
+        .for_each_concurrent(32, |(m, d)| {
+            let store = store.clone();
+            async move {
+                put(store.as_ref(), m, b"{}").await;
+                put(store.as_ref(), d, b"sealed").await;
+            }
+        })
+        .await;
+}
+
+fn ids(keys: &[ManifestKey]) -> BTreeSet<String> {
+    keys.iter().map(|k| k.backup_id.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_years_of_dailies_are_pruned_to_the_policy_and_nothing_else() {
+    let store = common::s3_store().await;
+    let end: DateTime<Utc> = Utc::now();
+    fabricate(&store, end).await;
+    // An orphaned backup prefix and an unfinished upload a crash left.
+    put(
+        store.as_ref(),
+        "data/customer1/20250101T020000Z-0rphan/x.backup.zst.age".into(),
+        b"x",
+    )
+    .await;
+    let upload = store
+        .create_multipart("data/customer1/20261124T020000Z-abcdef/y.zst.age")
+        .await
+        .unwrap();
+
+    let before = list_backups(store.as_ref(), &BackupFilter::default()).await.unwrap();
+    assert_eq!(before.len(), 733);
+    let now = end + Duration::days(2); // past the orphan grace of 24 h
+    let expected_kept: BTreeSet<String> = select(&before, &config().retention.default, now)
+        .kept()
+        .map(|d| d.backup.backup_id.to_string())
+        .collect();
+
+    let dry = PruneRequest {
+        database: None,
+        dry_run: true,
+        now,
+        host: "test".into(),
+    };
+    let report = prune(store.clone(), &config(), &dry).await.unwrap();
+    assert_eq!(report.plan.to_delete().count(), 733 - expected_kept.len());
+    assert_eq!(
+        list_backups(store.as_ref(), &BackupFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        733,
+        "dry run"
+    );
+
+    let real = PruneRequest { dry_run: false, ..dry };
+    let started = std::time::Instant::now();
+    let report = prune(store.clone(), &config(), &real).await.unwrap();
+    eprintln!("prune of 733 backups: {:.1} s", started.elapsed().as_secs_f64());
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.deleted_orphans, 1);
+    assert_eq!(report.aborted_uploads, 1);
+    let after = list_backups(store.as_ref(), &BackupFilter::default()).await.unwrap();
+    assert_eq!(ids(&after), expected_kept);
+    let pre_deploy = after
+        .iter()
+        .filter(|k| k.labels.iter().any(|l| l.as_str() == "pre-deploy"))
+        .count();
+    assert_eq!(pre_deploy, 3, "pre-deploy backups are kept forever");
+    // GFS: 7 daily + 4 weekly + 12 monthly overlap to at most 23, plus the 3 pinned.
+    assert!(
+        expected_kept.len() <= 23 + 3 && expected_kept.len() >= 12 + 3,
+        "{}",
+        expected_kept.len()
+    );
+
+    // Data follows manifests: exactly the kept backups still have data.
+    let data = store.list("data/").await.unwrap();
+    let with_data: BTreeSet<String> = data
+        .iter()
+        .filter_map(|o| o.key.split('/').nth(2).map(String::from))
+        .collect();
+    assert_eq!(with_data, expected_kept);
+    assert!(store
+        .list_multipart("data/")
+        .await
+        .unwrap()
+        .iter()
+        .all(|u| u.upload_id != upload));
+
+    // Pruning again deletes nothing more.
+    let again = prune(store.clone(), &config(), &real).await.unwrap();
+    assert_eq!(again.plan.to_delete().count(), 0);
+}
