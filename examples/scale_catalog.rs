@@ -1,0 +1,98 @@
+//! Measures `list` and prune planning over many fabricated backups on a real
+//! S3 endpoint (LocalStack by default): requests made and seconds. Not a
+//! test: run it by hand, e.g.
+//!
+//! ```sh
+//! localstack/up.sh
+//! AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+//!   cargo run --release --example scale_catalog -- 20000
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::StreamExt;
+use graphvault::ops::prune::{prune, PruneRequest};
+use graphvault::ops::{list_backups, BackupFilter};
+use graphvault::store::{FaultPlan, FaultyStore, ObjectStore, Op, PutMode, S3Settings, S3Store};
+use sha2::{Digest, Sha256};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args().nth(1).map_or(Ok(20_000), |a| a.parse())?;
+    let endpoint = std::env::var("GV_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:4566".into());
+    let bucket = format!("gv-scale-{:08x}", rand::random::<u32>());
+    let settings = S3Settings {
+        bucket: bucket.clone(),
+        prefix: "gv".into(),
+        endpoint: Some(endpoint),
+        region: Some("us-east-1".into()),
+        force_path_style: true,
+        connect_timeout: Duration::from_secs(5),
+        attempt_timeout: Duration::from_secs(60),
+    };
+    let s3 = S3Store::connect(&settings).await;
+    s3.client().create_bucket().bucket(&bucket).send().await?;
+    let base: Arc<dyn ObjectStore> = Arc::new(s3);
+
+    // n backups over 100 aliases, one a day each, newest today.
+    let started = Instant::now();
+    let now = Utc::now();
+    futures::stream::iter(0..n)
+        .for_each_concurrent(64, |i| {
+            let store = base.clone();
+            async move {
+                let t = now - chrono::Duration::days((i / 100) as i64) - chrono::Duration::minutes((i % 100) as i64);
+                let key = format!(
+                    "manifests/customer{}/{}-{:06x}~customer{}-1700000000.json",
+                    i % 100,
+                    t.format("%Y%m%dT%H%M%SZ"),
+                    i,
+                    i % 100
+                );
+                let sha: [u8; 32] = Sha256::digest(b"{}").into();
+                store
+                    .put(&key, b"{}".as_slice().into(), sha, PutMode::Overwrite)
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+    println!("fabricated {n} manifests in {:.1} s", started.elapsed().as_secs_f64());
+
+    let plan = FaultPlan::new();
+    let store: Arc<dyn ObjectStore> = Arc::new(FaultyStore::new(base, plan.clone()));
+    let t = Instant::now();
+    let keys = list_backups(store.as_ref(), &BackupFilter::default()).await?;
+    println!(
+        "list: {} backups in {:.2} s with {} LIST and {} GET requests",
+        keys.len(),
+        t.elapsed().as_secs_f64(),
+        plan.calls(Op::List),
+        plan.calls(Op::Get)
+    );
+    let config = graphvault::config::load(None, Vec::new(), &["storage.url=s3://unused".to_string()])?;
+    let t = Instant::now();
+    let report = prune(
+        store,
+        &config,
+        &PruneRequest {
+            database: None,
+            dry_run: true,
+            now,
+            host: "scale".into(),
+        },
+    )
+    .await?;
+    println!(
+        "prune plan (dry run): {} backups, {} to delete, in {:.2} s; requests so far: {} LIST, {} GET, {} HEAD",
+        report.plan.backups.len(),
+        report.plan.to_delete().count(),
+        t.elapsed().as_secs_f64(),
+        plan.calls(Op::List),
+        plan.calls(Op::Get),
+        plan.calls(Op::Head)
+    );
+    Ok(())
+}
