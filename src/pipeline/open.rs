@@ -142,7 +142,7 @@ pub async fn open_with_progress<W: Write + Send + 'static>(
 ) -> Result<(), OpenError> {
     let key = record.key.clone();
     let integrity = |what: String| OpenError::Integrity { key: key.clone(), what };
-    let (tx, rx) = mpsc::channel::<Bytes>(4);
+    let (tx, rx) = mpsc::channel::<Bytes>(2);
     // The object must be the size the manifest says before a byte is fetched:
     // a truncated or replaced object is an integrity failure, not a range error.
     let info = store.head(&key).await.map_err(|source| OpenError::Store {

@@ -1,6 +1,6 @@
 //! Downloading an object as bounded, parallel ranged GETs, in order.
 //!
-//! The object is cut into ranges (8 MiB by default); up to `concurrency` of
+//! The object is cut into ranges (4 MiB by default); up to `concurrency` of
 //! them are fetched at once while the consumer decrypts the earlier ones, so
 //! download, decryption, decompression, hashing and writing overlap. A range
 //! whose body fails or ends early is resumed from the byte where it stopped,
@@ -27,7 +27,7 @@ pub struct RangedSettings {
 impl Default for RangedSettings {
     fn default() -> Self {
         Self {
-            range_size: 8 << 20,
+            range_size: 4 << 20,
             concurrency: 4,
             attempts: 5,
         }
