@@ -148,3 +148,131 @@ async fn two_years_of_dailies_are_pruned_to_the_policy_and_nothing_else() {
     let again = prune(store.clone(), &config(), &real).await.unwrap();
     assert_eq!(again.plan.to_delete().count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locked_and_held_objects_are_deferred_and_versions_do_not_linger() {
+    use aws_sdk_s3::types::{
+        ObjectLockLegalHold, ObjectLockLegalHoldStatus, ObjectLockRetention, ObjectLockRetentionMode,
+    };
+    common::test_credentials();
+    let bucket = common::unique("gv-lock");
+    let s3 = graphvault::store::S3Store::connect(&common::s3_settings(&bucket, "gv")).await;
+    s3.client()
+        .create_bucket()
+        .bucket(&bucket)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let store: Arc<dyn ObjectStore> = Arc::new(s3.clone());
+    let now = Utc::now();
+    let mut backups = Vec::new();
+    for (i, days) in [30i64, 20, 10, 0].iter().enumerate() {
+        let (m, d) = backup_keys("customer1", now - Duration::days(*days), i as u32, "");
+        put(store.as_ref(), m.clone(), b"{}").await;
+        put(store.as_ref(), d.clone(), b"sealed").await;
+        backups.push((m, d));
+    }
+    // The oldest backup's data is under GOVERNANCE retention, the next one's
+    // manifest under legal hold; the third is free to go.
+    let until = aws_sdk_s3::primitives::DateTime::from_secs((now + Duration::days(3)).timestamp());
+    s3.client()
+        .put_object_retention()
+        .bucket(&bucket)
+        .key(format!("gv/{}", backups[0].1))
+        .retention(
+            ObjectLockRetention::builder()
+                .mode(ObjectLockRetentionMode::Governance)
+                .retain_until_date(until)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.client()
+        .put_object_legal_hold()
+        .bucket(&bucket)
+        .key(format!("gv/{}", backups[1].0))
+        .legal_hold(
+            ObjectLockLegalHold::builder()
+                .status(ObjectLockLegalHoldStatus::On)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let sets: Vec<String> = [
+        "storage.url=s3://unused",
+        "retention.keep_last=1",
+        "retention.keep_daily=0",
+        "retention.keep_weekly=0",
+        "retention.keep_monthly=0",
+    ]
+    .map(String::from)
+    .to_vec();
+    let config = graphvault::config::load(None, Vec::new(), &sets).unwrap();
+    let req = PruneRequest {
+        database: None,
+        dry_run: false,
+        now,
+        host: "test".into(),
+    };
+    let report = prune(store.clone(), &config, &req).await.unwrap();
+    assert!(
+        report.features.object_lock && report.features.versioning,
+        "{:?}",
+        report.features
+    );
+    assert!(
+        report.failures.is_empty(),
+        "nothing protected was attempted: {:?}",
+        report.failures
+    );
+    let action = |i: usize| {
+        let id = backups[i]
+            .0
+            .split('/')
+            .nth(2)
+            .unwrap()
+            .split('~')
+            .next()
+            .unwrap()
+            .to_string();
+        report.plan.backups.iter().find(|b| b.backup_id == id).unwrap().clone()
+    };
+    assert_eq!(action(0).action, "defer");
+    assert!(
+        action(0)
+            .reasons
+            .iter()
+            .any(|r| r.contains("GOVERNANCE retention until")),
+        "{:?}",
+        action(0).reasons
+    );
+    assert_eq!(action(1).action, "defer");
+    assert!(
+        action(1).reasons.iter().any(|r| r.contains("legal hold")),
+        "{:?}",
+        action(1).reasons
+    );
+    assert_eq!(action(2).action, "delete");
+    assert_eq!(action(3).action, "keep");
+    assert_eq!(report.deleted_backups, 1);
+
+    // The deleted backup leaves no version and no delete marker behind.
+    let versions = s3
+        .client()
+        .list_object_versions()
+        .bucket(&bucket)
+        .prefix(format!("gv/{}", backups[2].1))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        versions.versions().is_empty() && versions.delete_markers().is_empty(),
+        "{versions:?}"
+    );
+    let left = list_backups(store.as_ref(), &BackupFilter::default()).await.unwrap();
+    assert_eq!(left.len(), 3);
+}

@@ -234,6 +234,19 @@ impl ObjectStore for FaultyStore {
         self.inner.get_tags(key).await
     }
 
+    async fn bucket_features(&self) -> Result<super::BucketFeatures, StoreError> {
+        self.inner.bucket_features().await
+    }
+
+    async fn protection(&self, key: &str) -> Result<super::Protection, StoreError> {
+        self.inner.protection(key).await
+    }
+
+    async fn delete_all_versions(&self, key: &str) -> Result<usize, StoreError> {
+        self.gate(Op::Delete, None)?;
+        self.inner.delete_all_versions(key).await
+    }
+
     async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
         self.inner.restore_archived(key, days).await
     }

@@ -24,8 +24,10 @@ mod error;
 mod fault;
 mod fs;
 mod open;
+mod protection;
 mod retry;
 mod s3;
+mod s3_protection;
 
 use std::ops::Range;
 use std::pin::Pin;
@@ -40,6 +42,7 @@ pub use error::StoreError;
 pub use fault::{Fault, FaultPlan, FaultyStore, Op};
 pub use fs::FsStore;
 pub use open::{open_store, InvalidStoreUrl, StoreSettings, StoreUrl};
+pub use protection::{BucketFeatures, Protection};
 pub use retry::{RetryPolicy, RetryingStore};
 pub use s3::{S3Settings, S3Store};
 
@@ -135,6 +138,23 @@ pub trait ObjectStore: Send + Sync {
 
     /// Reads the object's tags.
     async fn get_tags(&self, key: &str) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Versioning and object lock of the bucket (none for the filesystem).
+    async fn bucket_features(&self) -> Result<BucketFeatures, StoreError> {
+        Ok(BucketFeatures::default())
+    }
+
+    /// Retention and legal hold of one object (none for the filesystem).
+    async fn protection(&self, key: &str) -> Result<Protection, StoreError> {
+        let _ = key;
+        Ok(Protection::default())
+    }
+
+    /// Deletes every version of `key` (a versioned bucket keeps old versions
+    /// after a plain delete); returns how many were removed.
+    async fn delete_all_versions(&self, key: &str) -> Result<usize, StoreError> {
+        self.delete(key).await.map(|_| 1)
+    }
 
     /// Asks for a temporary readable copy of an archived object for `days`
     /// (S3 RestoreObject, Standard tier). Stores without archives refuse.

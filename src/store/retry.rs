@@ -153,6 +153,19 @@ impl ObjectStore for RetryingStore {
         self.run("get_tags", key, || self.inner.get_tags(key)).await
     }
 
+    async fn bucket_features(&self) -> Result<super::BucketFeatures, StoreError> {
+        self.run("bucket_features", "", || self.inner.bucket_features()).await
+    }
+
+    async fn protection(&self, key: &str) -> Result<super::Protection, StoreError> {
+        self.run("protection", key, || self.inner.protection(key)).await
+    }
+
+    async fn delete_all_versions(&self, key: &str) -> Result<usize, StoreError> {
+        self.run("delete_all_versions", key, || self.inner.delete_all_versions(key))
+            .await
+    }
+
     async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
         self.run("restore_archived", key, || self.inner.restore_archived(key, days))
             .await

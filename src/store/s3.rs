@@ -95,7 +95,7 @@ impl S3Store {
         &self.bucket
     }
 
-    fn full_key(&self, key: &str) -> String {
+    pub(super) fn full_key(&self, key: &str) -> String {
         if self.prefix.is_empty() {
             key.to_string()
         } else {
@@ -114,7 +114,7 @@ impl S3Store {
         }
     }
 
-    fn classify<E>(
+    pub(super) fn classify<E>(
         &self,
         op: &'static str,
         key: &str,
@@ -168,7 +168,7 @@ impl S3Store {
     }
 }
 
-fn to_chrono(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<DateTime<Utc>> {
+pub(super) fn to_chrono(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<DateTime<Utc>> {
     t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
 }
 
@@ -449,6 +449,18 @@ impl ObjectStore for S3Store {
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect())
+    }
+
+    async fn bucket_features(&self) -> Result<super::BucketFeatures, StoreError> {
+        self.features_impl().await
+    }
+
+    async fn protection(&self, key: &str) -> Result<super::Protection, StoreError> {
+        self.protection_impl(key).await
+    }
+
+    async fn delete_all_versions(&self, key: &str) -> Result<usize, StoreError> {
+        self.delete_versions_impl(key).await
     }
 
     async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {

@@ -4,8 +4,11 @@
 //! `data/` once (no GET per backup), plan (`plan.rs`), then for each backup
 //! to delete remove the manifest first (the backup leaves the catalog at
 //! once) and then its data objects; then orphaned data past the grace
-//! period, unfinished uploads, and old lease generations. A deletion that
-//! fails is reported and the rest goes on.
+//! period, and unfinished uploads. With object lock on, backups whose objects
+//! are under retention or legal hold are deferred, never attempted; on a
+//! versioned bucket every version of each key is removed (a plain DELETE
+//! would only add a delete marker). A deletion that fails is reported and
+//! the rest goes on.
 
 mod plan;
 
@@ -44,17 +47,48 @@ pub struct PruneReport {
     pub aborted_uploads: usize,
     pub failures: Vec<String>,
     pub dry_run: bool,
+    /// Versioning and object lock, as read from the bucket.
+    pub features: crate::store::BucketFeatures,
 }
 
-async fn delete_all(store: &dyn ObjectStore, keys: &[String], failures: &mut Vec<String>) -> usize {
+/// Deletes `key`, every version of it on a versioned bucket.
+async fn delete_one(store: &dyn ObjectStore, key: &str, versioned: bool) -> Result<(), crate::store::StoreError> {
+    if versioned {
+        store.delete_all_versions(key).await.map(|_| ())
+    } else {
+        store.delete(key).await
+    }
+}
+
+async fn delete_all(store: &dyn ObjectStore, keys: &[String], versioned: bool, failures: &mut Vec<String>) -> usize {
     let mut n = 0;
     for key in keys {
-        match store.delete(key).await {
+        match delete_one(store, key, versioned).await {
             Ok(()) => n += 1,
             Err(e) => failures.push(format!("{key}: {e}")),
         }
     }
     n
+}
+
+/// With object lock on, backups whose objects are under retention or legal
+/// hold are deferred (S3 would refuse the delete), saying until when.
+async fn defer_protected(store: &dyn ObjectStore, plan: &mut PrunePlan, now: DateTime<Utc>) -> Result<(), OpsError> {
+    for b in plan.backups.iter_mut().filter(|b| b.action == "delete") {
+        let keys = std::iter::once(&b.manifest_key).chain(b.data_keys.iter());
+        for key in keys {
+            let p = store.protection(key).await.map_err(|source| OpsError::Store {
+                location: store.location(),
+                source,
+            })?;
+            if p.blocks(now) {
+                b.action = "defer";
+                b.reasons.push(format!("{key} is {}", p.describe()));
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Plans and (unless `dry_run`) carries out a prune.
@@ -87,11 +121,19 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         };
         data.retain(|o| wanted(&o.key));
     }
+    let features = store.bucket_features().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read the bucket's versioning and object lock settings; assuming neither");
+        Default::default()
+    });
     let mut report = PruneReport {
         plan: plan(&manifests, &data, &config.retention, req.now),
         dry_run: req.dry_run,
+        features,
         ..PruneReport::default()
     };
+    if features.object_lock {
+        defer_protected(store.as_ref(), &mut report.plan, req.now).await?;
+    }
     let Some(lease) = lease else { return Ok(report) };
 
     let doomed: Vec<BackupPlan> = report.plan.to_delete().cloned().collect();
@@ -103,14 +145,15 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
             break;
         }
         // The manifest first: from here on the backup no longer exists.
-        match store.delete(&b.manifest_key).await {
+        match delete_one(store.as_ref(), &b.manifest_key, features.versioning).await {
             Ok(()) => report.deleted_backups += 1,
             Err(e) => {
                 report.failures.push(format!("{}: {e}", b.manifest_key));
                 continue;
             }
         }
-        report.deleted_objects += delete_all(store.as_ref(), &b.data_keys, &mut report.failures).await;
+        report.deleted_objects +=
+            delete_all(store.as_ref(), &b.data_keys, features.versioning, &mut report.failures).await;
         tracing::info!(
             backup_id = b.backup_id,
             alias = b.alias,
@@ -120,7 +163,7 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
     }
     let orphans: Vec<Orphan> = report.plan.orphans.iter().filter(|o| o.delete).cloned().collect();
     for o in orphans {
-        let n = delete_all(store.as_ref(), &o.keys, &mut report.failures).await;
+        let n = delete_all(store.as_ref(), &o.keys, features.versioning, &mut report.failures).await;
         report.deleted_objects += n;
         report.deleted_orphans += 1;
         tracing::warn!(prefix = o.prefix, objects = n, "orphaned data (no manifest) deleted");

@@ -1,0 +1,40 @@
+//! What protects objects from deletion, as S3 reports it: bucket versioning
+//! and object lock, per-object retention and legal hold. Prune reads these
+//! so it never attempts a delete S3 would refuse, and removes every version
+//! it owns on a versioned bucket (a plain DELETE only adds a delete marker).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Bucket-level settings that change how deletion works.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BucketFeatures {
+    /// Versioning is enabled (or suspended with versions kept).
+    pub versioning: bool,
+    pub object_lock: bool,
+}
+
+/// Why an object cannot be deleted yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Protection {
+    /// GOVERNANCE or COMPLIANCE.
+    pub mode: Option<String>,
+    pub retain_until: Option<DateTime<Utc>>,
+    pub legal_hold: bool,
+}
+
+impl Protection {
+    /// Whether a delete at `now` would be refused.
+    pub fn blocks(&self, now: DateTime<Utc>) -> bool {
+        self.legal_hold || self.retain_until.is_some_and(|t| t > now)
+    }
+
+    /// For reports: what holds it and until when.
+    pub fn describe(&self) -> String {
+        match (self.legal_hold, &self.mode, self.retain_until) {
+            (true, _, _) => "under legal hold (deletable once the hold is removed)".into(),
+            (false, Some(m), Some(t)) => format!("under {m} retention until {}", t.format("%Y-%m-%d %H:%M UTC")),
+            _ => "not protected".into(),
+        }
+    }
+}
