@@ -56,6 +56,9 @@ pub enum Command {
     /// Delete backups the retention policy no longer keeps (manifest first,
     /// then data), orphaned data and unfinished uploads. Prints the plan.
     Prune(PruneArgs),
+    /// Audit this host and the bucket: storage, permissions, lifecycle rules
+    /// against the retention policy, keys, staging, Neo4j, backup ages.
+    Doctor(DoctorArgs),
     /// Check that backups are intact: stored checksums, and with an identity
     /// the decrypted artifacts, and with --deep neo4j-admin's own checks.
     Verify(VerifyArgs),
@@ -142,6 +145,19 @@ pub struct BackupArgs {
     /// (replaced atomically), e.g. /var/lib/node_exporter/graphvault.prom.
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The newest backup of an alias older than this many hours is an error.
+    #[arg(long, value_name = "HOURS", default_value_t = 26)]
+    pub max_age_hours: u32,
+    /// Skip the neo4j-admin and Bolt checks (a restore-only host).
+    #[arg(long)]
+    pub no_neo4j: bool,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

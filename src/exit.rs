@@ -46,6 +46,8 @@ pub enum Exit {
     /// The backup is in an archive storage class; a restore of it was
     /// requested (or is running); try again when it is readable.
     Archived = 13,
+    /// `doctor` found at least one error.
+    Unhealthy = 14,
 }
 
 impl From<Exit> for ExitCode {
@@ -117,6 +119,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::BrokenChain { .. } | OpsError::VerifyFailed { .. } | OpsError::SwitchRecord { .. } => Exit::Integrity,
         OpsError::NoRollback { .. } => Exit::NotFound,
         OpsError::ArchivePending { .. } => Exit::Archived,
+        OpsError::Unhealthy { .. } => Exit::Unhealthy,
         OpsError::SomeFailed { .. } | OpsError::PruneIncomplete { .. } => Exit::Partial,
         OpsError::Lease(LeaseError::Held { .. })
         | OpsError::Lock(LockError::Busy { .. })

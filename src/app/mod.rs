@@ -45,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(args) => read::restore(&cli, args).await,
         Command::Verify(args) => read::verify(&cli, args).await,
         Command::Prune(args) => read::prune(&cli, args).await,
+        Command::Doctor(args) => read::doctor(&cli, args).await,
         Command::Alias(cmd) => alias::alias(&cli, cmd).await,
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::cli::{Cli, ListArgs, PruneArgs, RestoreArgs, VerifyArgs};
+use crate::cli::{Cli, DoctorArgs, ListArgs, PruneArgs, RestoreArgs, VerifyArgs};
 use crate::config::ConfigError;
 use crate::model::DbName;
 use crate::neo4j::cypher_names::database_name;
@@ -199,6 +199,46 @@ pub(super) async fn prune(cli: &Cli, args: &PruneArgs) -> anyhow::Result<()> {
             failed: report.failures.len(),
         }
         .into());
+    }
+    Ok(())
+}
+
+pub(super) async fn doctor(cli: &Cli, args: &DoctorArgs) -> anyhow::Result<()> {
+    use crate::ops::doctor::{self, finding, DoctorContext, Severity};
+    let config = load_config(cli)?;
+    let store = store_for(&config).await?;
+    let admin = ProcessAdmin::new(config.neo4j.admin.clone());
+    let catalog = if args.no_neo4j {
+        None
+    } else {
+        Some(catalog_for(&config))
+    };
+    let mut findings = Vec::new();
+    let catalog = match catalog {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            findings.push(finding("bolt", Severity::Error, format!("{e:#}"), None));
+            None
+        }
+        None => None,
+    };
+    let ctx = DoctorContext {
+        store,
+        config: &config,
+        catalog: catalog.as_ref().map(|c| c as &dyn crate::neo4j::Neo4jCatalog),
+        admin: (!args.no_neo4j).then_some(&admin as &dyn crate::neo4j::Neo4jAdmin),
+        free_space: &StatvfsFreeSpace,
+        max_backup_age: chrono::Duration::hours(args.max_age_hours.into()),
+    };
+    findings.extend(doctor::doctor(&ctx).await);
+    if args.json {
+        print(&format!("{}\n", serde_json::to_string_pretty(&findings)?))?;
+    } else {
+        print(&doctor::render(&findings))?;
+    }
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    if errors > 0 {
+        return Err(OpsError::Unhealthy { errors }.into());
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod backup_run;
 mod catalog;
 mod chain;
 pub mod cutover;
+pub mod doctor;
 mod key;
 mod list;
 pub mod progress;
@@ -85,6 +86,8 @@ pub enum OpsError {
         requested: usize,
         waited: bool,
     },
+    #[error("doctor found {errors} error(s); each is listed with its fix")]
+    Unhealthy { errors: usize },
     #[error("prune could not delete {failed} object(s); the report lists them. Run prune again (it is idempotent)")]
     PruneIncomplete { failed: usize },
     #[error("alias switch record {key} is unreadable ({detail}); inspect it in the bucket")]

@@ -247,6 +247,14 @@ impl ObjectStore for FaultyStore {
         self.inner.delete_all_versions(key).await
     }
 
+    async fn lifecycle_rules(&self) -> Result<Vec<super::LifecycleRule>, StoreError> {
+        self.inner.lifecycle_rules().await
+    }
+
+    fn bucket_prefix(&self) -> String {
+        self.inner.bucket_prefix()
+    }
+
     async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
         self.inner.restore_archived(key, days).await
     }

@@ -42,7 +42,7 @@ pub use error::StoreError;
 pub use fault::{Fault, FaultPlan, FaultyStore, Op};
 pub use fs::FsStore;
 pub use open::{open_store, InvalidStoreUrl, StoreSettings, StoreUrl};
-pub use protection::{BucketFeatures, Protection};
+pub use protection::{BucketFeatures, LifecycleRule, Protection};
 pub use retry::{RetryPolicy, RetryingStore};
 pub use s3::{S3Settings, S3Store};
 
@@ -148,6 +148,16 @@ pub trait ObjectStore: Send + Sync {
     async fn protection(&self, key: &str) -> Result<Protection, StoreError> {
         let _ = key;
         Ok(Protection::default())
+    }
+
+    /// The bucket's lifecycle rules (none for the filesystem).
+    async fn lifecycle_rules(&self) -> Result<Vec<LifecycleRule>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// The key prefix this store works under inside its bucket ("" for none).
+    fn bucket_prefix(&self) -> String {
+        String::new()
     }
 
     /// Deletes every version of `key` (a versioned bucket keeps old versions

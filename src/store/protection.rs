@@ -38,3 +38,17 @@ impl Protection {
         }
     }
 }
+
+/// One bucket lifecycle rule, reduced to what graphvault judges.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LifecycleRule {
+    pub id: String,
+    pub enabled: bool,
+    /// The key prefix the rule applies to ("" = the whole bucket).
+    pub prefix: String,
+    pub expiration_days: Option<i32>,
+    /// (days, storage class) transitions.
+    pub transitions: Vec<(i32, String)>,
+    pub abort_incomplete_multipart_days: Option<i32>,
+    pub noncurrent_expiration_days: Option<i32>,
+}

@@ -166,6 +166,14 @@ impl ObjectStore for RetryingStore {
             .await
     }
 
+    async fn lifecycle_rules(&self) -> Result<Vec<super::LifecycleRule>, StoreError> {
+        self.run("lifecycle_rules", "", || self.inner.lifecycle_rules()).await
+    }
+
+    fn bucket_prefix(&self) -> String {
+        self.inner.bucket_prefix()
+    }
+
     async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
         self.run("restore_archived", key, || self.inner.restore_archived(key, days))
             .await

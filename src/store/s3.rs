@@ -463,6 +463,14 @@ impl ObjectStore for S3Store {
         self.delete_versions_impl(key).await
     }
 
+    async fn lifecycle_rules(&self) -> Result<Vec<super::LifecycleRule>, StoreError> {
+        self.lifecycle_impl().await
+    }
+
+    fn bucket_prefix(&self) -> String {
+        self.prefix.clone()
+    }
+
     async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
         use aws_sdk_s3::types::{GlacierJobParameters, RestoreRequest, Tier};
         let params = GlacierJobParameters::builder()

@@ -4,7 +4,7 @@
 
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockEnabled, ObjectLockLegalHoldStatus};
 
-use super::protection::{BucketFeatures, Protection};
+use super::protection::{BucketFeatures, LifecycleRule, Protection};
 use super::s3::{to_chrono, S3Store};
 use super::StoreError;
 
@@ -102,6 +102,52 @@ impl S3Store {
             }
         }
         Ok(p)
+    }
+
+    pub(super) async fn lifecycle_impl(&self) -> Result<Vec<LifecycleRule>, StoreError> {
+        let out = match self
+            .client()
+            .get_bucket_lifecycle_configuration()
+            .bucket(self.bucket())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let e = self.classify("GetBucketLifecycleConfiguration", "", e);
+                if e.to_string().contains("NoSuchLifecycleConfiguration") || matches!(e, StoreError::NotFound { .. }) {
+                    return Ok(Vec::new());
+                }
+                return Err(e);
+            }
+        };
+        Ok(out
+            .rules()
+            .iter()
+            .map(|r| LifecycleRule {
+                id: r.id().unwrap_or_default().to_string(),
+                enabled: r.status().as_str() == "Enabled",
+                // The rule-level `Prefix` is deprecated in favour of `Filter`,
+                // but older rules still use it.
+                #[allow(deprecated)]
+                prefix: r
+                    .filter()
+                    .and_then(|f| f.prefix())
+                    .or(r.prefix())
+                    .unwrap_or_default()
+                    .to_string(),
+                expiration_days: r.expiration().and_then(|e| e.days()),
+                transitions: r
+                    .transitions()
+                    .iter()
+                    .filter_map(|t| Some((t.days()?, t.storage_class()?.as_str().to_string())))
+                    .collect(),
+                abort_incomplete_multipart_days: r
+                    .abort_incomplete_multipart_upload()
+                    .and_then(|a| a.days_after_initiation()),
+                noncurrent_expiration_days: r.noncurrent_version_expiration().and_then(|n| n.noncurrent_days()),
+            })
+            .collect())
     }
 
     /// Deletes every version and delete marker of `key`; returns how many.
