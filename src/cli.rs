@@ -56,6 +56,9 @@ pub enum Command {
     /// Delete backups the retention policy no longer keeps (manifest first,
     /// then data), orphaned data and unfinished uploads. Prints the plan.
     Prune(PruneArgs),
+    /// Bucket lifecycle rules that implement the retention policy.
+    #[command(subcommand)]
+    Lifecycle(LifecycleCommand),
     /// Audit this host and the bucket: storage, permissions, lifecycle rules
     /// against the retention policy, keys, staging, Neo4j, backup ages.
     Doctor(DoctorArgs),
@@ -101,6 +104,17 @@ pub enum AliasCommand {
         /// DROP … DESTROY DATA (no dump is kept).
         #[arg(long)]
         destroy_data: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LifecycleCommand {
+    /// Print an S3 lifecycle configuration that expires backups by their
+    /// retention tier tag (for backup hosts without delete permission).
+    Suggest {
+        /// Only the JSON (for `aws s3api put-bucket-lifecycle-configuration`).
+        #[arg(long)]
+        json: bool,
     },
 }
 

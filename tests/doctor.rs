@@ -104,3 +104,103 @@ async fn a_healthy_setup_passes_and_each_problem_is_named_with_its_fix() {
     assert!(e.iter().any(|f| f["check"] == "bolt"), "{e:?}");
     s.run(&["doctor", "--no-neo4j"]).await.ok();
 }
+
+/// The suggested JSON, as SDK types (the shape `lifecycle suggest` prints).
+fn to_sdk(v: &Value) -> BucketLifecycleConfiguration {
+    use aws_sdk_s3::types::{LifecycleRuleAndOperator, NoncurrentVersionExpiration, Tag};
+    let mut rules = Vec::new();
+    for r in v["Rules"].as_array().unwrap() {
+        let f = &r["Filter"];
+        let filter = if f["And"].is_object() {
+            let tags = f["And"]["Tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    Tag::builder()
+                        .key(t["Key"].as_str().unwrap())
+                        .value(t["Value"].as_str().unwrap())
+                        .build()
+                        .unwrap()
+                })
+                .collect::<Vec<_>>();
+            LifecycleRuleFilter::builder()
+                .and(
+                    LifecycleRuleAndOperator::builder()
+                        .prefix(f["And"]["Prefix"].as_str().unwrap())
+                        .set_tags(Some(tags))
+                        .build(),
+                )
+                .build()
+        } else {
+            LifecycleRuleFilter::builder()
+                .prefix(f["Prefix"].as_str().unwrap())
+                .build()
+        };
+        let mut b = LifecycleRule::builder()
+            .id(r["ID"].as_str().unwrap())
+            .status(ExpirationStatus::Enabled)
+            .filter(filter);
+        if let Some(d) = r["Expiration"]["Days"].as_i64() {
+            b = b.expiration(LifecycleExpiration::builder().days(d as i32).build());
+        }
+        if let Some(d) = r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"].as_i64() {
+            b = b.abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder()
+                    .days_after_initiation(d as i32)
+                    .build(),
+            );
+        }
+        if let Some(d) = r["NoncurrentVersionExpiration"]["NoncurrentDays"].as_i64() {
+            b = b.noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder().noncurrent_days(d as i32).build(),
+            );
+        }
+        rules.push(b.build().unwrap());
+    }
+    BucketLifecycleConfiguration::builder()
+        .set_rules(Some(rules))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suggested_lifecycle_rules_apply_and_doctor_agrees_with_them() {
+    let s = Setup::new(SMALL).await;
+    s.run(&["backup", "--alias", "customer1"]).await.ok();
+    s.run(&["backup", "--alias", "customer2", "--label", "pre-deploy"])
+        .await
+        .ok();
+    let r = s.run(&["lifecycle", "suggest", "--json"]).await.ok();
+    let suggestion: Value = serde_json::from_str(&r.stdout).unwrap();
+    s.store
+        .client()
+        .put_bucket_lifecycle_configuration()
+        .bucket(s.store.bucket())
+        .lifecycle_configuration(to_sdk(&suggestion))
+        .send()
+        .await
+        .unwrap();
+    let r = s.run(&["doctor", "--json", "--no-neo4j"]).await.ok();
+    let lifecycle: Vec<Value> = serde_json::from_str::<Vec<Value>>(&r.stdout)
+        .unwrap()
+        .into_iter()
+        .filter(|f| f["check"] == "lifecycle")
+        .collect();
+    assert!(lifecycle.iter().all(|f| f["severity"] == "ok"), "{lifecycle:?}");
+    // New backups are tagged with their tier.
+    let keys = graphvault::ops::list_backups(&s.store, &Default::default())
+        .await
+        .unwrap();
+    for k in keys {
+        let tags = graphvault::store::ObjectStore::get_tags(&s.store, &k.to_string())
+            .await
+            .unwrap();
+        let want = if k.alias.as_str() == "customer2" {
+            "pinned"
+        } else {
+            "daily"
+        };
+        assert_eq!(tags, [("graphvault-tier".to_string(), want.to_string())], "{k}");
+    }
+}

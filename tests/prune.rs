@@ -144,6 +144,23 @@ async fn two_years_of_dailies_are_pruned_to_the_policy_and_nothing_else() {
         .iter()
         .all(|u| u.upload_id != upload));
 
+    // Kept backups carry the tier of the longest rule that keeps them.
+    let plan = &report.plan;
+    let monthly_only = plan
+        .backups
+        .iter()
+        .find(|b| b.action == "keep" && b.reasons.iter().all(|r| r.starts_with("monthly")))
+        .expect("a backup kept only as a monthly");
+    let tags = store.get_tags(&monthly_only.manifest_key).await.unwrap();
+    assert_eq!(tags, [("graphvault-tier".to_string(), "monthly".to_string())]);
+    let pinned = plan
+        .backups
+        .iter()
+        .find(|b| b.labels.iter().any(|l| l == "pre-deploy"))
+        .unwrap();
+    let tags = store.get_tags(&pinned.data_keys[0]).await.unwrap();
+    assert_eq!(tags, [("graphvault-tier".to_string(), "pinned".to_string())]);
+
     // Pruning again deletes nothing more.
     let again = prune(store.clone(), &config(), &real).await.unwrap();
     assert_eq!(again.plan.to_delete().count(), 0);

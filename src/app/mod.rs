@@ -46,6 +46,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => read::verify(&cli, args).await,
         Command::Prune(args) => read::prune(&cli, args).await,
         Command::Doctor(args) => read::doctor(&cli, args).await,
+        Command::Lifecycle(crate::cli::LifecycleCommand::Suggest { json }) => {
+            read::lifecycle_suggest(&cli, *json).await
+        }
         Command::Alias(cmd) => alias::alias(&cli, cmd).await,
     }
 }

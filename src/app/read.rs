@@ -242,3 +242,31 @@ pub(super) async fn doctor(cli: &Cli, args: &DoctorArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub(super) async fn lifecycle_suggest(cli: &Cli, json_only: bool) -> anyhow::Result<()> {
+    use crate::retention::tier;
+    let config = load_config(cli)?;
+    let store = store_for(&config).await?;
+    let features = store.bucket_features().await.unwrap_or_default();
+    if !config.retention.per_alias.is_empty() {
+        tracing::warn!(
+            "per-alias retention policies cannot be expressed by tag rules; the suggestion uses [retention]"
+        );
+    }
+    let rules = tier::suggest(&config.retention.default, &store.bucket_prefix(), features.versioning);
+    let text = serde_json::to_string_pretty(&rules)?;
+    if json_only {
+        return print(&format!("{text}\n"));
+    }
+    print(&format!(
+        "# S3 lifecycle rules implementing the retention policy server-side.\n\
+         # graphvault tags each backup's objects {}=daily (or pinned); prune raises the tag\n\
+         # to weekly/monthly/yearly for the backups that rule keeps. Pinned and pre-deploy\n\
+         # backups have no expiration. Apply with:\n\
+         #   aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration file://rules.json\n\
+         # Trade-off: S3 does not know the newest backup of an alias; if backups stop for longer\n\
+         # than the daily tier lives, those expire too. `graphvault doctor` flags stale backups first.\n\
+         {text}\n",
+        tier::TIER_TAG
+    ))
+}

@@ -149,5 +149,21 @@ pub async fn backup_artifacts(
         Err(e) => return Err(store_err(e)),
     }
     tracing::info!(manifest = key, "backup committed");
+    tag_tier(store.as_ref(), &manifest).await;
     Ok(manifest)
+}
+
+/// Tags the new backup's objects with their retention tier (`daily`, or
+/// `pinned`), for lifecycle rules that expire tiers server-side. Best
+/// effort: an untagged object is simply never expired by such a rule.
+async fn tag_tier(store: &dyn ObjectStore, manifest: &BackupManifest) {
+    let pinned = manifest.labels.iter().any(|l| l.is_pinning());
+    let tier = crate::retention::tier::tier_of(&[], pinned);
+    let tags = [(crate::retention::tier::TIER_TAG.to_string(), tier.to_string())];
+    let keys = std::iter::once(manifest.key().to_string()).chain(manifest.artifacts.iter().map(|a| a.key.clone()));
+    for key in keys {
+        if let Err(e) = store.put_tags(&key, &tags).await {
+            tracing::warn!(key, error = %e, "cannot tag the object with its retention tier");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 mod policy;
 mod select;
+pub mod tier;
 
 #[cfg(test)]
 mod tests;

@@ -47,6 +47,8 @@ pub struct LifecycleRule {
     /// The key prefix the rule applies to ("" = the whole bucket).
     pub prefix: String,
     pub expiration_days: Option<i32>,
+    /// Tags the rule's filter requires (key, value).
+    pub tags: Vec<(String, String)>,
     /// (days, storage class) transitions.
     pub transitions: Vec<(i32, String)>,
     pub abort_incomplete_multipart_days: Option<i32>,

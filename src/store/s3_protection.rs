@@ -132,10 +132,24 @@ impl S3Store {
                 #[allow(deprecated)]
                 prefix: r
                     .filter()
-                    .and_then(|f| f.prefix())
+                    .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
                     .or(r.prefix())
                     .unwrap_or_default()
                     .to_string(),
+                tags: r
+                    .filter()
+                    .map(|f| {
+                        let mut t: Vec<(String, String)> = f
+                            .tag()
+                            .map(|t| (t.key().to_string(), t.value().to_string()))
+                            .into_iter()
+                            .collect();
+                        if let Some(a) = f.and() {
+                            t.extend(a.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())));
+                        }
+                        t
+                    })
+                    .unwrap_or_default(),
                 expiration_days: r.expiration().and_then(|e| e.days()),
                 transitions: r
                     .transitions()

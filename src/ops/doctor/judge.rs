@@ -53,14 +53,18 @@ fn horizon_days(p: &RetentionPolicy) -> i64 {
     .unwrap_or(0)
 }
 
-/// Whether a rule for `rule_prefix` touches objects under `store_prefix`.
+/// Whether a rule for `rule_prefix` touches backups (manifests or data)
+/// under `store_prefix`; a rule for `locks/` alone does not.
 fn applies(rule_prefix: &str, store_prefix: &str) -> bool {
-    let ours = if store_prefix.is_empty() {
+    let root = if store_prefix.is_empty() {
         String::new()
     } else {
         format!("{}/", store_prefix.trim_end_matches('/'))
     };
-    rule_prefix.is_empty() || ours.starts_with(rule_prefix) || rule_prefix.starts_with(&ours)
+    [crate::model::MANIFESTS, crate::model::DATA].iter().any(|sub| {
+        let ours = format!("{root}{sub}");
+        ours.starts_with(rule_prefix) || rule_prefix.starts_with(&ours)
+    })
 }
 
 /// Lifecycle rules against the policy.
@@ -75,8 +79,30 @@ pub fn judge_lifecycle(rules: &[LifecycleRule], store_prefix: &str, cfg: &Retent
         .iter()
         .filter(|r| r.enabled && applies(&r.prefix, store_prefix))
         .collect();
+    let tier_days = crate::retention::tier::tier_days(&cfg.default);
     for r in &ours {
-        if let Some(days) = r.expiration_days {
+        let tier = r
+            .tags
+            .iter()
+            .find(|(k, _)| k == crate::retention::tier::TIER_TAG)
+            .map(|(_, v)| v.as_str());
+        if let (Some(tier), Some(days)) = (tier, r.expiration_days) {
+            // One of graphvault's own tier rules (`lifecycle suggest`).
+            let wanted = tier_days.iter().find(|(t, _)| *t == tier).map(|(_, d)| *d as i32);
+            match wanted {
+                Some(w) if days >= w => {}
+                _ => out.push(finding(
+                    "lifecycle",
+                    Severity::Error,
+                    format!(
+                        "rule '{}' expires {tier}-tier backups after {days} days; the policy needs {}",
+                        r.id,
+                        wanted.map_or("them kept forever".to_string(), |w| format!("at least {w} days"))
+                    ),
+                    Some("replace the rules with the output of `graphvault lifecycle suggest`"),
+                )),
+            }
+        } else if let Some(days) = r.expiration_days {
             let (severity, why) = if (days as i64) < horizon {
                 (
                     Severity::Error,
@@ -187,6 +213,7 @@ mod tests {
             enabled: true,
             prefix: prefix.into(),
             expiration_days: exp,
+            tags: vec![],
             transitions: transition.map(|(d, c)| vec![(d, c.to_string())]).unwrap_or_default(),
             abort_incomplete_multipart_days: abort,
             noncurrent_expiration_days: None,
@@ -233,6 +260,19 @@ mod tests {
             Severity::Ok
         );
         assert_eq!(worst(&[]), Severity::Warning, "no abort-incomplete-multipart rule");
+        let tiered = |tier: &str, days| LifecycleRule {
+            tags: vec![(crate::retention::tier::TIER_TAG.to_string(), tier.to_string())],
+            ..rule("neo4j/prod/", Some(days), None, Some(1))
+        };
+        assert_eq!(worst(&[tiered("daily", 9), tiered("monthly", 403)]), Severity::Ok);
+        assert_eq!(worst(&[tiered("monthly", 90)]), Severity::Error);
+        assert_eq!(worst(&[tiered("pinned", 900)]), Severity::Error);
+        let locks = rule("neo4j/prod/locks/repository/", Some(30), None, None);
+        assert_eq!(
+            worst(&[locks, rule("", None, None, Some(1))]),
+            Severity::Ok,
+            "lease generations may expire"
+        );
     }
 
     #[test]

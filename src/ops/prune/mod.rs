@@ -161,6 +161,17 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
             "backup deleted"
         );
     }
+    // Raise the tier tag of kept backups to the longest rule that keeps them.
+    for b in report.plan.backups.iter().filter(|b| b.action == "keep") {
+        let pinned = b.labels.iter().any(|l| l == "pinned" || l == "pre-deploy");
+        let tier = crate::retention::tier::tier_of(&b.reasons, pinned);
+        let tags = [(crate::retention::tier::TIER_TAG.to_string(), tier.to_string())];
+        for key in std::iter::once(&b.manifest_key).chain(b.data_keys.iter()) {
+            if let Err(e) = store.put_tags(key, &tags).await {
+                tracing::warn!(key, error = %e, "cannot update the retention tier tag");
+            }
+        }
+    }
     let orphans: Vec<Orphan> = report.plan.orphans.iter().filter(|o| o.delete).cloned().collect();
     for o in orphans {
         let n = delete_all(store.as_ref(), &o.keys, features.versioning, &mut report.failures).await;

@@ -1,0 +1,132 @@
+//! Retention tiers as object tags, and the S3 lifecycle configuration that
+//! expires each tier server-side (`graphvault lifecycle suggest`), for
+//! operators who want backup hosts to have no delete permission at all.
+//!
+//! Every object of a backup is tagged `graphvault-tier=<tier>`: `daily` when
+//! written (or `pinned` for pinned and pre-deploy backups), then raised by
+//! `prune` to the longest rule that keeps it (`weekly`, `monthly`,
+//! `yearly`). The lifecycle rules expire each tier a little after the policy
+//! stops keeping it. Trade-off: S3 does not know "the newest backup of an
+//! alias", so if backups stop for longer than the daily tier lives, the last
+//! daily backups expire too; `doctor` flags old backups long before that.
+
+use serde_json::{json, Value};
+
+use super::RetentionPolicy;
+
+pub const TIER_TAG: &str = "graphvault-tier";
+
+/// The longest-lived reason a backup is kept for.
+pub fn tier_of(reasons: &[String], pinned: bool) -> &'static str {
+    let has = |p: &str| reasons.iter().any(|r| r.starts_with(p));
+    if pinned {
+        "pinned"
+    } else if has("yearly") {
+        "yearly"
+    } else if has("monthly") {
+        "monthly"
+    } else if has("weekly") {
+        "weekly"
+    } else {
+        "daily"
+    }
+}
+
+/// Days after which each tier may expire (None: never).
+pub fn tier_days(policy: &RetentionPolicy) -> Vec<(&'static str, u32)> {
+    let within = policy.keep_within.map_or(0, |d| (d.as_secs() / 86_400) as u32);
+    let daily = policy.keep_daily.max(policy.keep_last).max(within) + 2;
+    let mut out = vec![("daily", daily)];
+    if policy.keep_weekly > 0 {
+        out.push(("weekly", 7 * policy.keep_weekly + 7));
+    }
+    if policy.keep_monthly > 0 {
+        out.push(("monthly", 31 * policy.keep_monthly + 31));
+    }
+    if policy.keep_yearly > 0 {
+        out.push(("yearly", 366 * policy.keep_yearly + 31));
+    }
+    out
+}
+
+/// An S3 `LifecycleConfiguration` (the JSON `aws s3api
+/// put-bucket-lifecycle-configuration --lifecycle-configuration` takes).
+pub fn suggest(policy: &RetentionPolicy, prefix: &str, versioned: bool) -> Value {
+    let root = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", prefix.trim_end_matches('/'))
+    };
+    let mut rules = Vec::new();
+    for (tier, days) in tier_days(policy) {
+        rules.push(json!({
+            "ID": format!("graphvault-expire-{tier}"),
+            "Status": "Enabled",
+            "Filter": { "And": { "Prefix": root, "Tags": [ { "Key": TIER_TAG, "Value": tier } ] } },
+            "Expiration": { "Days": days }
+        }));
+    }
+    rules.push(json!({
+        "ID": "graphvault-abort-incomplete-uploads",
+        "Status": "Enabled",
+        "Filter": { "Prefix": root },
+        "AbortIncompleteMultipartUpload": { "DaysAfterInitiation": 1 }
+    }));
+    rules.push(json!({
+        "ID": "graphvault-expire-old-lease-generations",
+        "Status": "Enabled",
+        "Filter": { "Prefix": format!("{root}locks/repository/") },
+        "Expiration": { "Days": 30 }
+    }));
+    if versioned {
+        rules.push(json!({
+            "ID": "graphvault-expire-noncurrent-versions",
+            "Status": "Enabled",
+            "Filter": { "Prefix": root },
+            "NoncurrentVersionExpiration": { "NoncurrentDays": 1 }
+        }));
+    }
+    json!({ "Rules": rules })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tier_is_the_longest_reason() {
+        let r = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(tier_of(&r(&["newest", "daily #1 (2026-11-24)"]), false), "daily");
+        assert_eq!(tier_of(&r(&["daily #3 (x)", "weekly #1 (x)"]), false), "weekly");
+        assert_eq!(
+            tier_of(&r(&["monthly #2 (2026-10)", "weekly #4 (x)"]), false),
+            "monthly"
+        );
+        assert_eq!(tier_of(&r(&["yearly #1 (2025)"]), false), "yearly");
+        assert_eq!(tier_of(&r(&["daily #1 (x)"]), true), "pinned");
+    }
+
+    #[test]
+    fn the_suggestion_expires_each_tier_after_the_policy_and_never_pinned() {
+        let v = suggest(&RetentionPolicy::default(), "neo4j/prod", true);
+        let rules = v["Rules"].as_array().unwrap();
+        let days = |tier: &str| {
+            rules
+                .iter()
+                .find(|r| r["ID"] == format!("graphvault-expire-{tier}"))
+                .map(|r| r["Expiration"]["Days"].as_u64().unwrap())
+        };
+        assert_eq!(days("daily"), Some(9));
+        assert_eq!(days("weekly"), Some(35));
+        assert_eq!(days("monthly"), Some(403));
+        assert_eq!(days("yearly"), None);
+        assert_eq!(days("pinned"), None);
+        assert!(rules
+            .iter()
+            .any(|r| r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1));
+        assert!(rules
+            .iter()
+            .any(|r| r["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1));
+        assert_eq!(rules[0]["Filter"]["And"]["Prefix"], "neo4j/prod/");
+    }
+}
