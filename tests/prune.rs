@@ -293,3 +293,64 @@ async fn locked_and_held_objects_are_deferred_and_versions_do_not_linger() {
     let left = list_backups(store.as_ref(), &BackupFilter::default()).await.unwrap();
     assert_eq!(left.len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_backups_are_locked_until_their_tier_ends_and_prune_extends_promotions() {
+    common::test_credentials();
+    let bucket = common::unique("gv-lock");
+    let s3 = graphvault::store::S3Store::connect(&common::s3_settings(&bucket, "gv")).await;
+    s3.client()
+        .create_bucket()
+        .bucket(&bucket)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let store: Arc<dyn ObjectStore> = Arc::new(s3.clone());
+    let key = common::TestKey::new();
+    let sets = [
+        "storage.url=s3://unused".to_string(),
+        format!("encryption.recipients={}", key.recipient),
+        "retention.object_lock_mode=GOVERNANCE".into(),
+    ];
+    let config = graphvault::config::load(None, Vec::new(), &sets).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let req = graphvault::ops::ArtifactBackupRequest {
+        artifacts: vec![common::write_artifact(dir.path(), "customer1-1700000000", b"artifact")],
+        database: "customer1-1700000000".parse().unwrap(),
+        alias: Some("customer1".parse().unwrap()),
+        labels: vec![],
+        neo4j: None,
+        progress: graphvault::ops::progress::ProgressStyle::Off,
+        lease_lost: None,
+    };
+    let manifest = graphvault::ops::backup_artifacts(store.clone(), &config, &req)
+        .await
+        .unwrap();
+    let data = &manifest.artifacts[0].key;
+    let p = store.protection(data).await.unwrap();
+    let until = p.retain_until.unwrap();
+    assert_eq!(p.mode.as_deref(), Some("GOVERNANCE"));
+    let days = (until - Utc::now()).num_hours() as f64 / 24.0;
+    assert!(
+        (8.5..=9.1).contains(&days),
+        "a daily backup is locked for the daily tier (9 days): {days}"
+    );
+
+    // Twenty days on, the single backup is kept as the monthly: its lock grows.
+    let later = Utc::now() + Duration::days(20);
+    let req = PruneRequest {
+        database: None,
+        dry_run: false,
+        now: later,
+        host: "test".into(),
+    };
+    prune(store.clone(), &config, &req).await.unwrap();
+    let until = store.protection(data).await.unwrap().retain_until.unwrap();
+    assert!(
+        until > Utc::now() + Duration::days(400),
+        "extended to the monthly tier: {until}"
+    );
+    let tags = store.get_tags(data).await.unwrap();
+    assert_eq!(tags, [("graphvault-tier".to_string(), "monthly".to_string())]);
+}

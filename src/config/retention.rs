@@ -32,6 +32,7 @@ pub(super) struct RawRetention {
     keep_within_days: Option<u64>,
     orphan_grace_hours: Option<u64>,
     defer_min_storage: Option<bool>,
+    object_lock_mode: Option<String>,
     #[serde(default)]
     alias: BTreeMap<String, RawPolicy>,
 }
@@ -46,6 +47,7 @@ pub(super) const KEYS: &[&str] = &[
     "keep_within_days",
     "orphan_grace_hours",
     "defer_min_storage",
+    "object_lock_mode",
 ];
 
 /// Validated retention settings.
@@ -59,6 +61,9 @@ pub struct RetentionConfig {
     /// Defer deleting objects younger than their storage class's minimum
     /// billed duration (deleting them earlier is billed anyway).
     pub defer_min_storage: bool,
+    /// With object lock: the mode new backups are retained in until their
+    /// tier's end (prune extends it on promotion). None: not set.
+    pub object_lock_mode: Option<String>,
 }
 
 impl RetentionConfig {
@@ -121,6 +126,16 @@ pub(super) fn from_raw(raw: RawRetention) -> Result<RetentionConfig, ConfigError
             )? * 3600,
         ),
         defer_min_storage: raw.defer_min_storage.unwrap_or(true),
+        object_lock_mode: match raw.object_lock_mode.as_deref().map(str::to_ascii_uppercase) {
+            None => None,
+            Some(m) if m == "GOVERNANCE" || m == "COMPLIANCE" => Some(m),
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "retention.object_lock_mode",
+                    message: format!("'{other}' is not GOVERNANCE or COMPLIANCE"),
+                })
+            }
+        },
     })
 }
 

@@ -149,21 +149,29 @@ pub async fn backup_artifacts(
         Err(e) => return Err(store_err(e)),
     }
     tracing::info!(manifest = key, "backup committed");
-    tag_tier(store.as_ref(), &manifest).await;
+    tag_tier(store.as_ref(), &manifest, config).await;
     Ok(manifest)
 }
 
 /// Tags the new backup's objects with their retention tier (`daily`, or
 /// `pinned`), for lifecycle rules that expire tiers server-side. Best
 /// effort: an untagged object is simply never expired by such a rule.
-async fn tag_tier(store: &dyn ObjectStore, manifest: &BackupManifest) {
+async fn tag_tier(store: &dyn ObjectStore, manifest: &BackupManifest, config: &Config) {
+    use crate::retention::tier;
     let pinned = manifest.labels.iter().any(|l| l.is_pinning());
-    let tier = crate::retention::tier::tier_of(&[], pinned);
-    let tags = [(crate::retention::tier::TIER_TAG.to_string(), tier.to_string())];
+    let t = tier::tier_of(&[], pinned);
+    let tags = [(tier::TIER_TAG.to_string(), t.to_string())];
+    let policy = config.retention.policy_for(manifest.alias.as_str());
+    let until = tier::retain_until(policy, t, manifest.started_at, Utc::now());
     let keys = std::iter::once(manifest.key().to_string()).chain(manifest.artifacts.iter().map(|a| a.key.clone()));
     for key in keys {
         if let Err(e) = store.put_tags(&key, &tags).await {
             tracing::warn!(key, error = %e, "cannot tag the object with its retention tier");
+        }
+        if let Some(mode) = &config.retention.object_lock_mode {
+            if let Err(e) = store.set_retention(&key, mode, until).await {
+                tracing::warn!(key, error = %e, "cannot set object-lock retention");
+            }
         }
     }
 }

@@ -49,6 +49,23 @@ pub fn tier_days(policy: &RetentionPolicy) -> Vec<(&'static str, u32)> {
     out
 }
 
+/// How long object lock should hold a backup of `tier` taken at `time`:
+/// until its tier expires (pinned: as long as the longest tier, counted from
+/// `now`, and extended by every prune).
+pub fn retain_until(
+    policy: &RetentionPolicy,
+    tier: &str,
+    time: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    let days = tier_days(policy);
+    let longest = days.iter().map(|(_, d)| *d).max().unwrap_or(1);
+    match days.iter().find(|(t, _)| *t == tier) {
+        Some((_, d)) => time + chrono::Duration::days(*d as i64),
+        None => now + chrono::Duration::days(longest as i64),
+    }
+}
+
 /// An S3 `LifecycleConfiguration` (the JSON `aws s3api
 /// put-bucket-lifecycle-configuration --lifecycle-configuration` takes).
 pub fn suggest(policy: &RetentionPolicy, prefix: &str, versioned: bool) -> Value {

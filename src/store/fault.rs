@@ -255,6 +255,15 @@ impl ObjectStore for FaultyStore {
         self.inner.bucket_prefix()
     }
 
+    async fn set_retention(
+        &self,
+        key: &str,
+        mode: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.inner.set_retention(key, mode, until).await
+    }
+
     async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
         self.inner.restore_archived(key, days).await
     }

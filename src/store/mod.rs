@@ -150,6 +150,16 @@ pub trait ObjectStore: Send + Sync {
         Ok(Protection::default())
     }
 
+    /// Sets object-lock retention (`GOVERNANCE` or `COMPLIANCE`) until a time;
+    /// S3 refuses to shorten one. Stores without object lock refuse.
+    async fn set_retention(&self, key: &str, mode: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
+        let _ = (mode, until);
+        Err(StoreError::Unsupported {
+            op: "PutObjectRetention",
+            detail: format!("{} has no object lock ({key})", self.location()),
+        })
+    }
+
     /// The bucket's lifecycle rules (none for the filesystem).
     async fn lifecycle_rules(&self) -> Result<Vec<LifecycleRule>, StoreError> {
         Ok(Vec::new())

@@ -174,6 +174,16 @@ impl ObjectStore for RetryingStore {
         self.inner.bucket_prefix()
     }
 
+    async fn set_retention(
+        &self,
+        key: &str,
+        mode: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.run("set_retention", key, || self.inner.set_retention(key, mode, until))
+            .await
+    }
+
     async fn restore_archived(&self, key: &str, days: i32) -> Result<(), StoreError> {
         self.run("restore_archived", key, || self.inner.restore_archived(key, days))
             .await

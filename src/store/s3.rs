@@ -467,6 +467,10 @@ impl ObjectStore for S3Store {
         self.lifecycle_impl().await
     }
 
+    async fn set_retention(&self, key: &str, mode: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
+        self.set_retention_impl(key, mode, until).await
+    }
+
     fn bucket_prefix(&self) -> String {
         self.prefix.clone()
     }

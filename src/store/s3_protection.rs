@@ -164,6 +164,28 @@ impl S3Store {
             .collect())
     }
 
+    pub(super) async fn set_retention_impl(
+        &self,
+        key: &str,
+        mode: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        use aws_sdk_s3::types::{ObjectLockRetention, ObjectLockRetentionMode};
+        let retention = ObjectLockRetention::builder()
+            .mode(ObjectLockRetentionMode::from(mode))
+            .retain_until_date(aws_sdk_s3::primitives::DateTime::from_secs(until.timestamp()))
+            .build();
+        self.client()
+            .put_object_retention()
+            .bucket(self.bucket())
+            .key(self.full_key(key))
+            .retention(retention)
+            .send()
+            .await
+            .map_err(|e| self.classify("PutObjectRetention", key, e))?;
+        Ok(())
+    }
+
     /// Deletes every version and delete marker of `key`; returns how many.
     pub(super) async fn delete_versions_impl(&self, key: &str) -> Result<usize, StoreError> {
         let full = self.full_key(key);

@@ -162,13 +162,24 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         );
     }
     // Raise the tier tag of kept backups to the longest rule that keeps them.
+    // With object lock, extend retention to the tier's end (never shortened).
     for b in report.plan.backups.iter().filter(|b| b.action == "keep") {
+        use crate::retention::tier;
         let pinned = b.labels.iter().any(|l| l == "pinned" || l == "pre-deploy");
-        let tier = crate::retention::tier::tier_of(&b.reasons, pinned);
-        let tags = [(crate::retention::tier::TIER_TAG.to_string(), tier.to_string())];
+        let t = tier::tier_of(&b.reasons, pinned);
+        let tags = [(tier::TIER_TAG.to_string(), t.to_string())];
+        let until = tier::retain_until(config.retention.policy_for(&b.alias), t, b.time, req.now);
         for key in std::iter::once(&b.manifest_key).chain(b.data_keys.iter()) {
             if let Err(e) = store.put_tags(key, &tags).await {
                 tracing::warn!(key, error = %e, "cannot update the retention tier tag");
+            }
+            if let (Some(mode), true) = (&config.retention.object_lock_mode, features.object_lock) {
+                let current = store.protection(key).await.ok().and_then(|p| p.retain_until);
+                if current.is_none_or(|c| c < until) {
+                    if let Err(e) = store.set_retention(key, mode, until).await {
+                        tracing::warn!(key, error = %e, "cannot extend object-lock retention");
+                    }
+                }
             }
         }
     }

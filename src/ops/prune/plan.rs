@@ -162,6 +162,7 @@ mod tests {
             per_alias: Default::default(),
             orphan_grace: std::time::Duration::from_secs(24 * 3600),
             defer_min_storage: true,
+            object_lock_mode: None,
         }
     }
 
