@@ -354,3 +354,91 @@ async fn new_backups_are_locked_until_their_tier_ends_and_prune_extends_promotio
     let tags = store.get_tags(data).await.unwrap();
     assert_eq!(tags, [("graphvault-tier".to_string(), "monthly".to_string())]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_locks_are_respected_and_versions_can_be_left_to_a_lifecycle_rule() {
+    use aws_sdk_s3::types::{ObjectLockRetention, ObjectLockRetentionMode};
+    use graphvault::ops::doctor::{doctor, DoctorContext, Severity};
+    common::test_credentials();
+    let bucket = common::unique("gv-lock");
+    let s3 = graphvault::store::S3Store::connect(&common::s3_settings(&bucket, "gv")).await;
+    s3.client()
+        .create_bucket()
+        .bucket(&bucket)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let store: Arc<dyn ObjectStore> = Arc::new(s3.clone());
+    let now = Utc::now();
+    let mut backups = Vec::new();
+    for (i, days) in [20i64, 10, 0].iter().enumerate() {
+        let (m, d) = backup_keys("customer1", now - Duration::days(*days), i as u32, "");
+        put(store.as_ref(), m.clone(), b"{}").await;
+        put(store.as_ref(), d.clone(), b"sealed").await;
+        backups.push((m, d));
+    }
+    let until = aws_sdk_s3::primitives::DateTime::from_secs((now + Duration::days(2)).timestamp());
+    s3.client()
+        .put_object_retention()
+        .bucket(&bucket)
+        .key(format!("gv/{}", backups[0].1))
+        .retention(
+            ObjectLockRetention::builder()
+                .mode(ObjectLockRetentionMode::Compliance)
+                .retain_until_date(until)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let sets: Vec<String> = [
+        "storage.url=s3://unused",
+        "retention.keep_last=1",
+        "retention.keep_daily=0",
+        "retention.keep_weekly=0",
+        "retention.keep_monthly=0",
+        "retention.noncurrent_versions=lifecycle",
+    ]
+    .map(String::from)
+    .to_vec();
+    let config = graphvault::config::load(None, Vec::new(), &sets).unwrap();
+    let req = PruneRequest {
+        database: None,
+        dry_run: false,
+        now,
+        host: "test".into(),
+    };
+    let report = prune(store.clone(), &config, &req).await.unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let deferred: Vec<_> = report.plan.backups.iter().filter(|b| b.action == "defer").collect();
+    assert_eq!(deferred.len(), 1);
+    assert!(
+        deferred[0].reasons.iter().any(|r| r.contains("COMPLIANCE")),
+        "{:?}",
+        deferred[0].reasons
+    );
+    assert_eq!(report.deleted_backups, 1);
+    // Left to a lifecycle rule: the deleted backup's old version is still there…
+    let versions = s3
+        .client()
+        .list_object_versions()
+        .bucket(&bucket)
+        .prefix(format!("gv/{}", backups[1].1))
+        .send()
+        .await
+        .unwrap();
+    assert!(!versions.versions().is_empty() && !versions.delete_markers().is_empty());
+    // …and doctor says no rule removes it.
+    let ctx = DoctorContext {
+        store: store.clone(),
+        config: &config,
+        catalog: None,
+        admin: None,
+        free_space: &graphvault::ops::backup_run::StatvfsFreeSpace,
+        max_backup_age: Duration::hours(1000),
+    };
+    let findings = doctor(&ctx).await;
+    let versions = findings.iter().find(|f| f.check == "versions").unwrap();
+    assert_eq!(versions.severity, Severity::Error, "{versions:?}");
+}

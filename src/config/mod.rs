@@ -486,6 +486,7 @@ mod tests {
                     "free_space_factor" => "1.5",
                     "defer_min_storage" => "false",
                     "object_lock_mode" => "\"GOVERNANCE\"",
+                    "noncurrent_versions" => "\"lifecycle\"",
                     "bolt_uri" => "\"bolt://x:7687\"",
                     "admin_extra_args" => "[\"--verbose\"]",
                     "backup_from" => "[\"db1:6362\"]",

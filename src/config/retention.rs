@@ -33,6 +33,7 @@ pub(super) struct RawRetention {
     orphan_grace_hours: Option<u64>,
     defer_min_storage: Option<bool>,
     object_lock_mode: Option<String>,
+    noncurrent_versions: Option<String>,
     #[serde(default)]
     alias: BTreeMap<String, RawPolicy>,
 }
@@ -48,6 +49,7 @@ pub(super) const KEYS: &[&str] = &[
     "orphan_grace_hours",
     "defer_min_storage",
     "object_lock_mode",
+    "noncurrent_versions",
 ];
 
 /// Validated retention settings.
@@ -64,6 +66,10 @@ pub struct RetentionConfig {
     /// With object lock: the mode new backups are retained in until their
     /// tier's end (prune extends it on promotion). None: not set.
     pub object_lock_mode: Option<String>,
+    /// On a versioned bucket: prune deletes every version itself (`delete`,
+    /// the default) or leaves old versions to a noncurrent-version
+    /// expiration rule (`lifecycle`, which `doctor` checks exists).
+    pub versions_by_lifecycle: bool,
 }
 
 impl RetentionConfig {
@@ -126,6 +132,16 @@ pub(super) fn from_raw(raw: RawRetention) -> Result<RetentionConfig, ConfigError
             )? * 3600,
         ),
         defer_min_storage: raw.defer_min_storage.unwrap_or(true),
+        versions_by_lifecycle: match raw.noncurrent_versions.as_deref() {
+            None | Some("delete") => false,
+            Some("lifecycle") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "retention.noncurrent_versions",
+                    message: format!("'{other}' is not \"delete\" or \"lifecycle\""),
+                })
+            }
+        },
         object_lock_mode: match raw.object_lock_mode.as_deref().map(str::to_ascii_uppercase) {
             None => None,
             Some(m) if m == "GOVERNANCE" || m == "COMPLIANCE" => Some(m),

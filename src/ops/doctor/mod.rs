@@ -77,11 +77,28 @@ async fn storage_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) -> Op
         Err(e) => out.push(finding("credentials", Severity::Warning, format!("delete permission unknown: {e}"), None)),
     }
     match ctx.store.lifecycle_rules().await {
-        Ok(rules) => out.extend(judge_lifecycle(
-            &rules,
-            &ctx.store.bucket_prefix(),
-            &ctx.config.retention,
-        )),
+        Ok(rules) => {
+            if features.versioning && ctx.config.retention.versions_by_lifecycle {
+                let expires = rules
+                    .iter()
+                    .any(|r| r.enabled && r.noncurrent_expiration_days.is_some());
+                out.push(if expires {
+                    finding("versions", Severity::Ok, "a noncurrent-version expiration rule removes old versions", None)
+                } else {
+                    finding(
+                        "versions",
+                        Severity::Error,
+                        "noncurrent_versions = \"lifecycle\" but no rule expires noncurrent versions: pruned backups stay (and are billed) as old versions",
+                        Some("add a NoncurrentVersionExpiration rule (`graphvault lifecycle suggest` has one) or set noncurrent_versions = \"delete\""),
+                    )
+                });
+            }
+            out.extend(judge_lifecycle(
+                &rules,
+                &ctx.store.bucket_prefix(),
+                &ctx.config.retention,
+            ))
+        }
         Err(e) => out.push(finding(
             "lifecycle",
             Severity::Warning,

@@ -121,10 +121,14 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         };
         data.retain(|o| wanted(&o.key));
     }
-    let features = store.bucket_features().await.unwrap_or_else(|e| {
+    let mut features = store.bucket_features().await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "cannot read the bucket's versioning and object lock settings; assuming neither");
         Default::default()
     });
+    if features.versioning && config.retention.versions_by_lifecycle {
+        // Plain deletes; a noncurrent-version expiration rule removes the rest.
+        features.versioning = false;
+    }
     let mut report = PruneReport {
         plan: plan(&manifests, &data, &config.retention, req.now),
         dry_run: req.dry_run,

@@ -163,6 +163,7 @@ mod tests {
             orphan_grace: std::time::Duration::from_secs(24 * 3600),
             defer_min_storage: true,
             object_lock_mode: None,
+            versions_by_lifecycle: false,
         }
     }
 
