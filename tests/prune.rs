@@ -63,6 +63,22 @@ async fn fabricate(store: &Arc<dyn ObjectStore>, end: DateTime<Utc>) {
         .await;
 }
 
+/// A fresh bucket with object lock (and so versioning) on.
+async fn locked_bucket() -> (graphvault::store::S3Store, String, Arc<dyn ObjectStore>) {
+    common::test_credentials();
+    let bucket = common::unique("gv-lock");
+    let s3 = graphvault::store::S3Store::connect(&common::s3_settings(&bucket, "gv")).await;
+    s3.client()
+        .create_bucket()
+        .bucket(&bucket)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let store: Arc<dyn ObjectStore> = Arc::new(s3.clone());
+    (s3, bucket, store)
+}
+
 fn ids(keys: &[ManifestKey]) -> BTreeSet<String> {
     keys.iter().map(|k| k.backup_id.to_string()).collect()
 }
@@ -171,17 +187,7 @@ async fn locked_and_held_objects_are_deferred_and_versions_do_not_linger() {
     use aws_sdk_s3::types::{
         ObjectLockLegalHold, ObjectLockLegalHoldStatus, ObjectLockRetention, ObjectLockRetentionMode,
     };
-    common::test_credentials();
-    let bucket = common::unique("gv-lock");
-    let s3 = graphvault::store::S3Store::connect(&common::s3_settings(&bucket, "gv")).await;
-    s3.client()
-        .create_bucket()
-        .bucket(&bucket)
-        .object_lock_enabled_for_bucket(true)
-        .send()
-        .await
-        .unwrap();
-    let store: Arc<dyn ObjectStore> = Arc::new(s3.clone());
+    let (s3, bucket, store) = locked_bucket().await;
     let now = Utc::now();
     let mut backups = Vec::new();
     for (i, days) in [30i64, 20, 10, 0].iter().enumerate() {
@@ -296,17 +302,7 @@ async fn locked_and_held_objects_are_deferred_and_versions_do_not_linger() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_backups_are_locked_until_their_tier_ends_and_prune_extends_promotions() {
-    common::test_credentials();
-    let bucket = common::unique("gv-lock");
-    let s3 = graphvault::store::S3Store::connect(&common::s3_settings(&bucket, "gv")).await;
-    s3.client()
-        .create_bucket()
-        .bucket(&bucket)
-        .object_lock_enabled_for_bucket(true)
-        .send()
-        .await
-        .unwrap();
-    let store: Arc<dyn ObjectStore> = Arc::new(s3.clone());
+    let (_, _, store) = locked_bucket().await;
     let key = common::TestKey::new();
     let sets = [
         "storage.url=s3://unused".to_string(),
@@ -359,17 +355,7 @@ async fn new_backups_are_locked_until_their_tier_ends_and_prune_extends_promotio
 async fn compliance_locks_are_respected_and_versions_can_be_left_to_a_lifecycle_rule() {
     use aws_sdk_s3::types::{ObjectLockRetention, ObjectLockRetentionMode};
     use graphvault::ops::doctor::{doctor, DoctorContext, Severity};
-    common::test_credentials();
-    let bucket = common::unique("gv-lock");
-    let s3 = graphvault::store::S3Store::connect(&common::s3_settings(&bucket, "gv")).await;
-    s3.client()
-        .create_bucket()
-        .bucket(&bucket)
-        .object_lock_enabled_for_bucket(true)
-        .send()
-        .await
-        .unwrap();
-    let store: Arc<dyn ObjectStore> = Arc::new(s3.clone());
+    let (s3, bucket, store) = locked_bucket().await;
     let now = Utc::now();
     let mut backups = Vec::new();
     for (i, days) in [20i64, 10, 0].iter().enumerate() {

@@ -57,12 +57,7 @@ pub(super) async fn alias(cli: &Cli, cmd: &AliasCommand) -> anyhow::Result<()> {
             let (alias, target) = (alias_name(alias)?, database_name(target)?);
             ops::check_switch_target(catalog, &target).await?;
             let store = store_for(&config).await?;
-            let current = catalog
-                .aliases()
-                .await?
-                .into_iter()
-                .find(|a| a.name == alias.as_str())
-                .map(|a| a.database);
+            let current = ops::current_target(catalog, &alias).await?;
             // The runbook: back up the current target before a cutover, keep it forever.
             let backup_id = match &current {
                 Some(db) if !*no_backup && db != target.as_str() => {

@@ -16,6 +16,16 @@ pub async fn alias_list(catalog: &dyn Neo4jCatalog) -> Result<Vec<AliasInfo>, Op
     Ok(aliases)
 }
 
+/// The database `alias` points at now, if the alias exists.
+pub async fn current_target(catalog: &dyn Neo4jCatalog, alias: &DbName) -> Result<Option<String>, OpsError> {
+    Ok(catalog
+        .aliases()
+        .await?
+        .into_iter()
+        .find(|a| a.name == alias.as_str())
+        .map(|a| a.database))
+}
+
 /// The alias's current target.
 pub async fn alias_target(catalog: &dyn Neo4jCatalog, alias: &DbName) -> Result<AliasInfo, OpsError> {
     catalog

@@ -119,12 +119,7 @@ pub async fn rollback(
             rec.target
         ),
     })?;
-    let current = catalog
-        .aliases()
-        .await?
-        .into_iter()
-        .find(|a| a.name == alias.as_str())
-        .map(|a| a.database);
+    let current = super::alias::current_target(catalog, alias).await?;
     if current.as_deref() != Some(rec.target.as_str()) {
         return Err(OpsError::NoRollback {
             alias: alias.to_string(),

@@ -19,7 +19,9 @@ pub mod verify;
 
 use std::path::PathBuf;
 
-pub use alias::{alias_list, alias_switch, alias_target, check_switch_target, drop_database, AliasSwitch};
+pub use alias::{
+    alias_list, alias_switch, alias_target, check_switch_target, current_target, drop_database, AliasSwitch,
+};
 pub use backup_artifact::{backup_artifacts, check_artifacts, ArtifactBackupRequest};
 pub use catalog::{find_backup, list_backups, read_manifest, BackupFilter};
 pub use chain::{pick_backup, resolve_chain, Pick};
