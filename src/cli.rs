@@ -59,6 +59,9 @@ pub enum Command {
     /// Bucket lifecycle rules that implement the retention policy.
     #[command(subcommand)]
     Lifecycle(LifecycleCommand),
+    /// Restore drills: restore backups into scratch databases, check them,
+    /// measure the recovery time, clean up; or list past drills.
+    Drill(DrillArgs),
     /// Audit this host and the bucket: storage, permissions, lifecycle rules
     /// against the retention policy, keys, staging, Neo4j, backup ages.
     Doctor(DoctorArgs),
@@ -159,6 +162,43 @@ pub struct BackupArgs {
     /// (replaced atomically), e.g. /var/lib/node_exporter/graphvault.prom.
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DrillArgs {
+    #[command(subcommand)]
+    pub history: Option<DrillCommand>,
+    /// Drill this alias (repeatable; default: every alias with backups).
+    #[arg(long = "database", value_name = "ALIAS")]
+    pub aliases: Vec<String>,
+    /// Every alias with backups (the default).
+    #[arg(long, conflicts_with_all = ["aliases", "sample"])]
+    pub all: bool,
+    /// Only N aliases, chosen at random.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Which backup: the newest, or a random one (old backups must restore too).
+    #[arg(long = "backup", value_name = "latest|random", default_value = "latest")]
+    pub backup: String,
+    /// Also write the report here: FILE.md and FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Print the report as JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+    /// Write Prometheus textfile metrics of the drill here.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrillCommand {
+    /// Past drills (from the bucket): when, which aliases, pass/fail, recovery times.
+    History {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -120,6 +120,8 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::NoRollback { .. } => Exit::NotFound,
         OpsError::ArchivePending { .. } => Exit::Archived,
         OpsError::Unhealthy { .. } => Exit::Unhealthy,
+        OpsError::DrillFailed { failed, total } if failed == total => Exit::AllFailed,
+        OpsError::DrillFailed { .. } => Exit::Partial,
         OpsError::SomeFailed { .. } | OpsError::PruneIncomplete { .. } => Exit::Partial,
         OpsError::Lease(LeaseError::Held { .. })
         | OpsError::Lock(LockError::Busy { .. })

@@ -4,6 +4,7 @@
 
 mod alias;
 mod backup;
+mod drill;
 mod read;
 
 use std::io::Write;
@@ -46,6 +47,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => read::verify(&cli, args).await,
         Command::Prune(args) => read::prune(&cli, args).await,
         Command::Doctor(args) => read::doctor(&cli, args).await,
+        Command::Drill(args) => drill::drill(&cli, args).await,
         Command::Lifecycle(crate::cli::LifecycleCommand::Suggest { json }) => {
             read::lifecycle_suggest(&cli, *json).await
         }

@@ -10,11 +10,13 @@ use std::time::Duration;
 use serde::Deserialize;
 
 mod backup;
+mod drill;
 mod neo4j;
 mod notify;
 mod retention;
 
 pub use backup::BackupConfig;
+pub use drill::{DrillCheck, DrillConfig};
 pub use neo4j::Neo4jConfig;
 pub use retention::RetentionConfig;
 
@@ -84,6 +86,8 @@ struct RawConfig {
     notify: notify::RawNotify,
     #[serde(default)]
     retention: retention::RawRetention,
+    #[serde(default)]
+    drill: drill::RawDrill,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +165,7 @@ pub struct Config {
     pub backup: BackupConfig,
     pub notify: crate::notify::WebhookSettings,
     pub retention: RetentionConfig,
+    pub drill: DrillConfig,
 }
 
 /// Picks the config file: `--config`, else `GRAPHVAULT_CONFIG`, else the default
@@ -371,6 +376,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         backup: backup::from_raw(raw.backup)?,
         notify: notify::from_raw(raw.notify)?,
         retention: retention::from_raw(raw.retention)?,
+        drill: drill::from_raw(raw.drill)?,
     })
 }
 

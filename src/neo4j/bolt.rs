@@ -72,6 +72,13 @@ impl DatabaseInfo {
     }
 }
 
+/// What a check query returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct QueryCheck {
+    pub rows: usize,
+    pub first: Option<i64>,
+}
+
 /// A Bolt-side failure.
 #[derive(Debug, thiserror::Error)]
 pub enum BoltError {
@@ -105,6 +112,9 @@ pub trait Neo4jCatalog: Send + Sync {
     async fn create_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError>;
     /// Points `alias` at `target`: `ALTER ALIAS` if it exists, else `CREATE ALIAS`.
     async fn set_alias(&self, alias: &DbName, target: &DbName) -> Result<(), BoltError>;
+    /// Runs a read query on `database` (a restore drill's check): the number
+    /// of rows and the first column of the first row when it is an integer.
+    async fn check_query(&self, database: &DbName, cypher: &str) -> Result<QueryCheck, BoltError>;
     /// `STOP DATABASE … WAIT` (before a restore over it).
     async fn stop_database(&self, name: &DbName) -> Result<(), BoltError>;
     /// `START DATABASE … WAIT`, then polls until online or `timeout`.
@@ -306,6 +316,31 @@ impl Neo4jCatalog for BoltCatalog {
             format!("CREATE ALIAS {} FOR DATABASE {}", quoted(alias), quoted(target))
         };
         self.rows("switch alias", cypher).await.map(|_| ())
+    }
+
+    async fn check_query(&self, database: &DbName, cypher: &str) -> Result<QueryCheck, BoltError> {
+        let what = "drill check";
+        let work = async {
+            let mut stream = self
+                .graph
+                .execute_on(database.as_str(), query(cypher))
+                .await
+                .map_err(|e| self.classify(what, e))?;
+            let mut out = QueryCheck::default();
+            while let Some(row) = stream.next().await.map_err(|e| self.classify(what, e))? {
+                if out.rows == 0 {
+                    out.first = row.keys().first().and_then(|k| row.get::<i64>(&k.value).ok());
+                }
+                out.rows += 1;
+            }
+            Ok(out)
+        };
+        tokio::time::timeout(self.settings.query_timeout, work)
+            .await
+            .map_err(|_| BoltError::Timeout {
+                what: what.to_string(),
+                secs: self.settings.query_timeout.as_secs(),
+            })?
     }
 
     async fn stop_database(&self, name: &DbName) -> Result<(), BoltError> {

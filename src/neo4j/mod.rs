@@ -14,4 +14,4 @@ pub use admin_cmd::{
     backup_args, finished_artifact, is_artifact_of, parse_version, restore_args, AdminSettings, AdminVersion,
     BackupRequest, BackupType, RestoreRequest,
 };
-pub use bolt::{AliasInfo, BoltCatalog, BoltError, BoltSettings, DatabaseInfo, Neo4jCatalog, Password};
+pub use bolt::{AliasInfo, BoltCatalog, BoltError, BoltSettings, DatabaseInfo, Neo4jCatalog, Password, QueryCheck};

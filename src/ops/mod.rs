@@ -9,6 +9,7 @@ mod catalog;
 mod chain;
 pub mod cutover;
 pub mod doctor;
+pub mod drill;
 mod key;
 mod list;
 pub mod progress;
@@ -88,6 +89,8 @@ pub enum OpsError {
         requested: usize,
         waited: bool,
     },
+    #[error("{failed} of {total} restore drill(s) failed; the report names each and why")]
+    DrillFailed { failed: usize, total: usize },
     #[error("doctor found {errors} error(s); each is listed with its fix")]
     Unhealthy { errors: usize },
     #[error("prune could not delete {failed} object(s); the report lists them. Run prune again (it is idempotent)")]

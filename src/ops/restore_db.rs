@@ -55,7 +55,7 @@ pub struct RestoreContext<'a> {
 }
 
 /// Seconds spent in one phase.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Phase {
     pub name: &'static str,
     pub seconds: f64,

@@ -225,8 +225,8 @@ impl Running {
         }
     }
 
-    /// Makes `query` on `database` return these rows (e.g. a count for a
-    /// restore drill's validation query).
+    /// Makes `query` on `database` (`*`: any database) return these rows,
+    /// e.g. a count for a restore drill's validation query.
     pub fn canned_query(&self, database: &str, query: &str, columns: &[&str], rows: Vec<Vec<Value>>) {
         self.shared.state().canned.insert(
             (database.to_ascii_lowercase(), query.trim().to_string()),

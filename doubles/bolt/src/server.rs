@@ -51,10 +51,14 @@ impl Shared {
         lock(&self.inject).take()
     }
 
+    /// A canned result for `query` on `db`, or on any database (`*`).
     pub fn canned(&self, db: &str, query: &str) -> Option<Rows> {
-        self.state()
+        let state = self.state();
+        let q = query.trim().to_string();
+        state
             .canned
-            .get(&(db.to_string(), query.trim().to_string()))
+            .get(&(db.to_string(), q.clone()))
+            .or_else(|| state.canned.get(&("*".to_string(), q)))
             .cloned()
     }
 

@@ -1,0 +1,158 @@
+//! Drill results: per alias, the checks, the phases and the recovery time;
+//! rendered as Markdown for people and JSON for machines, and stored in the
+//! bucket under `reports/drills/` so `drill history` works from any host.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::DrillCheck;
+use crate::neo4j::{BoltError, QueryCheck};
+use crate::store::{get_all, ObjectStore, PutMode};
+
+use super::super::restore_db::Phase;
+use super::super::OpsError;
+
+const REPORTS: &str = "reports/drills/";
+
+/// One validation query's outcome.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub query: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+impl CheckResult {
+    pub fn judge(check: &DrillCheck, got: Result<QueryCheck, BoltError>) -> Self {
+        let (passed, detail) = match (got, check.min) {
+            (Err(e), _) => (false, format!("query failed: {e}")),
+            (Ok(q), Some(min)) => match q.first {
+                Some(v) => (v >= min, format!("{v} (at least {min})")),
+                None => (
+                    false,
+                    format!(
+                        "no integer in the first column of {} row(s); expected at least {min}",
+                        q.rows
+                    ),
+                ),
+            },
+            (Ok(q), None) => (q.rows > 0, format!("{} row(s)", q.rows)),
+        };
+        Self {
+            query: check.query.clone(),
+            passed,
+            detail,
+        }
+    }
+}
+
+/// One alias's drill.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DrillResult {
+    pub alias: String,
+    pub backup_id: String,
+    pub source_database: String,
+    pub scratch: String,
+    pub passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub bytes: u64,
+    #[serde(skip_deserializing)]
+    pub phases: Vec<Phase>,
+    /// Download, verify, restore and online: what an incident would take.
+    pub recovery_seconds: f64,
+    pub seconds: f64,
+    pub checks: Vec<CheckResult>,
+}
+
+/// A whole drill.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DrillReport {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub host: String,
+    pub leftovers_dropped: Vec<String>,
+    pub results: Vec<DrillResult>,
+}
+
+impl DrillReport {
+    pub fn failed(&self) -> usize {
+        self.results.iter().filter(|r| !r.passed).count()
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = format!(
+            "# Restore drill {}\n\nHost `{}`, {} alias(es), {} failed.\n\n\
+             | alias | backup | result | recovery (s) | bytes | checks |\n|---|---|---|---:|---:|---|\n",
+            self.started_at.format("%Y-%m-%d %H:%M UTC"),
+            self.host,
+            self.results.len(),
+            self.failed()
+        );
+        for r in &self.results {
+            let checks: Vec<String> = r
+                .checks
+                .iter()
+                .map(|c| format!("{} `{}`: {}", if c.passed { "ok" } else { "FAILED" }, c.query, c.detail))
+                .collect();
+            out.push_str(&format!(
+                "| {} | {} | {} | {:.1} | {} | {} |\n",
+                r.alias,
+                r.backup_id,
+                if r.passed { "passed" } else { "FAILED" },
+                r.recovery_seconds,
+                r.bytes,
+                checks.join("<br>")
+            ));
+        }
+        for r in self.results.iter().filter(|r| r.error.is_some()) {
+            out.push_str(&format!(
+                "\n**{}**: {}\n",
+                r.alias,
+                r.error.as_deref().unwrap_or_default()
+            ));
+        }
+        out
+    }
+}
+
+/// Stores the report as JSON under `reports/drills/<time>-<host>.json`.
+pub async fn store_report(store: &dyn ObjectStore, r: &DrillReport) -> Result<String, OpsError> {
+    let key = format!("{REPORTS}{}-{}.json", r.started_at.format("%Y%m%dT%H%M%SZ"), r.host);
+    let body = serde_json::to_vec_pretty(r).unwrap_or_default();
+    let sha: [u8; 32] = Sha256::digest(&body).into();
+    store
+        .put(&key, body.into(), sha, PutMode::CreateOnly)
+        .await
+        .map_err(|source| OpsError::Store {
+            location: store.location(),
+            source,
+        })?;
+    Ok(key)
+}
+
+/// Every stored drill report, oldest first.
+pub async fn history(store: &dyn ObjectStore) -> Result<Vec<DrillReport>, OpsError> {
+    let err = |source| OpsError::Store {
+        location: store.location(),
+        source,
+    };
+    let mut keys: Vec<String> = store
+        .list(REPORTS)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    keys.sort();
+    let mut out = Vec::new();
+    for key in keys {
+        let bytes = get_all(store, &key).await.map_err(err)?;
+        match serde_json::from_slice::<DrillReport>(&bytes) {
+            Ok(r) => out.push(r),
+            Err(e) => tracing::warn!(key, error = %e, "unreadable drill report skipped"),
+        }
+    }
+    Ok(out)
+}
