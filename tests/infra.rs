@@ -13,15 +13,20 @@ fn infra(path: &str) -> String {
 #[test]
 fn systemd_units_verify() {
     let dir = tempfile::tempdir().unwrap();
-    for unit in ["graphvault-backup.service", "graphvault-backup.timer"] {
+    let units = [
+        "graphvault-backup.service",
+        "graphvault-backup.timer",
+        "graphvault-drill.service",
+        "graphvault-drill.timer",
+    ];
+    for unit in units {
         let text =
             infra(&format!("systemd/{unit}")).replace("/usr/local/bin/graphvault", env!("CARGO_BIN_EXE_graphvault"));
         std::fs::write(dir.path().join(unit), text).unwrap();
     }
     let out = Command::new("systemd-analyze")
         .arg("verify")
-        .arg(dir.path().join("graphvault-backup.service"))
-        .arg(dir.path().join("graphvault-backup.timer"))
+        .args(units.iter().map(|u| dir.path().join(u)))
         .output()
         .expect("systemd-analyze is installed by scripts/setup.sh");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -56,4 +61,13 @@ fn the_cron_line_runs_the_backup_at_two_as_the_graphvault_user() {
     let fields: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(&fields[..7], ["0", "2", "*", "*", "*", "graphvault", "graphvault"]);
     assert!(line.contains("--metrics-file"));
+}
+
+#[test]
+fn the_drill_runs_monthly_with_a_report() {
+    let timer = infra("systemd/graphvault-drill.timer");
+    assert!(timer.contains("OnCalendar=Sun *-*-01..07 04:00:00"));
+    let service = infra("systemd/graphvault-drill.service");
+    assert!(service.contains("graphvault drill") && service.contains("--report"));
+    assert!(infra("cron/graphvault").contains("graphvault drill"));
 }
