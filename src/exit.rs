@@ -120,6 +120,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::NoRollback { .. } => Exit::NotFound,
         OpsError::ArchivePending { .. } => Exit::Archived,
         OpsError::Unhealthy { .. } => Exit::Unhealthy,
+        OpsError::Interrupted { .. } => Exit::Partial,
         OpsError::DrillFailed { failed, total } if failed == total => Exit::AllFailed,
         OpsError::DrillFailed { .. } => Exit::Partial,
         OpsError::SomeFailed { .. } | OpsError::PruneIncomplete { .. } => Exit::Partial,

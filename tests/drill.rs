@@ -64,6 +64,9 @@ async fn a_drill_restores_checks_measures_and_cleans_up() {
         let phases: Vec<&str> = r.phases.iter().map(|p| p.name).collect();
         assert_eq!(phases, ["download_verify", "neo4j_admin_restore", "online", "checks"]);
         assert!(r.recovery_seconds > 0.0 && r.bytes > 0);
+        let restore_phases: f64 = r.phases.iter().filter(|p| p.name != "checks").map(|p| p.seconds).sum();
+        assert!((r.recovery_seconds - restore_phases).abs() < 1e-9, "the figures add up");
+        assert!(r.seconds >= r.recovery_seconds);
     }
     assert!(scratch_left(&w).is_empty(), "scratch databases are dropped");
     let aliases = w.server.aliases();

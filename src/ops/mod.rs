@@ -89,6 +89,8 @@ pub enum OpsError {
         requested: usize,
         waited: bool,
     },
+    #[error("{what} interrupted; what it started was cleaned up")]
+    Interrupted { what: String },
     #[error("{failed} of {total} restore drill(s) failed; the report names each and why")]
     DrillFailed { failed: usize, total: usize },
     #[error("doctor found {errors} error(s); each is listed with its fix")]

@@ -53,6 +53,22 @@ pub struct DrillContext<'a> {
     pub host: String,
 }
 
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
 /// Drops `drill-*` databases left by an earlier, crashed drill.
 async fn drop_leftovers(catalog: &dyn Neo4jCatalog) -> Result<Vec<String>, OpsError> {
     let mut dropped = Vec::new();
@@ -171,7 +187,33 @@ pub async fn drill(ctx: &DrillContext<'_>, req: &DrillRequest) -> Result<DrillRe
             (true, Some(k)) => Pick::Id(k.backup_id.to_string()),
             _ => Pick::Latest,
         };
-        results.push(drill_one(ctx, alias, pick).await);
+        // Ctrl-C (or SIGTERM from systemd) stops the drill, but only after
+        // the current alias has cleaned up: its scratch database is dropped.
+        let one = drill_one(ctx, alias, pick);
+        tokio::pin!(one);
+        tokio::select! {
+            r = &mut one => results.push(r),
+            _ = interrupted() => {
+                tracing::warn!(alias, "interrupted: dropping the scratch database before stopping");
+                let scratch_prefix = format!("{SCRATCH_PREFIX}{alias}-");
+                for db in ctx.catalog.databases().await.unwrap_or_default() {
+                    if db.name.starts_with(&scratch_prefix) {
+                        if let Ok(name) = db.name.parse() {
+                            let _ = ctx.catalog.drop_database(&name, true).await;
+                        }
+                    }
+                }
+                if let Ok(entries) = std::fs::read_dir(&ctx.config.backup.staging_dir) {
+                    for e in entries.flatten() {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        if name.starts_with("restore-") && name.contains(&scratch_prefix) {
+                            let _ = std::fs::remove_dir_all(e.path());
+                        }
+                    }
+                }
+                return Err(OpsError::Interrupted { what: format!("drill of {alias}") });
+            }
+        }
     }
     Ok(DrillReport {
         started_at,
