@@ -141,3 +141,43 @@ async fn failing_checks_corrupted_backups_and_neo4j_admin_failures_fail_the_dril
         .collect();
     assert!(created.is_empty(), "{created:?}");
 }
+
+#[tokio::test]
+async fn counts_recorded_at_backup_time_are_compared_with_the_restored_copy() {
+    use graphvault::neo4j::{NODE_COUNT_QUERY, RELATIONSHIP_COUNT_QUERY};
+    let w = World::new(1, "").await;
+    w.server
+        .canned_query("*", NODE_COUNT_QUERY, &["nodes"], vec![vec![Value::Int(1000)]]);
+    w.server.canned_query(
+        "*",
+        RELATIONSHIP_COUNT_QUERY,
+        &["relationships"],
+        vec![vec![Value::Int(5000)]],
+    );
+    w.run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    let (_, manifest) = w.manifests().await.into_iter().next().unwrap();
+    let info = manifest.neo4j.unwrap();
+    assert_eq!((info.node_count, info.relationship_count), (Some(1000), Some(5000)));
+
+    // The restored copy: nodes within 5 %, relationships far off.
+    w.server
+        .canned_query("*", NODE_COUNT_QUERY, &["nodes"], vec![vec![Value::Int(1020)]]);
+    w.server.canned_query(
+        "*",
+        RELATIONSHIP_COUNT_QUERY,
+        &["relationships"],
+        vec![vec![Value::Int(4000)]],
+    );
+    let report = run(&w, &w.config, &[]).await;
+    let checks = &report.results[0].checks;
+    let by = |q: &str| checks.iter().find(|c| c.query == q).unwrap();
+    assert!(by("node count").passed, "{checks:?}");
+    assert!(!by("relationship count").passed, "{checks:?}");
+    assert!(
+        by("relationship count").detail.contains("4000 restored, 5000 counted"),
+        "{checks:?}"
+    );
+    assert!(!report.results[0].passed);
+}

@@ -10,6 +10,7 @@ use super::ConfigError;
 pub(super) struct RawDrill {
     #[serde(default)]
     check: Vec<RawCheck>,
+    count_tolerance_percent: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +37,9 @@ pub struct DrillCheck {
 #[derive(Clone, Debug, Default)]
 pub struct DrillConfig {
     pub checks: Vec<DrillCheck>,
+    /// How far the restored node and relationship counts may differ from
+    /// those counted right after the backup (writes go on meanwhile).
+    pub count_tolerance_percent: f64,
 }
 
 impl DrillConfig {
@@ -59,5 +63,15 @@ pub(super) fn from_raw(raw: RawDrill) -> Result<DrillConfig, ConfigError> {
             min: c.min,
         });
     }
-    Ok(DrillConfig { checks })
+    let tolerance = raw.count_tolerance_percent.unwrap_or(5.0);
+    if !(0.0..=100.0).contains(&tolerance) {
+        return Err(ConfigError::Invalid {
+            key: "drill.count_tolerance_percent",
+            message: format!("{tolerance} is outside 0..=100"),
+        });
+    }
+    Ok(DrillConfig {
+        checks,
+        count_tolerance_percent: tolerance,
+    })
 }

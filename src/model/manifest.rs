@@ -69,6 +69,12 @@ pub struct Neo4jInfo {
     /// (restore needs that backup's chain too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Nodes and relationships counted over Bolt right after the backup
+    /// (best effort; a restore drill compares them with the restored copy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship_count: Option<i64>,
 }
 
 /// One artifact file and the object that holds it sealed.

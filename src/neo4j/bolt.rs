@@ -72,6 +72,11 @@ impl DatabaseInfo {
     }
 }
 
+/// Counts nodes; Neo4j answers it from its count store, without a scan.
+pub const NODE_COUNT_QUERY: &str = "MATCH (n) RETURN count(n) AS nodes";
+/// Counts relationships, also from the count store.
+pub const RELATIONSHIP_COUNT_QUERY: &str = "MATCH ()-[r]->() RETURN count(r) AS relationships";
+
 /// What a check query returned.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct QueryCheck {

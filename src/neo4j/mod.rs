@@ -14,4 +14,7 @@ pub use admin_cmd::{
     backup_args, finished_artifact, is_artifact_of, parse_version, restore_args, AdminSettings, AdminVersion,
     BackupRequest, BackupType, RestoreRequest,
 };
-pub use bolt::{AliasInfo, BoltCatalog, BoltError, BoltSettings, DatabaseInfo, Neo4jCatalog, Password, QueryCheck};
+pub use bolt::{
+    AliasInfo, BoltCatalog, BoltError, BoltSettings, DatabaseInfo, Neo4jCatalog, Password, QueryCheck,
+    NODE_COUNT_QUERY, RELATIONSHIP_COUNT_QUERY,
+};

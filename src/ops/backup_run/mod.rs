@@ -167,6 +167,21 @@ async fn run_targets(
     Ok(report)
 }
 
+/// Node and relationship counts of `database`, best effort.
+async fn counts(catalog: &dyn Neo4jCatalog, database: &DbName) -> (Option<i64>, Option<i64>) {
+    let mut out = [None, None];
+    for (slot, q) in out
+        .iter_mut()
+        .zip([crate::neo4j::NODE_COUNT_QUERY, crate::neo4j::RELATIONSHIP_COUNT_QUERY])
+    {
+        match catalog.check_query(database, q).await {
+            Ok(r) => *slot = r.first,
+            Err(e) => tracing::debug!(error = %e, query = q, "count not recorded"),
+        }
+    }
+    (out[0], out[1])
+}
+
 /// The newest committed backup of `database` in the listing, if any.
 fn latest_of<'k>(existing: &'k [ManifestKey], database: &str) -> Option<&'k ManifestKey> {
     existing.iter().rev().find(|k| k.database.as_str() == database)
@@ -205,6 +220,8 @@ async fn back_up_one(
             include_metadata: None,
         })
         .await?;
+    // Counts for a later drill to compare (cheap: Neo4j's count store).
+    let (node_count, relationship_count) = counts(ctx.catalog, &database).await;
     // A differential backup builds on the newest backup kept in staging.
     let parent = match output.kind {
         Some("DIFF") => staging.local_backups()?.last().map(|b| b.backup_id.clone()),
@@ -222,6 +239,8 @@ async fn back_up_one(
                 admin_version: Some(admin_version.to_string()),
                 backup_type: output.kind.map(String::from),
                 parent: parent.clone(),
+                node_count,
+                relationship_count,
             }),
             progress: ctx.progress,
             lease_lost: Some(lease.lost_flag()),

@@ -14,7 +14,7 @@ use std::time::Instant;
 use chrono::Utc;
 use rand::seq::SliceRandom;
 
-pub use report::{history, store_report, CheckResult, DrillReport, DrillResult};
+pub use report::{history, judge_count, store_report, CheckResult, DrillReport, DrillResult};
 
 use crate::config::Config;
 use crate::model::DbName;
@@ -122,6 +122,25 @@ async fn drill_one(ctx: &DrillContext<'_>, alias: &str, pick: Pick) -> DrillResu
         for check in ctx.config.drill.checks_for(alias) {
             let got = ctx.catalog.check_query(&db, &check.query).await;
             r.checks.push(CheckResult::judge(check, got));
+        }
+        // Counts recorded at backup time, when there are any.
+        let key = super::catalog::find_backup(ctx.store.as_ref(), &restored.backup_id).await?;
+        let manifest = super::catalog::read_manifest(ctx.store.as_ref(), &key).await?;
+        let tolerance = ctx.config.drill.count_tolerance_percent;
+        if let Some(info) = manifest.neo4j {
+            for (what, recorded, q) in [
+                ("node", info.node_count, crate::neo4j::NODE_COUNT_QUERY),
+                (
+                    "relationship",
+                    info.relationship_count,
+                    crate::neo4j::RELATIONSHIP_COUNT_QUERY,
+                ),
+            ] {
+                if let Some(recorded) = recorded {
+                    let got = ctx.catalog.check_query(&db, q).await;
+                    r.checks.push(judge_count(what, recorded, got, tolerance));
+                }
+            }
         }
         r.phases.push(super::restore_db::Phase {
             name: "checks",

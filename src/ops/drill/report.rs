@@ -47,6 +47,32 @@ impl CheckResult {
     }
 }
 
+/// The restored count of what `what` names against the one recorded at
+/// backup time, within `tolerance_percent`.
+pub fn judge_count(
+    what: &str,
+    recorded: i64,
+    restored: Result<QueryCheck, BoltError>,
+    tolerance_percent: f64,
+) -> CheckResult {
+    let (passed, detail) = match restored.map(|q| q.first) {
+        Ok(Some(n)) => {
+            let allowed = (recorded as f64 * tolerance_percent / 100.0).ceil() as i64;
+            (
+                (n - recorded).abs() <= allowed,
+                format!("{n} restored, {recorded} counted after the backup (±{allowed})"),
+            )
+        }
+        Ok(None) => (false, "the count query returned no integer".into()),
+        Err(e) => (false, format!("query failed: {e}")),
+    };
+    CheckResult {
+        query: format!("{what} count"),
+        passed,
+        detail,
+    }
+}
+
 /// One alias's drill.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DrillResult {
