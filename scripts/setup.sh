@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # command -> Debian package (systemd-analyze checks the units in infra/systemd).
-declare -A package=([age]=age [zstd]=zstd [curl]=curl [jq]=jq [systemd-analyze]=systemd)
+declare -A package=([age]=age [zstd]=zstd [curl]=curl [jq]=jq [systemd-analyze]=systemd [/usr/bin/time]=time)
 need=()
 for tool in "${!package[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || need+=("${package[$tool]}")

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# graphvault benchmark: graphvault against the equivalent shell pipelines, on
+# the same inputs, in the same run, on this machine. Writes the table to
+# docs/PERFORMANCE.md (and prints it).
+#
+#   bench/run.sh                 # 1 GiB random, 1 GiB store-like, 8 GiB random
+#   BENCH_BIG_GIB=2 bench/run.sh # a smaller memory-check artifact
+#
+# Needs: LocalStack (started here), the aws CLI, age, zstd, GNU time.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/graphvault-target}"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+ENDPOINT="http://127.0.0.1:${LOCALSTACK_PORT:-4566}"
+BIG_GIB="${BENCH_BIG_GIB:-8}"
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "bench: GNU time (/usr/bin/time) is required: apt-get install time" >&2; exit 1; }
+command -v aws >/dev/null || { echo "bench: the aws CLI is required (pip install awscli)" >&2; exit 1; }
+
+scripts/setup.sh >/dev/null
+localstack/up.sh >/dev/null
+echo "== building graphvault (release)"
+cargo build --quiet --release --bin graphvault --example scale_catalog
+GV="$CARGO_TARGET_DIR/release/graphvault"
+W="$(mktemp -d -t graphvault-bench.XXXXXX)"
+trap 'rm -rf "$W"' EXIT
+BUCKET="gv-bench-$RANDOM$RANDOM"
+aws --endpoint-url "$ENDPOINT" s3 mb "s3://$BUCKET" >/dev/null
+S3="aws --endpoint-url $ENDPOINT s3"
+R="$("$GV" key generate --output "$W/id.txt" 2>/dev/null)"
+printf '[storage]\nurl = "file://%s/fs"\n[encryption]\nrecipients = ["%s"]\n' "$W" "$R" > "$W/fs.toml"
+printf '[storage]\nurl = "s3://%s/gv"\nendpoint = "%s"\nforce_path_style = true\n[encryption]\nrecipients = ["%s"]\n' \
+    "$BUCKET" "$ENDPOINT" "$R" > "$W/s3.toml"
+
+echo "== generating inputs"
+head -c $((1 << 30)) /dev/urandom > "$W/rand-1g-2026-01-01T00-00-00.backup"
+python3 - "$W/store-1g-2026-01-01T00-00-00.backup" <<'PY'
+import sys, random
+random.seed(7)
+with open(sys.argv[1], "wb") as f:
+    n = 0
+    while f.tell() < 1 << 30:
+        rows = []
+        for _ in range(8192):
+            n += 1
+            rows.append(b"node:%012d label:Customer name:%08x prop:%04d rel:KNOWS->%d\n"
+                        % (n, random.getrandbits(32), random.randrange(500), n // 3))
+        f.write(b"".join(rows))
+    f.truncate(1 << 30)
+PY
+head -c $((BIG_GIB << 30)) /dev/urandom > "$W/big-${BIG_GIB}g-2026-01-01T00-00-00.backup"
+
+ROWS=()
+# measure NAME BYTES BASELINE_NAME CMD...: wall seconds, peak RSS, CPU seconds.
+declare -A WALL
+measure() {
+    local name="$1" bytes="$2" base="$3"
+    shift 3
+    sync
+    "$TIME" -f "%e %M %U %S" -o "$W/t" bash -c "$*" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
+    read -r wall rss user sys < "$W/t"
+    WALL[$name]="$wall"
+    local mbs ratio="" cpu
+    mbs=$(awk -v b="$bytes" -v t="$wall" 'BEGIN { printf "%.0f", b / 1048576 / (t > 0 ? t : 1e-9) }')
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')
+    if [ -n "$base" ] && [ -n "${WALL[$base]:-}" ]; then
+        ratio=$(awk -v a="${WALL[$base]}" -v b="$wall" 'BEGIN { printf "%.2f×", a / b }')
+    fi
+    ROWS+=("| ${name//|/\\|} | $wall | $mbs | $ratio | $((rss / 1024)) | $cpu |")
+    printf '%-60s %7ss %6s MiB/s %7s  RSS %5s MiB  CPU %ss\n' "$name" "$wall" "$mbs" "$ratio" "$((rss / 1024))" "$cpu"
+}
+
+for kind in rand-1g store-1g; do
+    A="$W/$kind-2026-01-01T00-00-00.backup"
+    B=$((1 << 30))
+    echo "== $kind"
+    measure "$kind: zstd -T0 -3 alone (stage)" $B "" "zstd -q -T0 -3 -c '$A' > /dev/null"
+    measure "$kind: age alone on the artifact (stage)" $B "" "age -r '$R' < '$A' > /dev/null"
+    measure "$kind: shell zstd|age|tee sha256sum > file" $B "" \
+        "zstd -q -T0 -3 -c '$A' | age -r '$R' | tee >(sha256sum > /dev/null) > '$W/$kind.zst.age'"
+    measure "$kind: graphvault backup → file store" $B "$kind: shell zstd|age|tee sha256sum > file" \
+        "'$GV' -q --config '$W/fs.toml' backup --artifact '$A' --database db-1 --json > '$W/$kind.fs.json'"
+    measure "$kind: aws s3 cp of the raw artifact" $B "" "$S3 cp '$A' s3://$BUCKET/raw/$kind"
+    measure "$kind: shell zstd|age|aws s3 cp -" $B "" \
+        "zstd -q -T0 -3 -c '$A' | age -r '$R' | $S3 cp - s3://$BUCKET/shell/$kind.zst.age"
+    measure "$kind: graphvault backup → LocalStack" $B "$kind: aws s3 cp of the raw artifact" \
+        "'$GV' -q --config '$W/s3.toml' backup --artifact '$A' --database db-1 --json > '$W/$kind.s3.json'"
+    measure "$kind: shell age -d|zstd -d|sha256sum (file)" $B "" \
+        "age -d -i '$W/id.txt' '$W/$kind.zst.age' | zstd -q -d | sha256sum"
+    ID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['backup_id'])" "$W/$kind.fs.json")
+    measure "$kind: graphvault restore --to-dir (file store)" $B "$kind: shell age -d|zstd -d|sha256sum (file)" \
+        "'$GV' -q --config '$W/fs.toml' restore --backup $ID --to-dir '$W/out-fs-$kind' --identity '$W/id.txt'"
+    measure "$kind: shell aws s3 cp -|age -d|zstd -d|sha256sum" $B "" \
+        "$S3 cp s3://$BUCKET/shell/$kind.zst.age - | age -d -i '$W/id.txt' | zstd -q -d | sha256sum"
+    ID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['backup_id'])" "$W/$kind.s3.json")
+    measure "$kind: graphvault restore --to-dir (LocalStack)" $B "$kind: shell aws s3 cp -|age -d|zstd -d|sha256sum" \
+        "'$GV' -q --config '$W/s3.toml' restore --backup $ID --to-dir '$W/out-s3-$kind' --identity '$W/id.txt'"
+    rm -rf "$W/out-fs-$kind" "$W/out-s3-$kind"
+done
+
+echo "== ${BIG_GIB} GiB random (memory)"
+A="$W/big-${BIG_GIB}g-2026-01-01T00-00-00.backup"
+measure "big-${BIG_GIB}g: graphvault backup → LocalStack" $((BIG_GIB << 30)) "" \
+    "'$GV' -q --config '$W/s3.toml' backup --artifact '$A' --database db-1 --json > '$W/big.json'"
+ID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['backup_id'])" "$W/big.json")
+rm -f "$A"
+measure "big-${BIG_GIB}g: graphvault restore --to-dir (LocalStack)" $((BIG_GIB << 30)) "" \
+    "'$GV' -q --config '$W/s3.toml' restore --backup $ID --to-dir '$W/out-big' --identity '$W/id.txt'"
+rm -rf "$W/out-big"
+
+echo "== list and prune planning over 20,000 backups"
+SCALE="$("$CARGO_TARGET_DIR/release/examples/scale_catalog" 20000)"
+echo "$SCALE"
+
+CPU="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+{
+    echo "# Performance"
+    echo
+    echo "Measured by \`bench/run.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB RAM,"
+    echo "LocalStack $(grep -m1 '^localstack-core' localstack/requirements.txt | cut -d= -f3) on the same host, release build, default settings"
+    echo "(zstd level 3, 8 MiB parts × 4 for uploads, 4 MiB ranges × 4 for downloads). \"Ratio\" is the"
+    echo "baseline's time divided by graphvault's on the same input (above 1 = graphvault faster)."
+    echo
+    echo "| case | seconds | MiB/s | ratio to baseline | peak RSS (MiB) | CPU seconds |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    echo "List and prune planning (\`cargo run --release --example scale_catalog -- 20000\`):"
+    echo
+    echo '```'
+    echo "$SCALE"
+    echo '```'
+} > docs/PERFORMANCE.md
+echo "== written docs/PERFORMANCE.md"
