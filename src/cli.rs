@@ -7,7 +7,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Backup agent for Neo4j: neo4j-admin backups, sealed with zstd + age, on S3.
 #[derive(Debug, Parser)]
-#[command(name = "graphvault", version, about, propagate_version = true)]
+#[command(
+    name = "graphvault",
+    version = crate::VERSION,
+    about,
+    propagate_version = true,
+    after_long_help = EXIT_CODES_HELP
+)]
 pub struct Cli {
     /// Config file (TOML). Default: $GRAPHVAULT_CONFIG, else /etc/graphvault/graphvault.toml if present.
     #[arg(long, global = true, value_name = "FILE")]
@@ -32,6 +38,17 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The end of `graphvault --help` and of the man page (docs/EXIT_CODES.md
+/// has the full table; tests/cli.rs checks the two agree).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes: 0 ok, 1 internal error (a bug), 2 bad usage/config/input, 3 partly failed, \
+4 integrity (checksum/decryption mismatch), 5 storage, 6 keys, 7 not found, 8 local file, \
+9 Neo4j unreachable, 10 Neo4j/neo4j-admin failed, 11 all failed, 12 busy (another run holds \
+the lease), 13 archived (restore from archive requested), 14 doctor found errors.
+
+Files: /etc/graphvault/graphvault.toml (or --config, $GRAPHVAULT_CONFIG). \
+Documentation: README.md, docs/CONFIGURATION.md, docs/EXIT_CODES.md, docs/FORMAT.md.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -71,6 +88,20 @@ pub enum Command {
     /// Inspect and switch Neo4j database aliases (blue/green cutover).
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// Print a shell completion script, e.g.
+    /// `graphvault completions bash > /etc/bash_completion.d/graphvault`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages: graphvault.1 on stdout, or one page per command
+    /// (graphvault.1, graphvault-backup.1, …) into --out-dir.
+    Man {
+        /// Directory to write every page into, e.g. /usr/local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

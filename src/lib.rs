@@ -15,6 +15,16 @@
 //! `docs/DESIGN.md` explains write ordering and crash safety, `docs/FORMAT.md`
 //! the bucket layout and how to restore without graphvault.
 
+/// The version `--version` prints, the manifests record and webhooks send:
+/// the crate version, plus the git revision when built from a checkout.
+pub const VERSION: &str = if GIT_REV.is_empty() {
+    env!("CARGO_PKG_VERSION")
+} else {
+    VERSION_WITH_REV
+};
+const GIT_REV: &str = env!("GRAPHVAULT_GIT_REV");
+const VERSION_WITH_REV: &str = concat!(env!("CARGO_PKG_VERSION"), " (git ", env!("GRAPHVAULT_GIT_REV"), ")");
+
 pub mod app;
 pub mod cli;
 pub mod config;

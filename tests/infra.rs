@@ -18,6 +18,10 @@ fn systemd_units_verify() {
         "graphvault-backup.timer",
         "graphvault-drill.service",
         "graphvault-drill.timer",
+        "graphvault-prune.service",
+        "graphvault-prune.timer",
+        "graphvault-verify.service",
+        "graphvault-verify.timer",
     ];
     for unit in units {
         let text =
@@ -69,5 +73,42 @@ fn the_drill_runs_monthly_with_a_report() {
     assert!(timer.contains("OnCalendar=Sun *-*-01..07 04:00:00"));
     let service = infra("systemd/graphvault-drill.service");
     assert!(service.contains("graphvault drill") && service.contains("--report"));
-    assert!(infra("cron/graphvault").contains("graphvault drill"));
+    let cron = infra("cron/graphvault");
+    let drill = cron
+        .lines()
+        .find(|l| l.contains("graphvault drill"))
+        .expect("a drill line");
+    // cron ORs day-of-month and day-of-week: restricting both would run every Sunday.
+    assert!(drill.starts_with("0 4 1-7 * * graphvault "), "{drill}");
+}
+
+/// Prune runs daily after the backup, verify weekly; both hardened, neither
+/// gets the Bolt password (they do not talk to Neo4j).
+#[test]
+fn prune_runs_daily_after_the_backup_and_verify_weekly() {
+    assert!(infra("systemd/graphvault-prune.timer").contains("OnCalendar=*-*-* 06:00:00"));
+    assert!(infra("systemd/graphvault-verify.timer").contains("OnCalendar=Sat *-*-* 04:00:00"));
+    for (unit, command) in [
+        ("graphvault-prune.service", "graphvault prune"),
+        ("graphvault-verify.service", "graphvault verify"),
+    ] {
+        let service = infra(&format!("systemd/{unit}"));
+        assert!(service.contains(command), "{unit}");
+        for line in [
+            "User=graphvault",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "ReadWritePaths=",
+        ] {
+            assert!(service.lines().any(|l| l.starts_with(line)), "{unit} lacks {line}");
+        }
+        assert!(!service.contains("LoadCredential"), "{unit} needs no secret");
+    }
+    let cron = infra("cron/graphvault");
+    assert!(cron
+        .lines()
+        .any(|l| l.starts_with("0 6 * * * graphvault graphvault prune")));
+    assert!(cron
+        .lines()
+        .any(|l| l.starts_with("0 4 * * 6 graphvault graphvault verify")));
 }

@@ -170,7 +170,7 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
                 let payload = serde_json::json!({
                     "event": "backup", "outcome": "error", "error": e.to_string(),
                     "host": hostname(), "finished_at": chrono::Utc::now().to_rfc3339(),
-                    "graphvault_version": env!("CARGO_PKG_VERSION"), "databases": [],
+                    "graphvault_version": crate::VERSION, "databases": [],
                 });
                 if let Err(n) = crate::notify::send(&config.notify, &payload).await {
                     tracing::error!(error = %n, "webhook notification not delivered");
@@ -216,7 +216,7 @@ async fn notify_backup(config: &Config, report: &ops::backup_run::RunReport) {
     payload["event"] = "backup".into();
     payload["host"] = hostname().into();
     payload["finished_at"] = chrono::Utc::now().to_rfc3339().into();
-    payload["graphvault_version"] = env!("CARGO_PKG_VERSION").into();
+    payload["graphvault_version"] = crate::VERSION.into();
     if let Err(e) = crate::notify::send(&config.notify, &payload).await {
         tracing::error!(error = %e, "webhook notification not delivered");
     }

@@ -5,6 +5,7 @@
 mod alias;
 mod backup;
 mod drill;
+mod meta;
 mod read;
 
 use std::io::Write;
@@ -52,6 +53,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             read::lifecycle_suggest(&cli, *json).await
         }
         Command::Alias(cmd) => alias::alias(&cli, cmd).await,
+        Command::Completions { shell } => meta::completions(*shell),
+        Command::Man { out_dir } => meta::man(out_dir.as_deref()),
     }
 }
 

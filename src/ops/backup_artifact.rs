@@ -113,7 +113,7 @@ pub async fn backup_artifacts(
         labels: req.labels.clone(),
         started_at,
         finished_at: Utc::now(),
-        graphvault_version: env!("CARGO_PKG_VERSION").into(),
+        graphvault_version: crate::VERSION.into(),
         compression: CompressionInfo {
             algorithm: "zstd".into(),
             level: config.seal.level,
