@@ -171,6 +171,62 @@ async fn multipart_upload_assembles_parts_and_reports_the_composite_checksum(sto
     assert!(store.list_multipart("mp/").await.unwrap().is_empty());
 }
 
+/// Uploads `parts` (number, body) in the order given, the last upload of a
+/// number winning, completes with the numbers in `complete`, and checks the
+/// object is those parts' bodies in order.
+async fn upload_and_check(store: &dyn ObjectStore, key: &str, hint: u64, parts: &[(u32, Vec<u8>)], complete: &[u32]) {
+    let id = store.create_multipart_sized(key, hint).await.unwrap();
+    let mut receipts = std::collections::BTreeMap::new();
+    for (n, body) in parts {
+        let receipt = store
+            .upload_part(key, &id, *n, Bytes::copy_from_slice(body), sha(body))
+            .await
+            .unwrap();
+        receipts.insert(*n, (receipt, body.clone()));
+    }
+    let chosen: Vec<_> = complete.iter().map(|n| receipts[n].0.clone()).collect();
+    store.complete_multipart(key, &id, &chosen).await.unwrap();
+    let whole: Vec<u8> = complete.iter().flat_map(|n| receipts[n].1.clone()).collect();
+    assert_eq!(get_all(store, key).await.unwrap(), whole, "{key}");
+    assert_eq!(store.head(key).await.unwrap().size, whole.len() as u64);
+}
+
+/// With a part size given, uniform parts (the filesystem store writes them
+/// in place) and parts that break the promise (too big, gaps in the numbers,
+/// re-uploaded) all assemble to the right object.
+async fn sized_multipart_uploads_assemble_whatever_the_part_sizes(store: Arc<dyn ObjectStore>) {
+    let five = 5 * MIB as u64;
+    let r = |len: usize, seed: u64| common::random_bytes(len, seed);
+    let store = store.as_ref();
+    upload_and_check(
+        store,
+        "sized/uniform",
+        five,
+        &[(3, r(1234, 3)), (1, r(5 * MIB, 1)), (2, r(5 * MIB, 2))],
+        &[1, 2, 3],
+    )
+    .await;
+    upload_and_check(store, "sized/single", five, &[(1, r(777, 4))], &[1]).await;
+    upload_and_check(
+        store,
+        "sized/too-big",
+        five,
+        &[(1, r(6 * MIB, 5)), (2, r(5 * MIB, 6)), (3, r(10, 7))],
+        &[1, 2, 3],
+    )
+    .await;
+    upload_and_check(store, "sized/gap", five, &[(1, r(5 * MIB, 8)), (3, r(99, 9))], &[1, 3]).await;
+    upload_and_check(
+        store,
+        "sized/retried",
+        five,
+        &[(1, r(5 * MIB, 10)), (2, r(50, 11)), (2, r(60, 12))],
+        &[1, 2],
+    )
+    .await;
+    assert!(store.list_multipart("sized/").await.unwrap().is_empty());
+}
+
 async fn a_part_with_a_wrong_sha256_is_rejected(store: Arc<dyn ObjectStore>) {
     let id = store.create_multipart("mp/bad").await.unwrap();
     let err = store
@@ -250,6 +306,7 @@ conformance!(
     list_returns_every_key_under_the_prefix_in_order,
     delete_is_idempotent,
     multipart_upload_assembles_parts_and_reports_the_composite_checksum,
+    sized_multipart_uploads_assemble_whatever_the_part_sizes,
     a_part_with_a_wrong_sha256_is_rejected,
     aborted_uploads_disappear_and_pending_ones_are_listed,
     tags_round_trip,

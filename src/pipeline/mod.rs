@@ -12,6 +12,7 @@ mod open;
 mod parts;
 mod ranged;
 mod seal;
+mod upload;
 
 pub use check::check_stored;
 pub use hashing::{parse_sha256_hex, Fingerprint, HashingReader, HashingWriter};

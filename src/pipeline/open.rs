@@ -1,7 +1,8 @@
 //! Opening: stored object → age → zstd → file, verifying both SHA-256s.
 //!
-//! The download streams into a blocking thread that decrypts, decompresses,
-//! hashes and writes; the stored bytes are hashed on the way in. Nothing
+//! The download streams into a blocking thread that hashes the stored bytes
+//! and decrypts them, and a second one that decompresses, hashes and writes
+//! (two cores: a restore is CPU-bound on fast storage). Nothing
 //! decides "good" until the whole object was read: the caller writes into a
 //! temporary file and only moves it into place when this returns `Ok`.
 
@@ -69,54 +70,136 @@ enum Decoded {
     Failed(String),
 }
 
+/// Compressed plaintext handed from the decrypting thread to the
+/// decompressing one, this many bytes at a time, at most `CHUNKS_IN_FLIGHT`
+/// chunks queued.
+const CHUNK: usize = 1 << 20;
+const CHUNKS_IN_FLIGHT: usize = 4;
+
 /// Decrypts and decompresses into `out`; always returns the stored fingerprint
 /// (draining the rest of the object after a failure, except for a wrong identity).
-fn open_blocking<W: Write>(
+///
+/// Two threads share the work, so a restore uses two cores: this one hashes
+/// the stored bytes and decrypts them; a scoped helper decompresses, hashes
+/// the artifact and writes it.
+fn open_blocking<W: Write + Send>(
     reader: ChannelReader,
     identities: &Identities,
     drain_on_no_match: bool,
     out: W,
 ) -> (Option<Fingerprint>, Decoded, io::Result<()>) {
     let mut stored = HashingReader::new(reader);
-    let mut writer = HashingWriter::new(io::BufWriter::with_capacity(WRITE_BUF, out));
-    let mut write_result = Ok(());
-    let decoded = (|| {
-        let decryptor = age::Decryptor::new(&mut stored).map_err(|e| Decoded::Failed(e.to_string()))?;
-        let plain = decryptor.decrypt(identities.iter()).map_err(|e| match e {
-            age::DecryptError::NoMatchingKeys => Decoded::NoMatchingIdentity,
-            other => Decoded::Failed(other.to_string()),
-        })?;
-        let mut z = zstd::stream::read::Decoder::new(plain).map_err(|e| Decoded::Failed(e.to_string()))?;
-        let mut buf = vec![0u8; WRITE_BUF];
-        loop {
-            let n = match z.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Decoded::Failed(e.to_string())),
-            };
-            if let Err(e) = writer.write_all(&buf[..n]) {
-                write_result = Err(e);
-                return Err(Decoded::Failed("writing stopped".into()));
-            }
-        }
-        Ok(())
-    })();
-    let decoded = match decoded {
+    let (decrypted, (decompressed, write_result)) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
+        let decompress = scope.spawn(move || decompress_and_write(ChunkReader::new(rx), out));
+        let decrypted = decrypt_into(&mut stored, identities, &tx);
+        drop(tx);
+        let decompressed = decompress
+            .join()
+            .unwrap_or_else(|_| (Decoded::Failed("the decompressing thread panicked".into()), Ok(())));
+        (decrypted, decompressed)
+    });
+    let decoded = match decrypted {
         Err(Decoded::NoMatchingIdentity) if !drain_on_no_match => {
             return (None, Decoded::NoMatchingIdentity, write_result)
         }
-        Err(other) => other,
-        Ok(()) => {
-            let (buffered, fp) = writer.finish();
-            if write_result.is_ok() {
-                write_result = buffered.into_inner().map(|_| ()).map_err(|e| e.into_error());
-            }
-            Decoded::Ok(fp)
-        }
+        Err(failed) => failed,
+        Ok(()) => decompressed,
     };
     let stored = stored.drain().ok();
     (stored, decoded, write_result)
+}
+
+/// Decrypts everything `stored` holds into chunks sent on `tx`. Stops early
+/// (with `Ok`) when the receiver hung up: its own result says why.
+fn decrypt_into<R: Read>(
+    stored: &mut R,
+    identities: &Identities,
+    tx: &std::sync::mpsc::SyncSender<Vec<u8>>,
+) -> Result<(), Decoded> {
+    let decryptor = age::Decryptor::new(stored).map_err(|e| Decoded::Failed(e.to_string()))?;
+    let mut plain = decryptor.decrypt(identities.iter()).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => Decoded::NoMatchingIdentity,
+        other => Decoded::Failed(other.to_string()),
+    })?;
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let mut filled = 0;
+        while filled < CHUNK {
+            match plain.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Decoded::Failed(e.to_string())),
+            }
+        }
+        if filled == 0 {
+            return Ok(());
+        }
+        chunk.truncate(filled);
+        if tx.send(chunk).is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Decompresses the chunks into `out`, hashing the artifact on the way.
+fn decompress_and_write<W: Write>(chunks: ChunkReader, out: W) -> (Decoded, io::Result<()>) {
+    let mut writer = HashingWriter::new(io::BufWriter::with_capacity(WRITE_BUF, out));
+    let mut z = match zstd::stream::read::Decoder::new(chunks) {
+        Ok(z) => z,
+        Err(e) => return (Decoded::Failed(e.to_string()), Ok(())),
+    };
+    let mut buf = vec![0u8; WRITE_BUF];
+    loop {
+        let n = match z.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return (Decoded::Failed(e.to_string()), Ok(())),
+        };
+        if let Err(e) = writer.write_all(&buf[..n]) {
+            return (Decoded::Failed("writing stopped".into()), Err(e));
+        }
+    }
+    let (buffered, fp) = writer.finish();
+    let written = buffered.into_inner().map(|_| ()).map_err(|e| e.into_error());
+    (Decoded::Ok(fp), written)
+}
+
+/// Blocking `Read` over the chunks the decrypting thread sends.
+struct ChunkReader {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl ChunkReader {
+    fn new(rx: std::sync::mpsc::Receiver<Vec<u8>>) -> Self {
+        Self {
+            rx,
+            current: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.rx.recv() {
+                Ok(chunk) => {
+                    self.current = chunk;
+                    self.pos = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// Downloads `record`'s object and writes the artifact into `out`, checking

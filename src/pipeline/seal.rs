@@ -3,8 +3,9 @@
 //! Layout of the work:
 //! - one blocking thread reads the file, hashes the plaintext, feeds the zstd
 //!   encoder (multi-threaded), whose output goes through age into a `PartSink`
-//!   that hashes the sealed bytes and cuts them into parts;
-//! - the async side uploads parts with bounded parallelism.
+//!   that cuts the sealed bytes into parts;
+//! - the async side (`upload.rs`) hashes and uploads parts with bounded
+//!   parallelism, and hashes the whole sealed object on a thread of its own.
 //!
 //! Memory is bounded by `part_size × (concurrency + 2)` plus zstd's window:
 //! one part being filled, one waiting in the channel, `concurrency` in flight.
@@ -20,16 +21,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bytes::Bytes;
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 
 use super::hashing::{Fingerprint, HashingReader};
 use super::keys::Recipients;
-use super::parts::{part_size_for, MAX_OBJECT_SIZE, MAX_PARTS};
+use super::parts::{part_size_for, MAX_OBJECT_SIZE};
+use super::upload::{upload_parts, PartSink, Uploaded};
 use crate::model::ArtifactRecord;
-use crate::store::{ObjectStore, PutMode, StoreError, StoredChecksum};
+use crate::store::{ObjectStore, StoreError, StoredChecksum};
 
 const READ_BUF: usize = 1 << 20;
 const PROBE_SAMPLE: usize = 512 << 10;
@@ -150,82 +149,6 @@ fn probe_ratio(file: &File, size: u64) -> io::Result<Option<f64>> {
     Ok((plain > 0).then(|| packed as f64 / plain as f64))
 }
 
-enum Msg {
-    Part { number: u32, data: Bytes, sha256: [u8; 32] },
-    Done,
-}
-
-/// The end of the sealing chain: hashes sealed bytes and ships full parts.
-struct PartSink {
-    tx: mpsc::Sender<Msg>,
-    part_size: usize,
-    buf: Vec<u8>,
-    shipped: u32,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl PartSink {
-    fn new(tx: mpsc::Sender<Msg>, part_size: usize) -> Self {
-        Self {
-            tx,
-            part_size,
-            buf: Vec::with_capacity(part_size),
-            shipped: 0,
-            hasher: Sha256::new(),
-            size: 0,
-        }
-    }
-
-    fn ship(&mut self) -> io::Result<()> {
-        if u64::from(self.shipped) >= MAX_PARTS {
-            return Err(io::Error::other("the 10,000-part limit was reached"));
-        }
-        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(self.part_size));
-        let sha256 = Sha256::digest(&data).into();
-        self.shipped += 1;
-        let msg = Msg::Part {
-            number: self.shipped,
-            data: Bytes::from(data),
-            sha256,
-        };
-        self.tx
-            .blocking_send(msg)
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the upload stopped"))
-    }
-
-    /// Ships the last part and the `Done` marker.
-    fn finish(mut self) -> io::Result<Fingerprint> {
-        if !self.buf.is_empty() || self.shipped == 0 {
-            self.ship()?;
-        }
-        self.tx
-            .blocking_send(Msg::Done)
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the upload stopped"))?;
-        Ok(Fingerprint {
-            size: self.size,
-            sha256: self.hasher.finalize().into(),
-        })
-    }
-}
-
-impl Write for PartSink {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let n = (self.part_size - self.buf.len()).min(data.len());
-        self.buf.extend_from_slice(&data[..n]);
-        self.hasher.update(&data[..n]);
-        self.size += n as u64;
-        if self.buf.len() == self.part_size {
-            self.ship()?;
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 struct SealJob {
     path: PathBuf,
     size: u64,
@@ -234,8 +157,8 @@ struct SealJob {
     progress: Option<Arc<AtomicU64>>,
 }
 
-/// The blocking half: returns plaintext and sealed fingerprints and the level.
-fn seal_blocking(job: SealJob, sink: PartSink) -> Result<(Fingerprint, Fingerprint, i32), SealError> {
+/// The blocking half: returns the plaintext's fingerprint and the level.
+fn seal_blocking(job: SealJob, sink: PartSink) -> Result<(Fingerprint, i32), SealError> {
     let path = &job.path;
     let source = |source| SealError::Source {
         path: path.clone(),
@@ -309,82 +232,8 @@ fn seal_blocking(job: SealJob, sink: PartSink) -> Result<(Fingerprint, Fingerpri
     }
     let age_writer = z.finish().map_err(compress)?;
     let sink = age_writer.finish().map_err(|e| encrypt(e.to_string()))?;
-    let stored = sink.finish().map_err(compress)?;
-    Ok((plain, stored, level))
-}
-
-/// The async half: uploads parts as they come; returns the part digests.
-async fn upload_parts(
-    store: Arc<dyn ObjectStore>,
-    key: &str,
-    mut rx: mpsc::Receiver<Msg>,
-    concurrency: usize,
-) -> Result<Vec<[u8; 32]>, SealError> {
-    let interrupted = || SealError::Interrupted { key: key.to_string() };
-    let store_err = |source| SealError::Store {
-        key: key.to_string(),
-        source,
-    };
-    let Some(Msg::Part {
-        number: 1,
-        data: first,
-        sha256: first_sha,
-    }) = rx.recv().await
-    else {
-        return Err(interrupted());
-    };
-    let second = match rx.recv().await {
-        None => return Err(interrupted()),
-        Some(Msg::Done) => {
-            store
-                .put(key, first, first_sha, PutMode::Overwrite)
-                .await
-                .map_err(store_err)?;
-            return Ok(vec![first_sha]);
-        }
-        Some(part) => part,
-    };
-
-    let upload_id = store.create_multipart(key).await.map_err(store_err)?;
-    let mut tasks = JoinSet::new();
-    let spawn = |tasks: &mut JoinSet<_>, number: u32, data: Bytes, sha256: [u8; 32]| {
-        let (store, key, id) = (store.clone(), key.to_string(), upload_id.clone());
-        tasks.spawn(async move { store.upload_part(&key, &id, number, data, sha256).await });
-    };
-    let result: Result<Vec<[u8; 32]>, SealError> = async {
-        spawn(&mut tasks, 1, first, first_sha);
-        if let Msg::Part { number, data, sha256 } = second {
-            spawn(&mut tasks, number, data, sha256);
-        }
-        let mut receipts = Vec::new();
-        let mut done = false;
-        while !(done && tasks.is_empty()) {
-            tokio::select! {
-                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                    let receipt = joined.map_err(|e| SealError::Internal { key: key.to_string(), detail: e.to_string() })?;
-                    receipts.push(receipt.map_err(store_err)?);
-                }
-                msg = rx.recv(), if !done && tasks.len() < concurrency => match msg {
-                    Some(Msg::Part { number, data, sha256 }) => spawn(&mut tasks, number, data, sha256),
-                    Some(Msg::Done) => done = true,
-                    None => return Err(interrupted()),
-                },
-            }
-        }
-        receipts.sort_by_key(|r| r.part_number);
-        store.complete_multipart(key, &upload_id, &receipts).await.map_err(store_err)?;
-        Ok(receipts.iter().map(|r| r.sha256).collect())
-    }
-    .await;
-
-    if result.is_err() {
-        tasks.abort_all();
-        drop(rx);
-        if let Err(e) = store.abort_multipart(key, &upload_id).await {
-            tracing::error!(key, upload_id, error = %e, "could not abort the failed multipart upload: an AbortIncompleteMultipartUpload lifecycle rule, or `aws s3api abort-multipart-upload`, removes it");
-        }
-    }
-    result
+    sink.finish().map_err(compress)?;
+    Ok((plain, level))
 }
 
 /// Compares what the store reports with what was sent.
@@ -452,15 +301,15 @@ pub async fn seal_to_store(
     };
     let sink = PartSink::new(tx, part_size as usize);
     let sealing = tokio::task::spawn_blocking(move || seal_blocking(job, sink));
-    let uploading = upload_parts(store.clone(), key, rx, settings.concurrency.max(1));
+    let uploading = upload_parts(store.clone(), key, rx, part_size, settings.concurrency.max(1));
     let (sealed, uploaded) = tokio::join!(sealing, uploading);
     let sealed = sealed.map_err(|e| SealError::Internal {
         key: key.to_string(),
         detail: e.to_string(),
     })?;
 
-    let (plain, stored, level, digests) = match (sealed, uploaded) {
-        (Ok((plain, stored, level)), Ok(digests)) => (plain, stored, level, digests),
+    let (plain, level, Uploaded { stored, digests }) = match (sealed, uploaded) {
+        (Ok((plain, level)), Ok(uploaded)) => (plain, level, uploaded),
         (Err(seal_err), Err(SealError::Interrupted { .. })) => return Err(seal_err),
         (_, Err(upload_err)) => return Err(upload_err),
         (Err(seal_err), Ok(_)) => {
@@ -501,38 +350,6 @@ mod tests {
         assert_eq!(choose_level(None, 3, 1), 3);
         // A configured level that is already cheap is kept.
         assert_eq!(choose_level(Some(1.0), 1, 3), 1);
-    }
-
-    fn parts_cut_from(total: usize, part_size: usize) -> Vec<usize> {
-        let (tx, mut rx) = mpsc::channel(64);
-        let mut sink = PartSink::new(tx, part_size);
-        sink.write_all(&vec![7u8; total]).unwrap();
-        let fp = sink.finish().unwrap();
-        assert_eq!(fp.size, total as u64);
-        let mut sizes = Vec::new();
-        let mut expected_number = 1;
-        while let Msg::Part { number, data, sha256 } = rx.try_recv().unwrap() {
-            assert_eq!(number, expected_number);
-            assert_eq!(sha256, <[u8; 32]>::from(Sha256::digest(&data)));
-            expected_number += 1;
-            sizes.push(data.len());
-        }
-        sizes
-    }
-
-    #[test]
-    fn parts_are_cut_exactly_at_the_part_size() {
-        for (total, expected) in [
-            (0, vec![0]),
-            (1, vec![1]),
-            (9, vec![9]),
-            (10, vec![10]),
-            (11, vec![10, 1]),
-            (30, vec![10, 10, 10]),
-            (31, vec![10, 10, 10, 1]),
-        ] {
-            assert_eq!(parts_cut_from(total, 10), expected, "total {total}");
-        }
     }
 
     #[test]

@@ -198,6 +198,11 @@ impl ObjectStore for FaultyStore {
         self.inner.create_multipart(key).await
     }
 
+    async fn create_multipart_sized(&self, key: &str, part_size: u64) -> Result<String, StoreError> {
+        self.gate(Op::CreateMultipart, None)?;
+        self.inner.create_multipart_sized(key, part_size).await
+    }
+
     async fn upload_part(
         &self,
         key: &str,

@@ -4,7 +4,7 @@
 //! Every write goes to a hidden temporary file in the destination directory,
 //! is fsynced, then renamed into place and the directory fsynced: an object is
 //! there whole or not at all, also after a power cut. Multipart parts live under
-//! `.graphvault-uploads/<upload-id>/` until completion. Names starting with `.`
+//! `.graphvault-uploads/<upload-id>/` until completion (`fs_multipart.rs`). Names starting with `.`
 //! are reserved for this bookkeeping and never listed. The store keeps no
 //! checksum of its own (`head` reports none); parts and puts are checked
 //! against their SHA-256 on arrival, as S3 does.
@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
+use super::fs_multipart;
 use super::{ByteStream, ObjectInfo, ObjectStore, PartReceipt, PendingUpload, PutMode, StoreError};
 
 const UPLOADS: &str = ".graphvault-uploads";
@@ -51,6 +52,14 @@ impl FsStore {
             return Err(bad("has an empty, '.', '..' or hidden component"));
         }
         Ok(self.root.join(key))
+    }
+
+    async fn start_upload(&self, key: &str, part_size: Option<u64>) -> Result<String, StoreError> {
+        self.path_of(key)?;
+        let upload_id = random_token();
+        let dir = self.upload_dir(&upload_id)?;
+        let key = key.to_string();
+        blocking(move || fs_multipart::create(&dir, &key, part_size).map(|()| upload_id)).await
     }
 
     fn upload_dir(&self, upload_id: &str) -> Result<PathBuf, StoreError> {
@@ -307,16 +316,11 @@ impl ObjectStore for FsStore {
     }
 
     async fn create_multipart(&self, key: &str) -> Result<String, StoreError> {
-        self.path_of(key)?;
-        let upload_id = random_token();
-        let dir = self.upload_dir(&upload_id)?;
-        let key = key.to_string();
-        blocking(move || {
-            fs::create_dir_all(&dir).map_err(|e| StoreError::io("create upload directory", &dir, e))?;
-            fs::write(dir.join("key"), key.as_bytes()).map_err(|e| StoreError::io("write upload key", &dir, e))?;
-            Ok(upload_id)
-        })
-        .await
+        self.start_upload(key, None).await
+    }
+
+    async fn create_multipart_sized(&self, key: &str, part_size: u64) -> Result<String, StoreError> {
+        self.start_upload(key, Some(part_size)).await
     }
 
     async fn upload_part(
@@ -333,11 +337,14 @@ impl ObjectStore for FsStore {
             if !dir.is_dir() {
                 return Err(StoreError::NoSuchUpload { key, upload_id });
             }
+            if part_number == 0 {
+                return Err(StoreError::Permanent {
+                    op: "upload part",
+                    detail: format!("part numbers start at 1 (upload of '{key}')"),
+                });
+            }
             check_sha256(&key, &body, &sha256)?;
-            let path = dir.join(format!("part-{part_number:05}"));
-            write_atomically(&path, &key, PutMode::Overwrite, |f| {
-                f.write_all(&body).map_err(|e| StoreError::io("write part", &path, e))
-            })?;
+            fs_multipart::write_part(&dir, part_number, &body, &random_token())?;
             Ok(PartReceipt {
                 part_number,
                 etag: hex::encode(&sha256[..8]),
@@ -355,17 +362,25 @@ impl ObjectStore for FsStore {
             if !dir.is_dir() {
                 return Err(StoreError::NoSuchUpload { key, upload_id });
             }
-            write_atomically(&dest, &key, PutMode::Overwrite, |out| {
-                // Each part's SHA-256 was checked when it was uploaded (as S3
-                // does); here the parts are only concatenated, by the kernel
-                // where it can (copy_file_range), without a pass through memory.
-                for part in &parts {
-                    let path = dir.join(format!("part-{:05}", part.part_number));
-                    let mut body = fs::File::open(&path).map_err(|e| StoreError::io("read part", &path, e))?;
-                    std::io::copy(&mut body, out).map_err(|e| StoreError::io("write", &dest, e))?;
+            // Each part's SHA-256 was checked when it was uploaded (as S3 does).
+            match fs_multipart::in_place(&dir, &parts)? {
+                Some((data, size)) => {
+                    let parent = dest.parent().unwrap_or(Path::new("."));
+                    fs::create_dir_all(parent).map_err(|e| StoreError::io("create directory", parent, e))?;
+                    let file = OpenOptions::new()
+                        .write(true)
+                        .open(&data)
+                        .map_err(|e| StoreError::io("open upload data", &data, e))?;
+                    file.set_len(size)
+                        .and_then(|()| file.sync_all())
+                        .map_err(|e| StoreError::io("fsync", &data, e))?;
+                    fs::rename(&data, &dest).map_err(|e| StoreError::io("rename", &dest, e))?;
+                    sync_dir(parent)?;
                 }
-                Ok(())
-            })?;
+                None => write_atomically(&dest, &key, PutMode::Overwrite, |out| {
+                    fs_multipart::copy_parts(&dir, &parts, out)
+                })?,
+            }
             fs::remove_dir_all(&dir).map_err(|e| StoreError::io("remove upload directory", &dir, e))
         })
         .await

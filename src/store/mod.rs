@@ -23,6 +23,7 @@ mod checksum;
 mod error;
 mod fault;
 mod fs;
+mod fs_multipart;
 mod open;
 mod protection;
 mod retry;
@@ -113,6 +114,15 @@ pub trait ObjectStore: Send + Sync {
 
     /// Starts a multipart upload and returns its id.
     async fn create_multipart(&self, key: &str) -> Result<String, StoreError>;
+
+    /// Starts a multipart upload whose parts, except the last, will all be
+    /// exactly `part_size` bytes. A store may use that to place parts (the
+    /// filesystem store writes them in place, so each byte is written once);
+    /// by default it is `create_multipart`. Parts of other sizes still work.
+    async fn create_multipart_sized(&self, key: &str, part_size: u64) -> Result<String, StoreError> {
+        let _ = part_size;
+        self.create_multipart(key).await
+    }
 
     /// Uploads part `part_number` (1-based) of an upload.
     async fn upload_part(

@@ -113,6 +113,13 @@ impl ObjectStore for RetryingStore {
             .await
     }
 
+    async fn create_multipart_sized(&self, key: &str, part_size: u64) -> Result<String, StoreError> {
+        self.run("create_multipart", key, || {
+            self.inner.create_multipart_sized(key, part_size)
+        })
+        .await
+    }
+
     async fn upload_part(
         &self,
         key: &str,
