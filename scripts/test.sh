@@ -32,6 +32,7 @@ echo "== cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo build --workspace --bins (the Neo4j test doubles the tests spawn)"
 cargo build --workspace --bins --quiet
+echo "== infra checks (terraform, IAM policies, lifecycle)"; scripts/check-infra.sh
 echo "== cargo test --workspace"
 cargo test --workspace --all-targets
 echo "== all checks and tests passed"
