@@ -30,9 +30,11 @@ BUCKET="gv-bench-$RANDOM$RANDOM"
 aws --endpoint-url "$ENDPOINT" s3 mb "s3://$BUCKET" >/dev/null
 S3="aws --endpoint-url $ENDPOINT s3"
 R="$("$GV" key generate --output "$W/id.txt" 2>/dev/null)"
-printf '[storage]\nurl = "file://%s/fs"\n[encryption]\nrecipients = ["%s"]\n' "$W" "$R" > "$W/fs.toml"
-printf '[storage]\nurl = "s3://%s/gv"\nendpoint = "%s"\nforce_path_style = true\n[encryption]\nrecipients = ["%s"]\n' \
-    "$BUCKET" "$ENDPOINT" "$R" > "$W/s3.toml"
+P="$("$GV" key generate-signing --output "$W/signing.key" 2>/dev/null)"
+SIGNING="$(printf '[signing]\nkey_file = "%s"\ntrusted_keys = ["%s"]' "$W/signing.key" "$P")"
+printf '[storage]\nurl = "file://%s/fs"\n[encryption]\nrecipients = ["%s"]\n%s\n' "$W" "$R" "$SIGNING" > "$W/fs.toml"
+printf '[storage]\nurl = "s3://%s/gv"\nendpoint = "%s"\nforce_path_style = true\n[encryption]\nrecipients = ["%s"]\n%s\n' \
+    "$BUCKET" "$ENDPOINT" "$R" "$SIGNING" > "$W/s3.toml"
 
 echo "== generating inputs"
 head -c $((1 << 30)) /dev/urandom > "$W/rand-1g-2026-01-01T00-00-00.backup"

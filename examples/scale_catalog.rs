@@ -36,12 +36,17 @@ async fn main() -> anyhow::Result<()> {
     s3.client().create_bucket().bucket(&bucket).send().await?;
     let base: Arc<dyn ObjectStore> = Arc::new(s3);
 
-    // n backups over 100 aliases, one a day each, newest today.
+    // n signed backups over 100 aliases, one a day each, newest today.
+    let keydir = tempfile::tempdir()?;
+    let key_file = keydir.path().join("signing.key");
+    let public = graphvault::signing::generate_signing_key(&key_file)?;
+    let signer = Arc::new(graphvault::signing::SigningKey::from_file(&key_file)?);
     let started = Instant::now();
     let now = Utc::now();
     futures::stream::iter(0..n)
         .for_each_concurrent(64, |i| {
             let store = base.clone();
+            let signer = signer.clone();
             async move {
                 let t = now - chrono::Duration::days((i / 100) as i64) - chrono::Duration::minutes((i % 100) as i64);
                 let key = format!(
@@ -51,15 +56,22 @@ async fn main() -> anyhow::Result<()> {
                     i,
                     i % 100
                 );
-                let sha: [u8; 32] = Sha256::digest(b"{}").into();
-                store
-                    .put(&key, b"{}".as_slice().into(), sha, PutMode::Overwrite)
-                    .await
-                    .unwrap();
+                let signature = signer.sign_manifest(&key, b"{}").unwrap();
+                for (k, body) in [
+                    (format!("{key}.minisig"), signature.into_bytes()),
+                    (key, b"{}".to_vec()),
+                ] {
+                    let sha: [u8; 32] = Sha256::digest(&body).into();
+                    store.put(&k, body.into(), sha, PutMode::Overwrite).await.unwrap();
+                }
             }
         })
         .await;
-    println!("fabricated {n} manifests in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "fabricated {n} signed manifests ({} objects) in {:.1} s",
+        2 * n,
+        started.elapsed().as_secs_f64()
+    );
 
     let plan = FaultPlan::new();
     let store: Arc<dyn ObjectStore> = Arc::new(FaultyStore::new(base, plan.clone()));
@@ -72,27 +84,38 @@ async fn main() -> anyhow::Result<()> {
         plan.calls(Op::List),
         plan.calls(Op::Get)
     );
-    let config = graphvault::config::load(None, Vec::new(), &["storage.url=s3://unused".to_string()])?;
-    let t = Instant::now();
-    let report = prune(
-        store,
-        &config,
-        &PruneRequest {
-            database: None,
-            dry_run: true,
-            now,
-            host: "scale".into(),
-        },
-    )
-    .await?;
-    println!(
-        "prune plan (dry run): {} backups, {} to delete, in {:.2} s; requests so far: {} LIST, {} GET, {} HEAD",
-        report.plan.backups.len(),
-        report.plan.to_delete().count(),
-        t.elapsed().as_secs_f64(),
-        plan.calls(Op::List),
-        plan.calls(Op::Get),
-        plan.calls(Op::Head)
-    );
+    let request = PruneRequest {
+        database: None,
+        dry_run: true,
+        now,
+        host: "scale".into(),
+    };
+    let runs = [
+        (
+            "from the listing alone (--allow-unsigned)",
+            "signing.allow_unsigned=true".to_string(),
+        ),
+        (
+            "with the signatures of kept backups checked",
+            format!("signing.trusted_keys={public}"),
+        ),
+    ];
+    for (what, set) in runs {
+        let config = graphvault::config::load(None, Vec::new(), &["storage.url=s3://unused".to_string(), set])?;
+        let (lists, gets, heads) = (plan.calls(Op::List), plan.calls(Op::Get), plan.calls(Op::Head));
+        let t = Instant::now();
+        let report = prune(store.clone(), &config, &request).await?;
+        println!(
+            "prune plan (dry run), {what}: {} backups, {} to keep, {} to delete, {} untrusted, in {:.2} s with {} LIST, {} GET, {} HEAD requests",
+            report.plan.backups.len(),
+            report.plan.backups.iter().filter(|b| b.action == "keep").count(),
+            report.plan.to_delete().count(),
+            report.plan.backups.iter().filter(|b| b.action == "untrusted").count(),
+            t.elapsed().as_secs_f64(),
+            plan.calls(Op::List) - lists,
+            plan.calls(Op::Get) - gets,
+            plan.calls(Op::Head) - heads
+        );
+    }
     Ok(())
 }

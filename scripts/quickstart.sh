@@ -44,6 +44,10 @@ step "graphvault key generate (on a restore host; only the public recipient goes
 RECIPIENT="$("$GV" key generate --output "$WORK/identity.txt")"
 echo "recipient: $RECIPIENT"
 
+step "graphvault key generate-signing (on the backup host; restore hosts trust its public key)"
+SIGNING_PUBLIC="$("$GV" key generate-signing --output "$WORK/signing.key")"
+echo "signing public key: $SIGNING_PUBLIC"
+
 cat > "$WORK/graphvault.toml" <<TOML
 [storage]
 url = "s3://$BUCKET/neo4j"
@@ -53,6 +57,10 @@ force_path_style = true
 
 [encryption]
 recipients = ["$RECIPIENT"]
+
+[signing]
+key_file = "$WORK/signing.key"
+trusted_keys = ["$SIGNING_PUBLIC"]
 TOML
 echo "config: $WORK/graphvault.toml"
 
@@ -102,6 +110,17 @@ boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1").download_f
 PY
 age -d -i "$WORK/identity.txt" "$WORK/object.zst.age" | zstd -d -q | cmp - "$ARTIFACT"
 echo "age -d | zstd -d gives back the artifact byte-for-byte"
+
+step "Checking the manifest's signature with stock minisign (docs/FORMAT.md)"
+"$ROOT/localstack/.venv/bin/python" - "$ENDPOINT" "$BUCKET" "$WORK" <<'PY'
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=sys.argv[2], Prefix="neo4j/manifests/customer1/")["Contents"])
+manifest = [k for k in keys if k.endswith(".json")][-1]
+s3.download_file(sys.argv[2], manifest, sys.argv[3] + "/manifest.json")
+s3.download_file(sys.argv[2], manifest + ".minisig", sys.argv[3] + "/manifest.json.minisig")
+PY
+minisign -V -P "$SIGNING_PUBLIC" -m "$WORK/manifest.json"
 
 step "Starting the Bolt server double (stands in for Neo4j 5: three customers, blue/green)"
 printf 'quickstart-password\n' > "$WORK/neo4j-password"

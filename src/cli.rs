@@ -23,6 +23,12 @@ pub struct Cli {
     #[arg(long = "set", global = true, value_name = "SECTION.KEY=VALUE")]
     pub sets: Vec<String>,
 
+    /// Accept manifests without a signature from a trusted key (and write
+    /// unsigned ones): an escape hatch, logged as a warning. Same as
+    /// --set signing.allow_unsigned=true.
+    #[arg(long, global = true)]
+    pub allow_unsigned: bool,
+
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -157,6 +163,13 @@ pub enum KeyCommand {
     /// Write a new age identity (mode 0600) and print its public recipient.
     Generate {
         /// Where to write the identity; refuses to overwrite.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Write a new minisign signing key for a backup host (mode 0600, plus
+    /// FILE.pub) and print its public key for [signing] trusted_keys.
+    GenerateSigning {
+        /// Where to write the secret key; refuses to overwrite.
         #[arg(long, short)]
         output: PathBuf,
     },

@@ -12,6 +12,7 @@ use crate::neo4j::{AdminError, BoltError};
 use crate::ops::backup_run::PreflightError;
 use crate::ops::OpsError;
 use crate::pipeline::{KeyError, OpenError, SealError};
+use crate::signing::SigningError;
 use crate::store::StoreError;
 
 /// Documented exit codes.
@@ -85,6 +86,19 @@ fn open(e: &OpenError) -> Exit {
     }
 }
 
+fn signing(e: &SigningError) -> Exit {
+    match e {
+        SigningError::Untrusted { .. } => Exit::Integrity,
+        SigningError::NoSigningKey | SigningError::NoTrustedKeys => Exit::Usage,
+        SigningError::KeyUnreadable { .. }
+        | SigningError::KeyPermissions { .. }
+        | SigningError::KeyInvalid { .. }
+        | SigningError::KeyExists { .. }
+        | SigningError::KeyWrite { .. }
+        | SigningError::Sign { .. } => Exit::Key,
+    }
+}
+
 fn bolt(e: &BoltError) -> Exit {
     match e {
         BoltError::Unreachable { .. } | BoltError::Unauthorized { .. } | BoltError::Timeout { .. } => {
@@ -114,6 +128,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Seal(e) => seal(e),
         OpsError::Open(e) => open(e),
         OpsError::Manifest(_) => Exit::Integrity,
+        OpsError::Signing(e) => signing(e),
         OpsError::Store { source, .. } => store(source),
         OpsError::NothingToBackUp { .. } => Exit::NotFound,
         OpsError::BrokenChain { .. } | OpsError::VerifyFailed { .. } | OpsError::SwitchRecord { .. } => Exit::Integrity,
@@ -167,6 +182,9 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         }
         if cause.is::<KeyError>() {
             return Exit::Key;
+        }
+        if let Some(e) = cause.downcast_ref::<SigningError>() {
+            return signing(e);
         }
         if cause.is::<ManifestError>() {
             return Exit::Integrity;

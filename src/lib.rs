@@ -9,6 +9,7 @@
 //!   SHA-256s computed on the way (`seal`) and checked on the way back (`open`);
 //! - [`neo4j`]: the neo4j-admin runner and the Bolt catalog;
 //! - [`ops`]: one module per command, on top of the above;
+//! - [`signing`]: minisign signatures on manifests, and which keys are trusted;
 //! - [`notify`]: webhooks about runs;
 //! - [`config`], [`cli`], [`exit`], [`telemetry`]: the edges the binary uses.
 //!
@@ -36,5 +37,6 @@ pub mod notify;
 pub mod ops;
 pub mod pipeline;
 pub mod retention;
+pub mod signing;
 pub mod store;
 pub mod telemetry;

@@ -13,10 +13,11 @@ use graphvault::pipeline::{open_from_store, OpenError};
 use graphvault::store::{Fault, FaultPlan, FaultyStore, ObjectStore, Op, RetryingStore};
 
 fn config(recipient: &str) -> Config {
-    let sets = [
+    let mut sets = vec![
         "storage.url=s3://unused".to_string(),
         format!("encryption.recipients={recipient}"),
     ];
+    sets.extend(common::signing_sets());
     let mut c = graphvault::config::load(None, Vec::new(), &sets).expect("config");
     c.storage.retry = common::fast_retry();
     c
@@ -38,15 +39,16 @@ fn request(dir: &std::path::Path, data: &[u8]) -> ArtifactBackupRequest {
 async fn a_manifest_put_whose_response_was_lost_still_commits_the_backup_once() {
     let key = common::TestKey::new();
     let base = common::s3_store().await;
-    let plan = FaultPlan::new().inject(Op::Put, 1, 1, Fault::LostResponse);
+    let plan = FaultPlan::new().inject(Op::Put, 2, 1, Fault::LostResponse);
     let faulty: Arc<dyn ObjectStore> = Arc::new(FaultyStore::new(base.clone(), plan.clone()));
     let store: Arc<dyn ObjectStore> = Arc::new(RetryingStore::new(faulty, common::fast_retry()));
     let dir = tempfile::tempdir().unwrap();
-    // Two PUTs: the (single-part) data object, then the manifest, whose response is lost.
+    // Three PUTs: the (single-part) data object, the manifest's signature,
+    // then the manifest, whose response is lost.
     let manifest = backup_artifacts(store, &config(&key.recipient), &request(dir.path(), b"tiny artifact"))
         .await
         .expect("the retried create-only PUT finds its own manifest and succeeds");
-    assert_eq!(plan.calls(Op::Put), 3);
+    assert_eq!(plan.calls(Op::Put), 4);
     let listed = list_backups(base.as_ref(), &BackupFilter::default()).await.unwrap();
     assert_eq!(listed, vec![manifest.key()]);
 }

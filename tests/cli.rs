@@ -54,8 +54,9 @@ impl Vault {
             &config,
             format!(
                 "[storage]\nurl = \"s3://{bucket}/{PREFIX}\"\nendpoint = \"{}\"\nregion = \"us-east-1\"\n\
-                 force_path_style = true\n\n[encryption]\nrecipients = [\"{recipient}\"]\n",
-                common::endpoint()
+                 force_path_style = true\n\n[encryption]\nrecipients = [\"{recipient}\"]\n{}",
+                common::endpoint(),
+                common::signing_toml()
             ),
         )
         .unwrap();

@@ -56,13 +56,14 @@ impl Setup {
                  [neo4j]\nbolt_uri = \"{}\"\nuser = \"neo4j\"\n\
                  password_file = \"{}\"\nconnect_timeout_secs = 2\nquery_timeout_secs = 5\n\
                  admin_path = \"{}\"\nadmin_env = {{ NEO4J_ADMIN_DOUBLE_SIZE = \"100000\" }}\n\
-                 [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\n",
+                 [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\n{}",
                 common::endpoint(),
                 key.recipient,
                 server.uri(),
                 password_file.display(),
                 common::workspace_bin("neo4j-admin").display(),
                 work.path().join("staging").display(),
+                common::signing_toml(),
             ),
         )
         .unwrap();

@@ -124,7 +124,7 @@ async fn refusals_have_their_exit_codes_and_never_reach_neo4j_admin() {
         .await
         .unwrap();
     let key = listed.iter().find(|k| k.alias.as_str() == "customer1").unwrap();
-    let manifest = graphvault::ops::read_manifest(&s.store, key).await.unwrap();
+    let manifest = graphvault::ops::read_manifest_unverified(&s.store, key).await.unwrap();
     let object = &manifest.artifacts[0].key;
     let mut body = graphvault::store::get_all(&s.store, object).await.unwrap().to_vec();
     body[1000] ^= 0x10;

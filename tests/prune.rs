@@ -18,8 +18,13 @@ use graphvault::retention::select;
 use graphvault::store::{ObjectStore, PutMode};
 use sha2::{Digest, Sha256};
 
+/// Retention tests fabricate unsigned manifests: they run with unsigned
+/// manifests allowed (`signed_backups_*` below covers the signed path).
 fn config() -> Config {
-    let sets = ["storage.url=s3://unused".to_string()];
+    let sets = [
+        "storage.url=s3://unused".to_string(),
+        "signing.allow_unsigned=true".to_string(),
+    ];
     graphvault::config::load(None, Vec::new(), &sets).expect("config")
 }
 
@@ -227,6 +232,7 @@ async fn locked_and_held_objects_are_deferred_and_versions_do_not_linger() {
 
     let sets: Vec<String> = [
         "storage.url=s3://unused",
+        "signing.allow_unsigned=true",
         "retention.keep_last=1",
         "retention.keep_daily=0",
         "retention.keep_weekly=0",
@@ -304,11 +310,12 @@ async fn locked_and_held_objects_are_deferred_and_versions_do_not_linger() {
 async fn new_backups_are_locked_until_their_tier_ends_and_prune_extends_promotions() {
     let (_, _, store) = locked_bucket().await;
     let key = common::TestKey::new();
-    let sets = [
+    let mut sets = vec![
         "storage.url=s3://unused".to_string(),
         format!("encryption.recipients={}", key.recipient),
         "retention.object_lock_mode=GOVERNANCE".into(),
     ];
+    sets.extend(common::signing_sets());
     let config = graphvault::config::load(None, Vec::new(), &sets).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let req = graphvault::ops::ArtifactBackupRequest {
@@ -380,6 +387,7 @@ async fn compliance_locks_are_respected_and_versions_can_be_left_to_a_lifecycle_
         .unwrap();
     let sets: Vec<String> = [
         "storage.url=s3://unused",
+        "signing.allow_unsigned=true",
         "retention.keep_last=1",
         "retention.keep_daily=0",
         "retention.keep_weekly=0",

@@ -19,10 +19,11 @@ use graphvault::store::{ObjectStore, S3Store};
 const PREFIX: &str = "gv";
 
 fn config(recipient: &str) -> Config {
-    let sets = [
+    let mut sets = vec![
         "storage.url=s3://unused".to_string(),
         format!("encryption.recipients={recipient}"),
     ];
+    sets.extend(common::signing_sets());
     graphvault::config::load(None, Vec::new(), &sets).expect("config")
 }
 
@@ -119,16 +120,19 @@ async fn intact_backups_verify_at_every_depth() {
     for ctx in [
         VerifyContext {
             store: f.store.clone(),
+            trust: config(&f.key.recipient).signing.trust().unwrap(),
             identities: None,
             deep: None,
         },
         VerifyContext {
             store: f.store.clone(),
+            trust: config(&f.key.recipient).signing.trust().unwrap(),
             identities: Some(f.key.identities()),
             deep: None,
         },
         VerifyContext {
             store: f.store.clone(),
+            trust: config(&f.key.recipient).signing.trust().unwrap(),
             identities: Some(f.key.identities()),
             deep: Some((&a as &dyn Neo4jAdmin, f.work.path().join("staging"))),
         },
@@ -165,6 +169,7 @@ async fn every_kind_of_damage_is_named_with_its_object() {
     for identities in [None, Some(f.key.identities())] {
         let ctx = VerifyContext {
             store: f.store.clone(),
+            trust: config(&f.key.recipient).signing.trust().unwrap(),
             identities,
             deep: None,
         };
@@ -198,6 +203,7 @@ async fn deep_verify_reports_what_neo4j_admin_found() {
     let a = admin(f.work.path(), "customer1-1700000000:inconsistent");
     let ctx = VerifyContext {
         store: f.store.clone(),
+        trust: config(&f.key.recipient).signing.trust().unwrap(),
         identities: Some(f.key.identities()),
         deep: Some((&a as &dyn Neo4jAdmin, f.work.path().join("staging"))),
     };

@@ -21,7 +21,15 @@ use crate::store::{open_store, ObjectStore};
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     let file = config::resolve_path(cli.config.as_deref(), std::env::var("GRAPHVAULT_CONFIG").ok());
-    Ok(config::load(file, std::env::vars(), &cli.sets)?)
+    let mut sets = cli.sets.clone();
+    if cli.allow_unsigned {
+        sets.push("signing.allow_unsigned=true".into());
+    }
+    let config = config::load(file, std::env::vars(), &sets)?;
+    if config.signing.allow_unsigned {
+        tracing::warn!("unsigned manifests are allowed (--allow-unsigned or signing.allow_unsigned): a manifest forged by anyone with write access to the bucket would be accepted");
+    }
+    Ok(config)
 }
 
 async fn store_for(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
@@ -41,6 +49,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let recipient = ops::generate_key(output)?;
             tracing::info!(path = %output.display(), "identity written (mode 0600); keep it off backup hosts");
             print(&format!("{recipient}\n"))
+        }
+        Command::Key(KeyCommand::GenerateSigning { output }) => {
+            let public = crate::signing::generate_signing_key(output)?;
+            tracing::info!(path = %output.display(), "signing key written (mode 0600) with its public key in {}.pub; put the printed key in [signing] trusted_keys on every host that restores, verifies or prunes", output.display());
+            print(&format!("{public}\n"))
         }
         Command::Backup(args) => backup::backup(&cli, args).await,
         Command::List(args) => read::list(&cli, args).await,

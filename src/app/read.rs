@@ -52,9 +52,11 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
     if let Some(dir) = &args.to_dir {
         let key = ops::pick_backup(store.as_ref(), database.as_ref(), &pick).await?;
         let progress = progress_style(cli, &config);
+        let trust = config.signing.trust()?;
         let written = ops::restore_to_dir(
             store,
             identities,
+            &trust,
             key.backup_id.as_str(),
             dir,
             wait_for_archive,
@@ -148,6 +150,7 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     let ctx = VerifyContext {
         store,
         identities,
+        trust: config.signing.trust()?,
         deep: args.deep.then(|| {
             (
                 &admin as &dyn crate::neo4j::Neo4jAdmin,

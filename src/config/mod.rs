@@ -14,11 +14,13 @@ mod drill;
 mod neo4j;
 mod notify;
 mod retention;
+mod signing;
 
 pub use backup::BackupConfig;
 pub use drill::{DrillCheck, DrillConfig};
 pub use neo4j::Neo4jConfig;
 pub use retention::RetentionConfig;
+pub use signing::SigningConfig;
 
 use crate::pipeline::SealSettings;
 use crate::store::{RetryPolicy, StoreSettings, StoreUrl};
@@ -44,6 +46,7 @@ const KEYS: &[(&str, &[&str])] = &[
     ("backup", backup::KEYS),
     ("notify", notify::KEYS),
     ("retention", retention::KEYS),
+    ("signing", signing::KEYS),
 ];
 
 /// A configuration problem.
@@ -88,6 +91,8 @@ struct RawConfig {
     retention: retention::RawRetention,
     #[serde(default)]
     drill: drill::RawDrill,
+    #[serde(default)]
+    signing: signing::RawSigning,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,7 +117,7 @@ struct RawEncryption {
 /// A list that may also be written as one comma-separated string (handy in env vars).
 #[derive(Debug, Default, Deserialize)]
 #[serde(untagged)]
-enum OneOrMany {
+pub(super) enum OneOrMany {
     #[default]
     None,
     One(String),
@@ -120,7 +125,7 @@ enum OneOrMany {
 }
 
 impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
+    pub(super) fn into_vec(self) -> Vec<String> {
         match self {
             Self::None => Vec::new(),
             Self::One(s) => s
@@ -166,6 +171,7 @@ pub struct Config {
     pub notify: crate::notify::WebhookSettings,
     pub retention: RetentionConfig,
     pub drill: DrillConfig,
+    pub signing: SigningConfig,
 }
 
 /// Picks the config file: `--config`, else `GRAPHVAULT_CONFIG`, else the default
@@ -377,6 +383,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         notify: notify::from_raw(raw.notify)?,
         retention: retention::from_raw(raw.retention)?,
         drill: drill::from_raw(raw.drill)?,
+        signing: signing::from_raw(raw.signing)?,
     })
 }
 
@@ -497,6 +504,9 @@ mod tests {
                     "admin_extra_args" => "[\"--verbose\"]",
                     "backup_from" => "[\"db1:6362\"]",
                     "admin_env" => "{ NEO4J_CONF = \"/etc/neo4j\" }",
+                    "key_file" => "\"/etc/graphvault/signing.key\"",
+                    "trusted_keys" => "[\"RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3\"]",
+                    "allow_unsigned" => "true",
                     _ => "5",
                 };
                 let text = match (*section, *key) {

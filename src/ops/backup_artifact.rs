@@ -19,6 +19,7 @@ use crate::model::{
     MANIFEST_FORMAT, MANIFEST_VERSION,
 };
 use crate::pipeline::{seal_to_store, Recipients};
+use crate::signing::signature_key;
 use crate::store::{get_all, ObjectStore, PutMode, StoreError};
 
 use super::progress::{ProgressStyle, Tracker};
@@ -72,6 +73,7 @@ pub async fn backup_artifacts(
     req: &ArtifactBackupRequest,
 ) -> Result<BackupManifest, OpsError> {
     let recipients = Arc::new(Recipients::parse(&config.recipients)?);
+    let signer = config.signing.signer()?;
     let names = check_artifacts(&req.artifacts)?;
 
     let started_at = Utc::now();
@@ -132,38 +134,55 @@ pub async fn backup_artifacts(
     }
     let key = manifest.key().to_string();
     let body = manifest.to_json();
+    // The signature goes first: a manifest is never visible unsigned. A crash
+    // in between leaves a signature without a manifest, which prune removes.
+    if let Some(signer) = &signer {
+        let signature = signer.sign_manifest(&key, &body)?;
+        put_create_only(store.as_ref(), &signature_key(&key), signature.into_bytes()).await?;
+    }
+    put_create_only(store.as_ref(), &key, body).await?;
+    tracing::info!(manifest = key, signed = signer.is_some(), "backup committed");
+    tag_tier(store.as_ref(), &manifest, signer.is_some(), config).await;
+    Ok(manifest)
+}
+
+/// Writes an object that must not exist yet. A retried PUT whose first
+/// response was lost finds its own bytes there, which counts as success;
+/// anything else there is an error (never overwritten).
+async fn put_create_only(store: &dyn ObjectStore, key: &str, body: Vec<u8>) -> Result<(), OpsError> {
     let sha256: [u8; 32] = Sha256::digest(&body).into();
     let store_err = |source| OpsError::Store {
         location: store.location(),
         source,
     };
-    match store.put(&key, body.clone().into(), sha256, PutMode::CreateOnly).await {
-        Ok(()) => {}
-        // A retried PUT whose first response was lost finds its own manifest.
+    match store.put(key, body.clone().into(), sha256, PutMode::CreateOnly).await {
+        Ok(()) => Ok(()),
         Err(StoreError::PreconditionFailed { .. }) => {
-            let existing = get_all(store.as_ref(), &key).await.map_err(store_err)?;
+            let existing = get_all(store, key).await.map_err(store_err)?;
             if existing[..] != body[..] {
-                return Err(store_err(StoreError::PreconditionFailed { key }));
+                return Err(store_err(StoreError::PreconditionFailed { key: key.to_string() }));
             }
+            Ok(())
         }
-        Err(e) => return Err(store_err(e)),
+        Err(e) => Err(store_err(e)),
     }
-    tracing::info!(manifest = key, "backup committed");
-    tag_tier(store.as_ref(), &manifest, config).await;
-    Ok(manifest)
 }
 
 /// Tags the new backup's objects with their retention tier (`daily`, or
 /// `pinned`), for lifecycle rules that expire tiers server-side. Best
 /// effort: an untagged object is simply never expired by such a rule.
-async fn tag_tier(store: &dyn ObjectStore, manifest: &BackupManifest, config: &Config) {
+async fn tag_tier(store: &dyn ObjectStore, manifest: &BackupManifest, signed: bool, config: &Config) {
     use crate::retention::tier;
     let pinned = manifest.labels.iter().any(|l| l.is_pinning());
     let t = tier::tier_of(&[], pinned);
     let tags = [(tier::TIER_TAG.to_string(), t.to_string())];
     let policy = config.retention.policy_for(manifest.alias.as_str());
     let until = tier::retain_until(policy, t, manifest.started_at, Utc::now());
-    let keys = std::iter::once(manifest.key().to_string()).chain(manifest.artifacts.iter().map(|a| a.key.clone()));
+    let manifest_key = manifest.key().to_string();
+    let signature = signed.then(|| signature_key(&manifest_key));
+    let keys = std::iter::once(manifest_key)
+        .chain(signature)
+        .chain(manifest.artifacts.iter().map(|a| a.key.clone()));
     for key in keys {
         if let Err(e) = store.put_tags(&key, &tags).await {
             tracing::warn!(key, error = %e, "cannot tag the object with its retention tier");

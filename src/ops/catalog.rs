@@ -2,10 +2,12 @@
 //!
 //! A backup exists if and only if its manifest exists. Listing is one
 //! `ListObjectsV2` walk over `manifests/`; reading a manifest is one GET, done
-//! only for the backup a command acts on.
+//! only for the backup a command acts on, together with its signature
+//! (`<manifest>.minisig`, see `src/signing/`).
 
 use crate::model::{BackupId, BackupManifest, DbName, ManifestKey, MANIFESTS};
-use crate::store::{get_all, ObjectStore};
+use crate::signing::{signature_key, ManifestTrust, Verdict, SIGNATURE_SUFFIX};
+use crate::store::{get_all, ObjectInfo, ObjectStore, StoreError};
 
 use super::OpsError;
 
@@ -31,20 +33,33 @@ fn store_err(store: &dyn ObjectStore) -> impl FnOnce(crate::store::StoreError) -
 
 /// Every backup matching the filter, oldest first (ties by alias).
 pub async fn list_backups(store: &dyn ObjectStore, filter: &BackupFilter) -> Result<Vec<ManifestKey>, OpsError> {
+    Ok(list_with_signatures(store, filter).await?.0)
+}
+
+/// The backups matching the filter (oldest first) and the signature objects
+/// under `manifests/` whose name matches it too, from one listing.
+pub async fn list_with_signatures(
+    store: &dyn ObjectStore,
+    filter: &BackupFilter,
+) -> Result<(Vec<ManifestKey>, Vec<ObjectInfo>), OpsError> {
     let objects = store.list(MANIFESTS).await.map_err(store_err(store))?;
-    let mut keys: Vec<ManifestKey> = objects
-        .iter()
-        .filter_map(|o| {
-            let parsed = ManifestKey::parse(&o.key);
-            if parsed.is_none() {
-                tracing::debug!(key = %o.key, "ignoring an object under manifests/ that is not a manifest key");
+    let mut keys = Vec::new();
+    let mut signatures = Vec::new();
+    for o in objects {
+        if let Some(manifest) = o.key.strip_suffix(SIGNATURE_SUFFIX) {
+            if ManifestKey::parse(manifest).is_some_and(|k| filter.matches(&k)) {
+                signatures.push(o);
             }
-            parsed
-        })
-        .filter(|k| filter.matches(k))
-        .collect();
+            continue;
+        }
+        match ManifestKey::parse(&o.key) {
+            Some(k) if filter.matches(&k) => keys.push(k),
+            Some(_) => {}
+            None => tracing::debug!(key = %o.key, "ignoring an object under manifests/ that is not a manifest key"),
+        }
+    }
     keys.sort_by(|a, b| (&a.backup_id, &a.alias).cmp(&(&b.backup_id, &b.alias)));
-    Ok(keys)
+    Ok((keys, signatures))
 }
 
 /// Finds one backup by id.
@@ -59,9 +74,45 @@ pub async fn find_backup(store: &dyn ObjectStore, id: &str) -> Result<ManifestKe
         })
 }
 
-/// Reads and parses the manifest behind a key.
-pub async fn read_manifest(store: &dyn ObjectStore, key: &ManifestKey) -> Result<BackupManifest, OpsError> {
+/// Reads the manifest behind a key and checks its signature: the one read
+/// that restore, verify and drill act on (prune checks the backups it keeps
+/// with [`check_signature`]).
+pub async fn read_manifest(
+    store: &dyn ObjectStore,
+    trust: &ManifestTrust,
+    key: &ManifestKey,
+) -> Result<BackupManifest, OpsError> {
+    let text = key.to_string();
+    let bytes = get_all(store, &text).await.map_err(store_err(store))?;
+    check_bytes(store, trust, &text, &bytes).await?;
+    Ok(BackupManifest::from_json(&text, &bytes)?)
+}
+
+/// Reads the manifest behind a key WITHOUT checking its signature: only for
+/// what a forged manifest cannot turn into harm (the next backup's size
+/// estimate, tests).
+pub async fn read_manifest_unverified(store: &dyn ObjectStore, key: &ManifestKey) -> Result<BackupManifest, OpsError> {
     let text = key.to_string();
     let bytes = get_all(store, &text).await.map_err(store_err(store))?;
     Ok(BackupManifest::from_json(&text, &bytes)?)
+}
+
+/// Checks the signature of the manifest at `key` (two GETs).
+pub async fn check_signature(store: &dyn ObjectStore, trust: &ManifestTrust, key: &str) -> Result<Verdict, OpsError> {
+    let bytes = get_all(store, key).await.map_err(store_err(store))?;
+    check_bytes(store, trust, key, &bytes).await
+}
+
+async fn check_bytes(
+    store: &dyn ObjectStore,
+    trust: &ManifestTrust,
+    key: &str,
+    body: &[u8],
+) -> Result<Verdict, OpsError> {
+    let signature = match get_all(store, &signature_key(key)).await {
+        Ok(sig) => Some(sig),
+        Err(StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(store_err(store)(e)),
+    };
+    Ok(trust.check(key, body, signature.as_deref())?)
 }

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::{BackupManifest, DbName, ManifestKey};
+use crate::signing::ManifestTrust;
 use crate::store::ObjectStore;
 
 use super::catalog::{find_backup, list_backups, read_manifest, BackupFilter};
@@ -58,8 +59,12 @@ pub async fn pick_backup(
 }
 
 /// The backup and the ones it builds on, oldest (the full one) first.
-pub async fn resolve_chain(store: &dyn ObjectStore, key: &ManifestKey) -> Result<Vec<BackupManifest>, OpsError> {
-    let mut chain = vec![read_manifest(store, key).await?];
+pub async fn resolve_chain(
+    store: &dyn ObjectStore,
+    trust: &ManifestTrust,
+    key: &ManifestKey,
+) -> Result<Vec<BackupManifest>, OpsError> {
+    let mut chain = vec![read_manifest(store, trust, key).await?];
     while let Some(parent) = chain
         .last()
         .and_then(|m| m.neo4j.as_ref())
@@ -78,7 +83,7 @@ pub async fn resolve_chain(store: &dyn ObjectStore, key: &ManifestKey) -> Result
             },
             other => other,
         })?;
-        chain.push(read_manifest(store, &parent_key).await?);
+        chain.push(read_manifest(store, trust, &parent_key).await?);
     }
     chain.reverse();
     Ok(chain)

@@ -24,7 +24,10 @@ pub use alias::{
     alias_list, alias_switch, alias_target, check_switch_target, current_target, drop_database, AliasSwitch,
 };
 pub use backup_artifact::{backup_artifacts, check_artifacts, ArtifactBackupRequest};
-pub use catalog::{find_backup, list_backups, read_manifest, BackupFilter};
+pub use catalog::{
+    check_signature, find_backup, list_backups, list_with_signatures, read_manifest, read_manifest_unverified,
+    BackupFilter,
+};
 pub use chain::{pick_backup, resolve_chain, Pick};
 pub use key::generate_key;
 pub use list::{render_list, ListFormat};
@@ -82,6 +85,8 @@ pub enum OpsError {
     Open(#[from] OpenError),
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Signing(#[from] crate::signing::SigningError),
     #[error("{objects} object(s) of this backup are in an archive storage class (first: {first}); {requested} restore request(s) started{}. Run the same command again when they are readable (Standard tier: 3-5 hours for GLACIER, up to 12 for DEEP_ARCHIVE), or pass --wait-for-archive", if *waited { ", and the wait timed out" } else { "" })]
     ArchivePending {
         objects: usize,

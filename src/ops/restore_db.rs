@@ -89,7 +89,7 @@ pub async fn restore_db(ctx: &RestoreContext<'_>, req: &RestoreDbRequest) -> Res
     let begin = Instant::now();
     let mut phases = Vec::new();
     let key = pick_backup(ctx.store.as_ref(), Some(&req.database), &req.pick).await?;
-    let chain = resolve_chain(ctx.store.as_ref(), &key).await?;
+    let chain = resolve_chain(ctx.store.as_ref(), &ctx.config.signing.trust()?, &key).await?;
     let target = match &req.target {
         Some(t) => t.clone(),
         None => format!("{}-{}", key.alias, chrono::Utc::now().timestamp()).parse()?,

@@ -21,19 +21,21 @@ use crate::store::ObjectStore;
 use super::catalog::find_backup;
 use super::chain::resolve_chain;
 use super::OpsError;
+use crate::signing::ManifestTrust;
 
 /// Restores backup `id` (and its chain) into `dir`; returns the paths
 /// written. Archived objects get a restore request first (`archive.rs`).
 pub async fn restore_to_dir(
     store: Arc<dyn ObjectStore>,
     identities: Arc<Identities>,
+    trust: &ManifestTrust,
     id: &str,
     dir: &Path,
     wait_for_archive: Option<std::time::Duration>,
     progress: ProgressStyle,
 ) -> Result<Vec<PathBuf>, OpsError> {
     let key = find_backup(store.as_ref(), id).await?;
-    let chain = resolve_chain(store.as_ref(), &key).await?;
+    let chain = resolve_chain(store.as_ref(), trust, &key).await?;
     super::archive::ensure_readable(store.as_ref(), &chain, wait_for_archive, archive_poll(wait_for_archive)).await?;
     let written = download_verified(store, identities, &chain, dir, progress).await?;
     tracing::info!(backup_id = id, artifacts = written.len(), dir = %dir.display(), "restore verified and complete");

@@ -27,6 +27,7 @@ use super::chain::resolve_chain;
 use super::progress::ProgressStyle;
 use super::restore_to_dir::download_verified;
 use super::OpsError;
+use crate::signing::ManifestTrust;
 
 /// Which backups to verify.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +42,8 @@ pub enum Which {
 pub struct VerifyContext<'a> {
     pub store: Arc<dyn ObjectStore>,
     pub identities: Option<Arc<Identities>>,
+    /// Which manifests are trusted (`[signing]`).
+    pub trust: ManifestTrust,
     /// For `--deep`: neo4j-admin and a staging directory for the scratch copy.
     pub deep: Option<(&'a dyn Neo4jAdmin, PathBuf)>,
 }
@@ -135,7 +138,7 @@ async fn deep_check(
         .identities
         .clone()
         .ok_or("--deep needs an identity (the artifacts must be decrypted)")?;
-    let chain = resolve_chain(ctx.store.as_ref(), key)
+    let chain = resolve_chain(ctx.store.as_ref(), &ctx.trust, key)
         .await
         .map_err(|e| e.to_string())?;
     let dir = staging.join(format!("verify-{}", key.backup_id));
@@ -177,7 +180,7 @@ pub async fn verify(ctx: &VerifyContext<'_>, keys: &[ManifestKey]) -> Vec<Backup
             problem: None,
             seconds: 0.0,
         };
-        match read_manifest(ctx.store.as_ref(), key).await {
+        match read_manifest(ctx.store.as_ref(), &ctx.trust, key).await {
             Err(e) => r.problem = Some(format!("manifest: {e}")),
             Ok(manifest) => {
                 r.objects = check_objects(ctx, &manifest).await;

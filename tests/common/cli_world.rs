@@ -50,13 +50,14 @@ impl Setup {
                  [upload]\npart_size_mib = 5\nconcurrency = 1\n\
                  [neo4j]\nbolt_uri = \"{}\"\npassword_file = \"{}\"\nadmin_path = \"{}\"\n\
                  admin_env = {{ {admin_env} }}\n\
-                 [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\nprogress_interval_secs = 1\n",
+                 [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\nprogress_interval_secs = 1\n{}",
                 super::endpoint(),
                 key.recipient,
                 server.uri(),
                 pw.display(),
                 super::workspace_bin("neo4j-admin").display(),
                 work.path().join("staging").display(),
+                super::signing_toml(),
             ),
         )
         .unwrap();

@@ -169,3 +169,39 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     );
     path
 }
+
+/// The test run's manifest signing key: one per test process, kept in a
+/// directory that lives as long as the process.
+pub struct TestSigning {
+    pub key_file: PathBuf,
+    pub public: String,
+}
+
+pub fn signing() -> &'static TestSigning {
+    static KEY: std::sync::OnceLock<TestSigning> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let key_file = dir.join("signing.key");
+        let public = graphvault::signing::generate_signing_key(&key_file).expect("signing key");
+        TestSigning { key_file, public }
+    })
+}
+
+/// `--set` overrides that sign backups with the test key and trust it.
+pub fn signing_sets() -> Vec<String> {
+    let s = signing();
+    vec![
+        format!("signing.key_file={}", s.key_file.display()),
+        format!("signing.trusted_keys={}", s.public),
+    ]
+}
+
+/// The same as a config file section.
+pub fn signing_toml() -> String {
+    let s = signing();
+    format!(
+        "[signing]\nkey_file = \"{}\"\ntrusted_keys = [\"{}\"]\n",
+        s.key_file.display(),
+        s.public
+    )
+}

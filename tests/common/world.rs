@@ -11,7 +11,7 @@ use graphvault::config::Config;
 use graphvault::model::{BackupManifest, ManifestKey};
 use graphvault::neo4j::{BoltCatalog, BoltSettings, Password, ProcessAdmin};
 use graphvault::ops::backup_run::{backup_run, BackupRunRequest, FreeSpace, RunContext, RunReport};
-use graphvault::ops::{list_backups, read_manifest, BackupFilter, OpsError};
+use graphvault::ops::{list_backups, read_manifest_unverified, BackupFilter, OpsError};
 use graphvault::store::ObjectStore;
 use tempfile::TempDir;
 
@@ -59,12 +59,13 @@ impl World {
             "[storage]\nurl = \"s3://{bucket}/gv\"\nendpoint = \"{}\"\nforce_path_style = true\n\
              [encryption]\nrecipients = [\"{}\"]\n\
              [neo4j]\nbolt_uri = \"{}\"\nadmin_path = \"{}\"\n\
-             [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\n{extra_toml}\n",
+             [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\n{extra_toml}\n{}",
             super::endpoint(),
             key.recipient,
             server.uri(),
             super::workspace_bin("neo4j-admin").display(),
             work.path().join("staging").display(),
+            super::signing_toml(),
         );
         let path = work.path().join("graphvault.toml");
         std::fs::write(&path, text).unwrap();
@@ -184,7 +185,7 @@ impl World {
             .await
             .unwrap()
         {
-            let m = read_manifest(self.store.as_ref(), &k).await.unwrap();
+            let m = read_manifest_unverified(self.store.as_ref(), &k).await.unwrap();
             out.push((k, m));
         }
         out

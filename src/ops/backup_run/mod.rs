@@ -36,7 +36,7 @@ use crate::pipeline::Recipients;
 use crate::store::ObjectStore;
 
 use super::progress::ProgressStyle;
-use super::{backup_artifacts, list_backups, read_manifest, ArtifactBackupRequest, BackupFilter, OpsError};
+use super::{backup_artifacts, list_backups, read_manifest_unverified, ArtifactBackupRequest, BackupFilter, OpsError};
 
 /// What the operator asked for.
 #[derive(Clone, Debug, Default)]
@@ -62,6 +62,7 @@ pub struct RunContext<'a> {
 /// Run-wide checks; any failure stops the run before neo4j-admin runs.
 async fn preflight_run(ctx: &RunContext<'_>) -> Result<String, OpsError> {
     Recipients::parse(&ctx.config.recipients)?;
+    ctx.config.signing.signer()?;
     let version = ctx.admin.version().await?;
     check_store_writable(ctx.store.as_ref(), &ctx.host).await?;
     Ok(version.text)
@@ -203,7 +204,7 @@ async fn back_up_one(
     staging.set_aside_leftovers()?;
 
     let last_size = match latest_of(existing, &target.database) {
-        Some(key) => Some(read_manifest(ctx.store.as_ref(), key).await?.totals().0),
+        Some(key) => Some(read_manifest_unverified(ctx.store.as_ref(), key).await?.totals().0),
         None => None,
     };
     let needed = preflight::needed_space(last_size, store_size, cfg.free_space_factor, cfg.min_free);

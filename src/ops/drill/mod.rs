@@ -125,7 +125,7 @@ async fn drill_one(ctx: &DrillContext<'_>, alias: &str, pick: Pick) -> DrillResu
         }
         // Counts recorded at backup time, when there are any.
         let key = super::catalog::find_backup(ctx.store.as_ref(), &restored.backup_id).await?;
-        let manifest = super::catalog::read_manifest(ctx.store.as_ref(), &key).await?;
+        let manifest = super::catalog::read_manifest(ctx.store.as_ref(), &ctx.config.signing.trust()?, &key).await?;
         let tolerance = ctx.config.drill.count_tolerance_percent;
         if let Some(info) = manifest.neo4j {
             for (what, recorded, q) in [

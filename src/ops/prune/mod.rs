@@ -9,23 +9,33 @@
 //! versioned bucket every version of each key is removed (a plain DELETE
 //! would only add a delete marker). A deletion that fails is reported and
 //! the rest goes on.
+//!
+//! Only signed manifests count (`src/signing/`): the plan is made from the
+//! listings, then the signatures of the backups it keeps are checked (two
+//! GETs each, 16 at a time); a manifest that fails is set aside as
+//! `untrusted` (never deleted, never counted) and the plan made again, until
+//! every kept backup is trusted.
 
 mod plan;
 
 use std::sync::Arc;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use serde::Serialize;
 
-pub use plan::{min_storage_days, plan, BackupPlan, Orphan, PrunePlan};
+pub use plan::{min_storage_days, plan, BackupPlan, Listing, Orphan, PrunePlan};
 
 use crate::config::Config;
 use crate::lease::{self, Holder};
 use crate::model::DATA;
+use crate::signing::{ManifestTrust, SigningError};
 use crate::store::ObjectStore;
 
 use super::backup_run::LEASE_SCOPE;
-use super::catalog::{list_backups, BackupFilter};
+use super::catalog::{check_signature, list_with_signatures, BackupFilter};
 use super::OpsError;
 
 /// What prune was asked to do.
@@ -75,7 +85,9 @@ async fn delete_all(store: &dyn ObjectStore, keys: &[String], versioned: bool, f
 /// hold are deferred (S3 would refuse the delete), saying until when.
 async fn defer_protected(store: &dyn ObjectStore, plan: &mut PrunePlan, now: DateTime<Utc>) -> Result<(), OpsError> {
     for b in plan.backups.iter_mut().filter(|b| b.action == "delete") {
-        let keys = std::iter::once(&b.manifest_key).chain(b.data_keys.iter());
+        let keys = std::iter::once(&b.manifest_key)
+            .chain(b.signature_key.iter())
+            .chain(b.data_keys.iter());
         for key in keys {
             let p = store.protection(key).await.map_err(|source| OpsError::Store {
                 location: store.location(),
@@ -91,12 +103,64 @@ async fn defer_protected(store: &dyn ObjectStore, plan: &mut PrunePlan, now: Dat
     Ok(())
 }
 
+/// The plan whose kept backups all carry a trusted signature: plan, check
+/// the kept ones not checked yet, set aside those that fail, plan again.
+async fn trusted_plan(
+    store: &dyn ObjectStore,
+    trust: &ManifestTrust,
+    listing: Listing<'_>,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<PrunePlan, OpsError> {
+    let mut untrusted = BTreeMap::new();
+    if trust.allows_unsigned() {
+        return Ok(plan(listing, &untrusted, &config.retention, now));
+    }
+    let mut checked = BTreeSet::new();
+    loop {
+        let p = plan(listing, &untrusted, &config.retention, now);
+        let pending: Vec<String> = p
+            .backups
+            .iter()
+            .filter(|b| b.action != "untrusted" && b.action != "delete" && !checked.contains(&b.manifest_key))
+            .map(|b| b.manifest_key.clone())
+            .collect();
+        if pending.is_empty() {
+            return Ok(p);
+        }
+        let results: Vec<(String, Result<_, OpsError>)> = futures::stream::iter(pending)
+            .map(|key| async move {
+                let r = check_signature(store, trust, &key).await;
+                (key, r)
+            })
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        for (key, r) in results {
+            match r {
+                Ok(_) => {}
+                Err(OpsError::Signing(SigningError::Untrusted { reason, .. })) => {
+                    tracing::warn!(
+                        manifest = key,
+                        reason,
+                        "manifest not trusted: prune leaves it alone and does not count it as a backup"
+                    );
+                    untrusted.insert(key.clone(), reason);
+                }
+                Err(e) => return Err(e),
+            }
+            checked.insert(key);
+        }
+    }
+}
+
 /// Plans and (unless `dry_run`) carries out a prune.
 pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequest) -> Result<PruneReport, OpsError> {
     let store_err = |source| OpsError::Store {
         location: store.location(),
         source,
     };
+    let trust = config.signing.trust()?;
     let lease = if req.dry_run {
         None
     } else {
@@ -111,7 +175,7 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
     let filter = BackupFilter {
         database: req.database.clone(),
     };
-    let manifests = list_backups(store.as_ref(), &filter).await?;
+    let (manifests, signatures) = list_with_signatures(store.as_ref(), &filter).await?;
     let mut data = store.list(DATA).await.map_err(store_err)?;
     if let Some(db) = &req.database {
         // Only this alias's data (orphans of others are not ours to judge here).
@@ -129,8 +193,13 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         // Plain deletes; a noncurrent-version expiration rule removes the rest.
         features.versioning = false;
     }
+    let listing = Listing {
+        manifests: &manifests,
+        signatures: &signatures,
+        data: &data,
+    };
     let mut report = PruneReport {
-        plan: plan(&manifests, &data, &config.retention, req.now),
+        plan: trusted_plan(store.as_ref(), &trust, listing, config, req.now).await?,
         dry_run: req.dry_run,
         features,
         ..PruneReport::default()
@@ -156,8 +225,10 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
                 continue;
             }
         }
-        report.deleted_objects +=
-            delete_all(store.as_ref(), &b.data_keys, features.versioning, &mut report.failures).await;
+        // Then its signature and data (left behind by a crash here, they are
+        // orphans the next prune removes).
+        let rest: Vec<String> = b.signature_key.iter().chain(b.data_keys.iter()).cloned().collect();
+        report.deleted_objects += delete_all(store.as_ref(), &rest, features.versioning, &mut report.failures).await;
         tracing::info!(
             backup_id = b.backup_id,
             alias = b.alias,
@@ -173,7 +244,10 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         let t = tier::tier_of(&b.reasons, pinned);
         let tags = [(tier::TIER_TAG.to_string(), t.to_string())];
         let until = tier::retain_until(config.retention.policy_for(&b.alias), t, b.time, req.now);
-        for key in std::iter::once(&b.manifest_key).chain(b.data_keys.iter()) {
+        let keys = std::iter::once(&b.manifest_key)
+            .chain(b.signature_key.iter())
+            .chain(b.data_keys.iter());
+        for key in keys {
             if let Err(e) = store.put_tags(key, &tags).await {
                 tracing::warn!(key, error = %e, "cannot update the retention tier tag");
             }
@@ -229,10 +303,11 @@ pub fn render(r: &PruneReport) -> String {
     }
     let count = |a: &str| r.plan.backups.iter().filter(|b| b.action == a).count();
     out.push_str(&format!(
-        "{} kept, {} to delete, {} deferred, {} orphan prefix(es)\n",
+        "{} kept, {} to delete, {} deferred, {} untrusted (left alone), {} orphan prefix(es)\n",
         count("keep"),
         count("delete"),
         count("defer"),
+        count("untrusted"),
         r.plan.orphans.iter().filter(|o| o.delete).count()
     ));
     if r.dry_run {
