@@ -100,6 +100,8 @@ for kind in rand-1g store-1g; do
     echo "== $kind"
     measure "$kind: zstd -T0 -3 alone (stage)" $B "" "zstd -q -T0 -3 -c '$A' > /dev/null"
     measure "$kind: age alone on the artifact (stage)" $B "" "age -r '$R' < '$A' > /dev/null"
+    measure "$kind: sha256 alone, openssl dgst (stage)" $B "" \
+        "openssl dgst -sha256 '$A' > /dev/null"
     measure "$kind: write the artifact to a file + fsync (stage)" $B "" \
         "dd if='$A' of='$W/$kind.copy' bs=1M conv=fsync status=none; rm -f '$W/$kind.copy'"
     measure "$kind: shell zstd|age|tee sha256sum > file" $B "" \
@@ -125,7 +127,8 @@ for kind in rand-1g store-1g; do
 
     gv_fs="$kind: graphvault backup → file store"
     target "$kind backup → file store vs shell pipeline to a file" "$(ratio "$kind: shell zstd|age|tee sha256sum > file" "$gv_fs")" 1.5
-    slowest=$(for st in "zstd -T0 -3 alone" "age alone on the artifact" "write the artifact to a file + fsync"; do
+    slowest=$(for st in "zstd -T0 -3 alone" "age alone on the artifact" "write the artifact to a file + fsync" \
+        "sha256 alone, openssl dgst"; do
         echo "${WALL[$kind: $st (stage)]}"; done | sort -n | tail -1)
     WALL["$kind: slowest stage"]="$slowest"
     target "$kind backup → file store vs its slowest stage alone" "$(ratio "$kind: slowest stage" "$gv_fs")" 0.9
@@ -176,6 +179,38 @@ CPU="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
     echo "|---|---:|---:|---|"
     printf '%s\n' "${TARGETS[@]}"
     echo "| list/prune planning over 20,000 backups | see below | < 5 s, 0 GET | |"
+    echo
+    cat <<'TEXT'
+## What limits the ratios
+
+- **Backups are CPU-bound on two cores.** graphvault hashes every byte three
+  times: the artifact's SHA-256 (recorded in the manifest, checked after a
+  restore), the stored object's SHA-256 (checked before decrypting; lets
+  stock `sha256sum` check a download) and each upload part's SHA-256 (S3
+  checks it on arrival). The file store checks each part's SHA-256 like S3
+  does, a fourth pass. With zstd and age that is about 4.5-5 CPU seconds per
+  GiB of incompressible input (`CPU seconds` column), and two cores cannot
+  finish it in less than half that. The shell pipeline hashes once, with
+  coreutils' `sha256sum` (no SHA extensions, about 2 s per GiB, on its own
+  core). The "slowest stage alone" target compares against one stage running
+  by itself on an otherwise idle machine; in the pipeline all stages share
+  the same two cores, so the sum of their CPU time, not the slowest one, is
+  the bound here.
+- **LocalStack is the sink's limit.** It runs in Python on the same two
+  cores and ingests (and serves) at about the speed of a plain `aws s3 cp` of
+  the raw artifact; graphvault and the shell pipeline both wait for it, so
+  their ratio stays near 1 while graphvault stays at or above the plain copy.
+- **Restores write and fsync the artifact**, which the shell baseline
+  (`… | sha256sum`) does not: the write-and-fsync stage row is that cost.
+  graphvault hashes the stored bytes, decrypts, and decompresses+hashes+writes
+  on three threads and starts writeback while writing, so the final fsync has
+  little left.
+- **Memory** stays flat from 1 GiB to 8 GiB: upload parts (8 MiB × 4 in
+  flight, plus the ones being hashed) and download ranges (4 MiB × 4) are the
+  only buffers that grow with settings, not with the artifact.
+- This host's disk and LocalStack vary by up to 2× from run to run; each row
+  is a median.
+TEXT
     echo
     echo "## Runs"
     echo

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 # command -> Debian package (systemd-analyze checks the units in infra/systemd).
-declare -A package=([age]=age [zstd]=zstd [curl]=curl [jq]=jq [systemd-analyze]=systemd [/usr/bin/time]=time [minisign]=minisign)
+declare -A package=([age]=age [zstd]=zstd [curl]=curl [jq]=jq [systemd-analyze]=systemd [/usr/bin/time]=time [minisign]=minisign [openssl]=openssl)
 need=()
 for tool in "${!package[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || need+=("${package[$tool]}")

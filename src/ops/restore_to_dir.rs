@@ -82,7 +82,7 @@ pub async fn download_verified(
                 record,
                 &manifest.encryption.recipients,
                 identities.clone(),
-                out,
+                crate::pipeline::WritebackFile::new(out),
                 Some(tracker.counter()),
             )
             .await?;

@@ -13,6 +13,7 @@ mod parts;
 mod ranged;
 mod seal;
 mod upload;
+mod writeback;
 
 pub use check::check_stored;
 pub use hashing::{parse_sha256_hex, Fingerprint, HashingReader, HashingWriter};
@@ -21,3 +22,4 @@ pub use open::{open_from_store, open_with_progress, OpenError};
 pub use parts::{part_size_for, sealed_size_bound, MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE};
 pub use ranged::{ranged_download, RangedSettings};
 pub use seal::{choose_level, seal_to_store, SealError, SealSettings, SealedObject};
+pub use writeback::{start_writeback, WritebackFile};

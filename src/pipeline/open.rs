@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use super::hashing::{parse_sha256_hex, Fingerprint, HashingReader, HashingWriter};
+use super::hashing::{parse_sha256_hex, Fingerprint, HashingWriter};
 use super::keys::Identities;
 use super::ranged::{ranged_download, RangedSettings};
 use crate::model::ArtifactRecord;
@@ -44,17 +44,25 @@ pub enum OpenError {
     Internal { key: String, detail: String },
 }
 
-/// Blocking `Read` over chunks arriving from the async download.
+/// Blocking `Read` over chunks arriving from the async download; each chunk
+/// is also handed (shared, not copied) to `tee`, the stored-bytes hasher.
 struct ChannelReader {
     rx: mpsc::Receiver<Bytes>,
     current: Bytes,
+    tee: Option<std::sync::mpsc::SyncSender<Bytes>>,
 }
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.current.is_empty() {
             match self.rx.blocking_recv() {
-                Some(chunk) => self.current = chunk,
+                Some(chunk) => {
+                    if let Some(tee) = &self.tee {
+                        // A hasher that is gone has failed; the result says so.
+                        let _ = tee.send(chunk.clone());
+                    }
+                    self.current = chunk
+                }
                 None => return Ok(0),
             }
         }
@@ -79,35 +87,47 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 /// Decrypts and decompresses into `out`; always returns the stored fingerprint
 /// (draining the rest of the object after a failure, except for a wrong identity).
 ///
-/// Two threads share the work, so a restore uses two cores: this one hashes
-/// the stored bytes and decrypts them; a scoped helper decompresses, hashes
-/// the artifact and writes it.
+/// Three threads share the work: a scoped hasher hashes the stored bytes as
+/// they arrive, this thread decrypts them, and a scoped helper decompresses,
+/// hashes the artifact and writes it.
 fn open_blocking<W: Write + Send>(
-    reader: ChannelReader,
+    mut reader: ChannelReader,
     identities: &Identities,
     drain_on_no_match: bool,
     out: W,
 ) -> (Option<Fingerprint>, Decoded, io::Result<()>) {
-    let mut stored = HashingReader::new(reader);
-    let (decrypted, (decompressed, write_result)) = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
+        let (hash_tx, hash_rx) = std::sync::mpsc::sync_channel::<Bytes>(CHUNKS_IN_FLIGHT);
+        reader.tee = Some(hash_tx);
+        let hasher = scope.spawn(move || {
+            let mut h = HashingWriter::new(io::sink());
+            for chunk in hash_rx {
+                h.write_all(&chunk).expect("a sink does not fail");
+            }
+            h.finish().1
+        });
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
         let decompress = scope.spawn(move || decompress_and_write(ChunkReader::new(rx), out));
-        let decrypted = decrypt_into(&mut stored, identities, &tx);
+        let decrypted = decrypt_into(&mut reader, identities, &tx);
         drop(tx);
-        let decompressed = decompress
+        let (decompressed, write_result) = decompress
             .join()
             .unwrap_or_else(|_| (Decoded::Failed("the decompressing thread panicked".into()), Ok(())));
-        (decrypted, decompressed)
-    });
-    let decoded = match decrypted {
-        Err(Decoded::NoMatchingIdentity) if !drain_on_no_match => {
-            return (None, Decoded::NoMatchingIdentity, write_result)
-        }
-        Err(failed) => failed,
-        Ok(()) => decompressed,
-    };
-    let stored = stored.drain().ok();
-    (stored, decoded, write_result)
+        let decoded = match decrypted {
+            Err(Decoded::NoMatchingIdentity) if !drain_on_no_match => {
+                drop(reader);
+                let _ = hasher.join();
+                return (None, Decoded::NoMatchingIdentity, write_result);
+            }
+            Err(failed) => failed,
+            Ok(()) => decompressed,
+        };
+        // Read to the end so the stored hash covers the whole object.
+        let drained = io::copy(&mut reader, &mut io::sink());
+        drop(reader);
+        let stored = hasher.join().ok().filter(|_| drained.is_ok());
+        (stored, decoded, write_result)
+    })
 }
 
 /// Decrypts everything `stored` holds into chunks sent on `tx`. Stops early
@@ -259,6 +279,7 @@ pub async fn open_with_progress<W: Write + Send + 'static>(
     let reader = ChannelReader {
         rx,
         current: Bytes::new(),
+        tee: None,
     };
     let ids = identities.clone();
     // With an identity the manifest lists, "no matching key" can only mean a

@@ -70,6 +70,9 @@ pub(super) fn write_part(dir: &Path, number: u32, body: &[u8], token: &str) -> R
         let offset = u64::from(number - 1) * size;
         file.write_all_at(body, offset)
             .map_err(|e| StoreError::io("write part", &data, e))?;
+        // Unsynced until completion (which fsyncs): start writing it now so
+        // that fsync has little left to wait for.
+        crate::pipeline::start_writeback(&file, offset, body.len() as u64);
         let _ = fs::remove_file(separate(dir, number));
         let marker = slot(dir, number);
         write_small(dir, &marker, body.len().to_string().as_bytes(), token)
