@@ -25,8 +25,11 @@ echo "== building graphvault (release)"
 cargo build --quiet --release --bin graphvault --example scale_catalog
 GV="$CARGO_TARGET_DIR/release/graphvault"
 W="$(mktemp -d -t graphvault-bench.XXXXXX)"
-trap 'rm -rf "$W"' EXIT
 BUCKET="gv-bench-$RANDOM$RANDOM"
+# LocalStack keeps every object it stores (on disk): empty the bucket as we go
+# and at the end, or repeated runs fill the disk.
+empty_bucket() { aws --endpoint-url "$ENDPOINT" s3 rm --recursive --quiet "s3://$BUCKET" >/dev/null 2>&1 || true; }
+trap 'empty_bucket; aws --endpoint-url "$ENDPOINT" s3 rb "s3://$BUCKET" >/dev/null 2>&1; rm -rf "$W"' EXIT
 aws --endpoint-url "$ENDPOINT" s3 mb "s3://$BUCKET" >/dev/null
 S3="aws --endpoint-url $ENDPOINT s3"
 R="$("$GV" key generate --output "$W/id.txt" 2>/dev/null)"
@@ -124,6 +127,7 @@ for kind in rand-1g store-1g; do
     measure "$kind: graphvault restore --to-dir (LocalStack)" $B "$kind: shell aws s3 cp -|age -d|zstd -d|sha256sum" \
         "rm -rf '$W/out-s3-$kind'; '$GV' -q --config '$W/s3.toml' restore --backup $ID --to-dir '$W/out-s3-$kind' --identity '$W/id.txt'"
     rm -rf "$W/out-fs-$kind" "$W/out-s3-$kind" "$W/fs/data" "$W/fs/manifests"
+    empty_bucket
 
     gv_fs="$kind: graphvault backup → file store"
     target "$kind backup → file store vs shell pipeline to a file" "$(ratio "$kind: shell zstd|age|tee sha256sum > file" "$gv_fs")" 1.5

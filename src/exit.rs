@@ -152,6 +152,23 @@ fn ops(e: &OpsError) -> Exit {
     }
 }
 
+/// The message for an error that reached `main`: each cause in the chain
+/// after the first, joined with ": ", unless the text so far already says
+/// it (many messages quote their cause, which the chain repeats).
+pub fn render(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.is_empty() {
+            out = text;
+        } else if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
 /// The exit code for an error that reached `main`: the first error in the
 /// chain that graphvault knows decides.
 pub fn classify(err: &anyhow::Error) -> Exit {
@@ -191,4 +208,25 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         }
     }
     Exit::Internal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read config file x.toml: {0}")]
+    struct Quoting(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_the_message_already_quotes_is_not_repeated() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let err = anyhow::Error::new(Quoting(io()));
+        assert_eq!(
+            render(&err),
+            "cannot read config file x.toml: No such file or directory"
+        );
+        let err = anyhow::Error::new(io()).context("loading the config");
+        assert_eq!(render(&err), "loading the config: No such file or directory");
+    }
 }

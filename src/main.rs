@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use graphvault::cli::{Cli, LogFormat};
-use graphvault::exit::{classify, Exit};
+use graphvault::exit::{classify, render, Exit};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -28,9 +28,9 @@ fn main() -> ExitCode {
         Err(err) => {
             let code = classify(&err);
             if log_format == LogFormat::Json {
-                tracing::error!(exit_code = code as u8, error = format!("{err:#}"), "graphvault failed");
+                tracing::error!(exit_code = code as u8, error = render(&err), "graphvault failed");
             } else {
-                eprintln!("graphvault: error: {err:#}");
+                eprintln!("graphvault: error: {}", render(&err));
             }
             code.into()
         }

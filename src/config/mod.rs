@@ -62,6 +62,8 @@ pub enum ConfigError {
     Parse { path: String, message: String },
     #[error("{origin}: '{name}' is not a known setting (see docs/CONFIGURATION.md for every key)")]
     UnknownOverride { origin: String, name: String },
+    #[error("{origin}: expected SECTION.KEY=VALUE, e.g. --set storage.url=s3://bucket/prefix")]
+    BadOverride { origin: String },
     #[error("{key} must not be given on the command line (it would show in `ps` and shell history): use [neo4j] password_file or the GRAPHVAULT_NEO4J_PASSWORD environment variable")]
     SecretOnCommandLine { key: &'static str },
     #[error("{key} is not set: {hint}")]
@@ -271,10 +273,9 @@ pub fn load(
     }
     for set in sets {
         let origin = format!("--set {set}");
-        let (name, value) = set.split_once('=').ok_or_else(|| ConfigError::UnknownOverride {
-            origin: origin.clone(),
-            name: set.clone(),
-        })?;
+        let (name, value) = set
+            .split_once('=')
+            .ok_or_else(|| ConfigError::BadOverride { origin: origin.clone() })?;
         let (section, key) = name.trim().split_once('.').unwrap_or((name.trim(), ""));
         if (section, key) == ("neo4j", "password") {
             return Err(ConfigError::SecretOnCommandLine { key: "neo4j.password" });

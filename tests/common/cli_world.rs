@@ -27,7 +27,18 @@ impl Setup {
     /// Three customers (blue/green each), the doubles, a bucket, a config;
     /// `admin_env` is the inside of the neo4j-admin double's env table.
     pub async fn new(admin_env: &str) -> Self {
-        let mut b = BoltDouble::builder().user("neo4j").password("pw");
+        Self::via(admin_env, &super::endpoint()).await
+    }
+
+    /// The same, with graphvault talking to S3 through `endpoint` (a proxy);
+    /// the bucket is made (and `store` reads it) directly on LocalStack.
+    pub async fn via(admin_env: &str, endpoint: &str) -> Self {
+        Self::with(admin_env, endpoint, "pw").await
+    }
+
+    /// The same, with this Bolt password (in the password file).
+    pub async fn with(admin_env: &str, endpoint: &str, password: &str) -> Self {
+        let mut b = BoltDouble::builder().user("neo4j").password(password);
         for i in 1..=3 {
             b = b
                 .database(&format!("customer{i}-1700000000"))
@@ -39,7 +50,7 @@ impl Setup {
         let key = super::TestKey::new();
         let work = tempfile::tempdir().unwrap();
         let pw = work.path().join("pw");
-        std::fs::write(&pw, "pw").unwrap();
+        std::fs::write(&pw, password).unwrap();
         std::fs::set_permissions(&pw, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
         let config = work.path().join("graphvault.toml");
         std::fs::write(
@@ -51,7 +62,7 @@ impl Setup {
                  [neo4j]\nbolt_uri = \"{}\"\npassword_file = \"{}\"\nadmin_path = \"{}\"\n\
                  admin_env = {{ {admin_env} }}\n\
                  [backup]\nstaging_dir = \"{}\"\nmin_free_mib = 1\nprogress_interval_secs = 1\n{}",
-                super::endpoint(),
+                endpoint,
                 key.recipient,
                 server.uri(),
                 pw.display(),

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod cli_world;
+pub mod s3_proxy;
 pub mod world;
 
 use std::path::{Path, PathBuf};
