@@ -244,6 +244,51 @@ async fn a_differential_backup_is_restored_with_its_chain() {
     assert_eq!(marker["chain"].as_array().map(Vec::len), Some(2), "{marker}");
 }
 
+/// A differential backup whose full parent is gone is refused, naming the
+/// missing parent, before neo4j-admin runs; verify says the same.
+#[tokio::test]
+async fn a_differential_backup_with_a_missing_parent_never_reaches_neo4j_admin() {
+    let w = backed_up(1, "keep_local = 1\ntype = \"auto\"\n").await;
+    w.run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    let keys = graphvault::ops::list_backups(w.store.as_ref(), &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 2);
+    let full = &keys[0];
+    w.store.delete(&full.to_string()).await.unwrap();
+    let (config, _host) = fresh_host(&w);
+    let before = restores(&w).len();
+    let err = restore(&w, &config, w.key.identities(), &request("customer1"))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, OpsError::BrokenChain { .. }), "{text}");
+    assert!(
+        text.contains(full.backup_id.as_str()),
+        "names the missing parent: {text}"
+    );
+    assert_eq!(restores(&w).len(), before, "neo4j-admin never ran");
+    let ctx = graphvault::ops::verify::VerifyContext {
+        store: w.store.clone(),
+        identities: Some(w.key.identities()),
+        trust: w.config.signing.trust().unwrap(),
+        deep: None,
+    };
+    let results = graphvault::ops::verify::verify(&ctx, &keys[1..]).await;
+    let problem = results[0].problem.clone().unwrap_or_default()
+        + &results[0]
+            .objects
+            .iter()
+            .filter_map(|o| o.problem.clone())
+            .collect::<String>();
+    assert!(
+        !results[0].ok() && problem.contains(full.backup_id.as_str()),
+        "verify names the missing parent: {problem}"
+    );
+}
+
 #[tokio::test]
 async fn an_existing_target_is_refused_unless_overwrite_is_explicit_and_at_picks_older_backups() {
     let w = backed_up(1, "").await;

@@ -141,7 +141,7 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     let keys = verify::select(store.as_ref(), database.as_ref(), &which).await?;
     if keys.is_empty() {
         return Err(OpsError::BackupNotFound {
-            id: "(none to verify)".into(),
+            what: "to verify".into(),
             location: store.location(),
         }
         .into());

@@ -69,7 +69,7 @@ pub async fn find_backup(store: &dyn ObjectStore, id: &str) -> Result<ManifestKe
     all.into_iter()
         .find(|k| k.backup_id.as_str() == id)
         .ok_or_else(|| OpsError::BackupNotFound {
-            id: id.to_string(),
+            what: format!("with id {id}"),
             location: store.location(),
         })
 }

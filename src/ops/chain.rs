@@ -32,7 +32,10 @@ pub async fn pick_backup(
         if let Some(db) = database {
             if &key.alias != db && &key.database != db {
                 return Err(OpsError::BackupNotFound {
-                    id: format!("{id} of '{db}' (that backup is of {} / {})", key.alias, key.database),
+                    what: format!(
+                        "with id {id} of '{db}' (that backup is of {} / {})",
+                        key.alias, key.database
+                    ),
                     location: store.location(),
                 });
             }
@@ -48,11 +51,11 @@ pub async fn pick_backup(
         _ => keys.into_iter().next_back(),
     };
     found.ok_or_else(|| OpsError::BackupNotFound {
-        id: match (pick, database) {
+        what: match (pick, database) {
             (Pick::At(t), Some(db)) => format!("of '{db}' at or before {t}"),
             (Pick::At(t), None) => format!("at or before {t}"),
             (_, Some(db)) => format!("of '{db}'"),
-            _ => "(any)".into(),
+            _ => "at all".into(),
         },
         location: store.location(),
     })

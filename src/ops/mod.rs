@@ -42,9 +42,10 @@ use crate::store::StoreError;
 /// Errors of the command layer (wrapping the layers below).
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
-    #[error("no backup with id {id} in {location}: run `graphvault list` to see the backups there")]
-    BackupNotFound { id: String, location: String },
-    #[error("artifact {path} is not a readable file: {detail}")]
+    /// `what`: "with id …", "of 'alias'", "of 'alias' at or before …".
+    #[error("no backup {what} in {location}: run `graphvault list` to see the backups there")]
+    BackupNotFound { what: String, location: String },
+    #[error("artifact {path} cannot be backed up: {detail}. Give the path of a neo4j-admin backup file (<database>-YYYY-MM-DDTHH-MM-SS.backup)")]
     ArtifactMissing { path: PathBuf, detail: String },
     #[error("{path} already exists: restore into an empty directory, or move the file away first")]
     DestinationExists { path: PathBuf },

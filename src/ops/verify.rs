@@ -184,6 +184,12 @@ pub async fn verify(ctx: &VerifyContext<'_>, keys: &[ManifestKey]) -> Vec<Backup
             Err(e) => r.problem = Some(format!("manifest: {e}")),
             Ok(manifest) => {
                 r.objects = check_objects(ctx, &manifest).await;
+                // A differential backup is only as good as its parents.
+                if manifest.neo4j.as_ref().is_some_and(|n| n.parent.is_some()) {
+                    if let Err(e) = resolve_chain(ctx.store.as_ref(), &ctx.trust, key).await {
+                        r.problem = Some(format!("chain: {e}"));
+                    }
+                }
                 if let (Some((admin, staging)), true) = (&ctx.deep, r.ok()) {
                     r.problem = deep_check(ctx, *admin, staging, key).await.err();
                 }

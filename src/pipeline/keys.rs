@@ -19,7 +19,7 @@ pub enum KeyError {
     #[error("no age recipients configured: set [encryption] recipients = [\"age1…\"] (run `graphvault key generate` to make a key pair)")]
     NoRecipients,
     #[error(
-        "recipient #{index} ('{shown}') is not an age X25519 recipient (age1…) or an ssh-ed25519/ssh-rsa public key"
+        "recipient #{index} ('{shown}') is not an age X25519 recipient (age1…) or an ssh-ed25519/ssh-rsa public key: copy the age1… line `graphvault key generate` printed on the restore host into [encryption] recipients"
     )]
     BadRecipient { index: usize, shown: String },
     #[error("identity file {path} cannot be read: {source}")]

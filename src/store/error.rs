@@ -26,6 +26,11 @@ pub enum StoreError {
     #[error("object '{key}' is in the {storage_class} archive and must be restored before it can be read (`graphvault restore` requests that; it takes hours)")]
     Archived { key: String, storage_class: String },
 
+    /// No connection to the store at all (refused, DNS, TLS). Retried, since
+    /// a store restarting looks the same.
+    #[error("{op} could not reach the object store: {detail}. Check storage.endpoint (or storage.region on AWS), the network and any proxy")]
+    Unreachable { op: &'static str, detail: String },
+
     /// Worth retrying: 5xx, throttling, timeouts, dropped connections.
     #[error("{op} failed (transient): {detail}")]
     Transient { op: &'static str, detail: String },
@@ -53,7 +58,7 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         match self {
             // A body corrupted on the wire is re-sent from memory.
-            Self::Transient { .. } | Self::ChecksumMismatch { .. } => true,
+            Self::Transient { .. } | Self::Unreachable { .. } | Self::ChecksumMismatch { .. } => true,
             Self::Io { source, .. } => matches!(
                 source.kind(),
                 std::io::ErrorKind::Interrupted | std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock

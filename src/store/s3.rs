@@ -123,9 +123,10 @@ impl S3Store {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let detail = DisplayErrorContext(&err).to_string();
+        let detail = short_detail(&err);
         let key = key.to_string();
         match &err {
+            SdkError::DispatchFailure(d) if d.is_io() => StoreError::Unreachable { op, detail },
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
                 StoreError::Transient { op, detail }
             }
@@ -166,6 +167,33 @@ impl S3Store {
             _ => StoreError::Permanent { op, detail },
         }
     }
+}
+
+/// What went wrong, in one line: for an answer from S3, its status, code and
+/// message; otherwise the chain of causes (without the SDK's debug dump).
+fn short_detail<E>(err: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if let SdkError::ServiceError(se) = err {
+        let status = se.raw().status().as_u16();
+        return match (se.err().code(), se.err().message()) {
+            (Some(code), Some(message)) => format!("HTTP {status} {code}: {message}"),
+            (Some(code), None) => format!("HTTP {status} {code}"),
+            _ => format!("HTTP {status}"),
+        };
+    }
+    let mut out = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 pub(super) fn to_chrono(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<DateTime<Utc>> {
