@@ -37,6 +37,7 @@ pub mod notify;
 pub mod ops;
 pub mod pipeline;
 pub mod retention;
+pub mod secret_file;
 pub mod signing;
 pub mod store;
 pub mod telemetry;

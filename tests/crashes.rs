@@ -192,15 +192,8 @@ async fn kill_9_at_every_request_of_a_backup_and_of_a_restore_loses_nothing() {
     let mut restore_points = 0;
     for k in [2usize, 4, 6, 8] {
         let dir = s.work.path().join(format!("restore-{k}"));
-        let args = [
-            "restore",
-            "--backup",
-            &id,
-            "--to-dir",
-            dir.to_str().unwrap(),
-            "--identity",
-            s.key.identity_path.to_str().unwrap(),
-        ];
+        let restore = s.restore_args(&id, &dir);
+        let args: Vec<&str> = restore.iter().map(String::as_str).collect();
         if let Some(at) = kill_at(&s, &mut proxy, &args, k).await {
             restore_points += 1;
             points.push(format!("restore request {k}: {at}"));

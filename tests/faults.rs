@@ -12,7 +12,6 @@ use std::time::Duration;
 use common::cli_world::Setup;
 use common::s3_proxy::{Action, S3Op, S3Proxy};
 use graphvault::store::ObjectStore;
-use serde_json::Value;
 
 const EXIT_STORAGE: i32 = 5;
 const EXIT_ALL_FAILED: i32 = 11;
@@ -26,6 +25,10 @@ fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = FAST.to_vec();
     v.extend_from_slice(extra);
     v
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 fn retries_logged(stderr: &str) -> usize {
@@ -117,24 +120,10 @@ async fn backup_and_restore_complete_through_transient_faults() {
     );
     proxy.inject_on(S3Op::Get, "/data/", 0, 1, Action::Truncate);
     proxy.inject_on(S3Op::Get, "/data/", 2, 1, Action::ResetMidBody);
-    let list = s.run(&["list", "--json"]).await.ok();
-    let id = serde_json::from_str::<Value>(&list.stdout).unwrap()[0]["backup_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = s.first_backup_id().await;
     let dir = s.work.path().join("restored");
-    let r = s
-        .run(&args(&[
-            "restore",
-            "--backup",
-            &id,
-            "--to-dir",
-            dir.to_str().unwrap(),
-            "--identity",
-            s.key.identity_path.to_str().unwrap(),
-        ]))
-        .await
-        .ok();
+    let restore = s.restore_args(&id, &dir);
+    let r = s.run(&args(&strs(&restore))).await.ok();
     assert!(retries_logged(&r.stderr) >= 3, "{}", r.explain());
     let restored: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -196,26 +185,12 @@ async fn a_failed_download_range_is_resumed_not_started_over() {
     let proxy = S3Proxy::start().await;
     let s = Setup::via(ADMIN_ENV, &proxy.endpoint).await;
     s.run(&["backup", "--alias", "customer1"]).await.ok();
-    let list = s.run(&["list", "--json"]).await.ok();
-    let id = serde_json::from_str::<Value>(&list.stdout).unwrap()[0]["backup_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = s.first_backup_id().await;
     let before = proxy.seen().len();
     // The second range is cut in the middle.
     proxy.inject_on(S3Op::Get, "/data/", 1, 1, Action::ResetMidBody);
-    let dir = s.work.path().join("restored");
-    s.run(&args(&[
-        "restore",
-        "--backup",
-        &id,
-        "--to-dir",
-        dir.to_str().unwrap(),
-        "--identity",
-        s.key.identity_path.to_str().unwrap(),
-    ]))
-    .await
-    .ok();
+    let restore = s.restore_args(&id, &s.work.path().join("restored"));
+    s.run(&args(&strs(&restore))).await.ok();
     let gets: Vec<(Option<String>, bool)> = proxy.seen()[before..]
         .iter()
         .filter(|r| r.op == S3Op::Get && r.target.contains("/data/"))

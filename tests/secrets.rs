@@ -54,6 +54,9 @@ async fn no_secret_reaches_logs_or_command_lines_and_key_files_are_private() {
                 &identity,
                 "--database",
                 "customer1",
+                // Its own name: both passes may run within the same second.
+                "--as",
+                &format!("customer1-restored-{format}"),
                 "--switch-alias",
             ]))
             .ok(),

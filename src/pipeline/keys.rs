@@ -5,9 +5,9 @@
 //! `ssh-rsa …`). Identity files are refused when group or others can read
 //! them, like ssh does, and key material is never logged or displayed.
 
-use std::fs::{self, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -117,19 +117,17 @@ impl Identities {
     /// Loads an age identity file (or an unencrypted OpenSSH private key),
     /// refusing one that group or others can read.
     pub fn from_file(path: &Path) -> Result<Self, KeyError> {
-        let unreadable = |source| KeyError::IdentityUnreadable {
-            path: path.to_path_buf(),
-            source,
-        };
-        let meta = fs::metadata(path).map_err(unreadable)?;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(KeyError::IdentityPermissions {
+        use crate::secret_file::{read_secret_file, SecretFileError};
+        let bytes = read_secret_file(path).map_err(|e| match e {
+            SecretFileError::Unreadable(source) => KeyError::IdentityUnreadable {
+                path: path.to_path_buf(),
+                source,
+            },
+            SecretFileError::Exposed { mode } => KeyError::IdentityPermissions {
                 path: path.to_path_buf(),
                 mode,
-            });
-        }
-        let bytes = fs::read(path).map_err(unreadable)?;
+            },
+        })?;
         let invalid = |hint: &str| KeyError::IdentityInvalid {
             path: path.to_path_buf(),
             hint: hint.to_string(),
@@ -221,6 +219,8 @@ pub fn generate_identity(path: &Path) -> Result<String, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn generated_identity_is_private_and_loads() {

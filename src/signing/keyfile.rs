@@ -2,14 +2,15 @@
 //! minisign secret key (0600, never overwriting) and its public key file;
 //! backup hosts load the secret key, refusing one others can read.
 
-use std::fs::{self, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use minisign::{KeyPair, PublicKey, SecretKey, SecretKeyBox};
 
 use super::{signature_key, trusted_comment, SigningError};
+use crate::secret_file::{read_secret_file, SecretFileError};
 
 /// A backup host's signing key.
 pub struct SigningKey {
@@ -27,23 +28,21 @@ impl SigningKey {
     /// Loads an unencrypted minisign secret key, refusing one that group or
     /// others can read.
     pub fn from_file(path: &Path) -> Result<Self, SigningError> {
-        let unreadable = |source| SigningError::KeyUnreadable {
-            path: path.to_path_buf(),
-            source,
-        };
-        let meta = fs::metadata(path).map_err(unreadable)?;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(SigningError::KeyPermissions {
+        let bytes = read_secret_file(path).map_err(|e| match e {
+            SecretFileError::Unreadable(source) => SigningError::KeyUnreadable {
+                path: path.to_path_buf(),
+                source,
+            },
+            SecretFileError::Exposed { mode } => SigningError::KeyPermissions {
                 path: path.to_path_buf(),
                 mode,
-            });
-        }
-        let text = fs::read_to_string(path).map_err(unreadable)?;
+            },
+        })?;
         let invalid = |detail: String| SigningError::KeyInvalid {
             path: path.to_path_buf(),
             detail,
         };
+        let text = String::from_utf8(bytes).map_err(|_| invalid("not text".into()))?;
         let sk_box = SecretKeyBox::from_string(&text).map_err(|e| invalid(e.to_string()))?;
         let secret = SecretKey::from_unencrypted_box(sk_box)
             .map_err(|e| invalid(format!("{e}; a password-protected key cannot sign unattended")))?;

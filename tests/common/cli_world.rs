@@ -92,6 +92,29 @@ impl Setup {
         tokio::task::spawn_blocking(move || run(cmd)).await.unwrap()
     }
 
+    /// The id of the first backup `list --json` shows.
+    pub async fn first_backup_id(&self) -> String {
+        let list = self.run(&["list", "--json"]).await.ok();
+        let v: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+        v[0]["backup_id"].as_str().expect("a backup").to_string()
+    }
+
+    /// `restore --backup ID --to-dir DIR --identity <the test identity>`.
+    pub fn restore_args(&self, id: &str, dir: &std::path::Path) -> Vec<String> {
+        [
+            "restore",
+            "--backup",
+            id,
+            "--to-dir",
+            &dir.display().to_string(),
+            "--identity",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([self.key.identity_path.display().to_string()])
+        .collect()
+    }
+
     pub async fn committed(&self) -> Vec<String> {
         list_backups(&self.store, &BackupFilter::default())
             .await
