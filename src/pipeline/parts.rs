@@ -61,7 +61,7 @@ mod tests {
         fn the_part_limit_is_never_reached_up_to_5_tib(plain in 0..=MAX_OBJECT_SIZE, configured in 0u64..(64 * MIB)) {
             let part = part_size_for(plain, configured);
             prop_assert!(part >= MIN_PART_SIZE);
-            prop_assert!(part % MIB == 0);
+            prop_assert!(part.is_multiple_of(MIB));
             prop_assert!(sealed_size_bound(plain).div_ceil(part) <= MAX_PARTS);
         }
     }
