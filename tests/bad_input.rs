@@ -711,6 +711,13 @@ static CASES: &[Case] = &[
         NOT_FOUND,
         &["20200101T000000Z-abcdef", "graphvault list"],
     ),
+    case(
+        "prune-database-unknown",
+        "`prune --database` of a name with no backups (a typo)",
+        &["prune", "--dry-run", "--database", "customer9"],
+        NOT_FOUND,
+        &["no backup of 'customer9'", "graphvault list"],
+    ),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

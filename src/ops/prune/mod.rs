@@ -161,6 +161,21 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         source,
     };
     let trust = config.signing.trust()?;
+    if let Some(db) = &req.database {
+        // A mistyped name would otherwise prune nothing and say nothing.
+        let filter = BackupFilter {
+            database: Some(db.clone()),
+        };
+        let prefix = format!("{DATA}{db}/");
+        let none = list_with_signatures(store.as_ref(), &filter).await?.0.is_empty()
+            && store.list(&prefix).await.map_err(store_err)?.is_empty();
+        if none {
+            return Err(OpsError::BackupNotFound {
+                what: format!("of '{db}'"),
+                location: store.location(),
+            });
+        }
+    }
     let lease = if req.dry_run {
         None
     } else {
