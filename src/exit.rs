@@ -156,17 +156,7 @@ fn ops(e: &OpsError) -> Exit {
 /// after the first, joined with ": ", unless the text so far already says
 /// it (many messages quote their cause, which the chain repeats).
 pub fn render(err: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if out.is_empty() {
-            out = text;
-        } else if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-    }
-    out
+    crate::error_text::join_causes(err.as_ref())
 }
 
 /// The exit code for an error that reached `main`: the first error in the

@@ -29,6 +29,7 @@ const VERSION_WITH_REV: &str = concat!(env!("CARGO_PKG_VERSION"), " (git ", env!
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod error_text;
 pub mod exit;
 pub mod lease;
 pub mod model;

@@ -67,7 +67,18 @@ pub async fn resolve_chain(
     trust: &ManifestTrust,
     key: &ManifestKey,
 ) -> Result<Vec<BackupManifest>, OpsError> {
-    let mut chain = vec![read_manifest(store, trust, key).await?];
+    let newest = read_manifest(store, trust, key).await?;
+    chain_from(store, trust, key, newest).await
+}
+
+/// `resolve_chain` for a manifest already read (and trusted) from `key`.
+pub async fn chain_from(
+    store: &dyn ObjectStore,
+    trust: &ManifestTrust,
+    key: &ManifestKey,
+    newest: BackupManifest,
+) -> Result<Vec<BackupManifest>, OpsError> {
+    let mut chain = vec![newest];
     while let Some(parent) = chain
         .last()
         .and_then(|m| m.neo4j.as_ref())

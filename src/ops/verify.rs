@@ -23,7 +23,7 @@ use crate::pipeline::{check_stored, open_from_store, Identities};
 use crate::store::ObjectStore;
 
 use super::catalog::{find_backup, list_backups, read_manifest, BackupFilter};
-use super::chain::resolve_chain;
+use super::chain::{chain_from, resolve_chain};
 use super::progress::ProgressStyle;
 use super::restore_to_dir::download_verified;
 use super::OpsError;
@@ -186,7 +186,7 @@ pub async fn verify(ctx: &VerifyContext<'_>, keys: &[ManifestKey]) -> Vec<Backup
                 r.objects = check_objects(ctx, &manifest).await;
                 // A differential backup is only as good as its parents.
                 if manifest.neo4j.as_ref().is_some_and(|n| n.parent.is_some()) {
-                    if let Err(e) = resolve_chain(ctx.store.as_ref(), &ctx.trust, key).await {
+                    if let Err(e) = chain_from(ctx.store.as_ref(), &ctx.trust, key, manifest.clone()).await {
                         r.problem = Some(format!("chain: {e}"));
                     }
                 }

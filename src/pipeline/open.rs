@@ -1,8 +1,8 @@
 //! Opening: stored object → age → zstd → file, verifying both SHA-256s.
 //!
-//! The download streams into a blocking thread that hashes the stored bytes
-//! and decrypts them, and a second one that decompresses, hashes and writes
-//! (two cores: a restore is CPU-bound on fast storage). Nothing
+//! The download streams into a blocking thread that decrypts; a second one
+//! hashes the stored bytes as they arrive and a third decompresses, hashes
+//! and writes (a restore is CPU-bound on fast storage). Nothing
 //! decides "good" until the whole object was read: the caller writes into a
 //! temporary file and only moves it into place when this returns `Ok`.
 

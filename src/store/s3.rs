@@ -183,17 +183,7 @@ where
             _ => format!("HTTP {status}"),
         };
     }
-    let mut out = err.to_string();
-    let mut cause = std::error::Error::source(err);
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
+    crate::error_text::join_causes(err)
 }
 
 pub(super) fn to_chrono(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<DateTime<Utc>> {

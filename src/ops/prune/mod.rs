@@ -35,7 +35,7 @@ use crate::signing::{ManifestTrust, SigningError};
 use crate::store::ObjectStore;
 
 use super::backup_run::LEASE_SCOPE;
-use super::catalog::{check_signature, list_with_signatures, BackupFilter};
+use super::catalog::{check_signature, list_backups, list_with_signatures, BackupFilter};
 use super::OpsError;
 
 /// What prune was asked to do.
@@ -167,7 +167,7 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
             database: Some(db.clone()),
         };
         let prefix = format!("{DATA}{db}/");
-        let none = list_with_signatures(store.as_ref(), &filter).await?.0.is_empty()
+        let none = list_backups(store.as_ref(), &filter).await?.is_empty()
             && store.list(&prefix).await.map_err(store_err)?.is_empty();
         if none {
             return Err(OpsError::BackupNotFound {
