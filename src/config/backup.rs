@@ -21,6 +21,7 @@ pub(super) struct RawBackup {
     abandoned_upload_hours: Option<u64>,
     lease_ttl_secs: Option<u64>,
     lease_clock_skew_secs: Option<u64>,
+    max_chain_length: Option<u32>,
 }
 
 /// Keys of `[backup]` (for env and `--set` validation).
@@ -34,6 +35,7 @@ pub(super) const KEYS: &[&str] = &[
     "abandoned_upload_hours",
     "lease_ttl_secs",
     "lease_clock_skew_secs",
+    "max_chain_length",
 ];
 
 /// Validated `[backup]` settings.
@@ -50,6 +52,9 @@ pub struct BackupConfig {
     pub keep_local: u32,
     /// `--type` when the command line gives none.
     pub backup_type: BackupType,
+    /// With `type = "auto"`: at most this many differential backups on top
+    /// of a full one; the next is full (retention keeps whole chains).
+    pub max_chain_length: u32,
     /// Without a terminal: one progress log line per artifact this often.
     pub progress_every: std::time::Duration,
     /// Unfinished multipart uploads under `data/` older than this are
@@ -83,6 +88,7 @@ pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
         min_free: in_range("backup.min_free_mib", raw.min_free_mib, 1024, 0..=u64::MAX >> 20, "")? << 20,
         keep_local: in_range("backup.keep_local", raw.keep_local, 0, 0..=1000, "")?,
         backup_type,
+        max_chain_length: in_range("backup.max_chain_length", raw.max_chain_length, 6, 0..=1000, "")?,
         progress_every: std::time::Duration::from_secs(in_range(
             "backup.progress_interval_secs",
             raw.progress_interval_secs,

@@ -34,7 +34,14 @@ const RESERVED_ENV: &[&str] = &["GRAPHVAULT_CONFIG", "GRAPHVAULT_LOG"];
 const KEYS: &[(&str, &[&str])] = &[
     (
         "storage",
-        &["url", "endpoint", "region", "force_path_style", "connect_timeout_secs"],
+        &[
+            "url",
+            "endpoint",
+            "region",
+            "force_path_style",
+            "connect_timeout_secs",
+            "cache_dir",
+        ],
     ),
     ("encryption", &["recipients", "identity_file"]),
     ("compression", &["level", "threads", "incompressible_level"]),
@@ -106,6 +113,7 @@ struct RawStorage {
     #[serde(default)]
     force_path_style: bool,
     connect_timeout_secs: Option<u64>,
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -174,6 +182,18 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub drill: DrillConfig,
     pub signing: SigningConfig,
+    /// Where local caches live (what prune learned from verified manifests);
+    /// `None` disables them.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `$XDG_CACHE_HOME/graphvault`, else `$HOME/.cache/graphvault`.
+fn default_cache_dir() -> Option<PathBuf> {
+    let non_empty = |v: std::ffi::OsString| (!v.is_empty()).then(|| PathBuf::from(v));
+    std::env::var_os("XDG_CACHE_HOME")
+        .and_then(non_empty)
+        .or_else(|| std::env::var_os("HOME").and_then(non_empty).map(|h| h.join(".cache")))
+        .map(|d| d.join("graphvault"))
 }
 
 /// Picks the config file: `--config`, else `GRAPHVAULT_CONFIG`, else the default
@@ -385,6 +405,11 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         retention: retention::from_raw(raw.retention)?,
         drill: drill::from_raw(raw.drill)?,
         signing: signing::from_raw(raw.signing)?,
+        cache_dir: match raw.storage.cache_dir {
+            Some(d) if d.as_os_str().is_empty() => None,
+            Some(d) => Some(d),
+            None => default_cache_dir(),
+        },
     })
 }
 
@@ -508,6 +533,7 @@ mod tests {
                     "key_file" => "\"/etc/graphvault/signing.key\"",
                     "trusted_keys" => "[\"RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3\"]",
                     "allow_unsigned" => "true",
+                    "cache_dir" => "\"/var/cache/graphvault\"",
                     _ => "5",
                 };
                 let text = match (*section, *key) {

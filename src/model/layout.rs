@@ -1,14 +1,19 @@
 //! Object key layout inside the store (the store adds its own prefix).
 //!
 //! ```text
-//! manifests/<alias>/<backup-id>~<database>[~<label>+<label>...].json
+//! manifests/<alias>/<backup-id>~<database>[~<label>+<label>...][~FULL|~DIFF-<parent-id>].json
 //! data/<alias>/<backup-id>/<artifact-file>.zst.age
 //! ```
 //!
 //! Manifests live in their own tree so that one `ListObjectsV2` over
 //! `manifests/` yields every backup without listing data objects, and the key
-//! itself carries alias, database, time (in the id) and labels, so `list` and
-//! retention planning never need one GET per backup. Pure: no I/O.
+//! itself carries alias, database, time (in the id), labels and the backup's
+//! place in a differential chain, so `list` and retention planning never need
+//! one GET per backup. The chain field is upper case, which no label can be,
+//! so the two optional fields never read as each other. Keys written before
+//! the chain field existed have none ([`Chain::Unknown`]): a reader learns
+//! their chain from the manifest (docs/FORMAT.md, "Key migration").
+//! Pure: no I/O.
 
 use std::fmt;
 
@@ -21,6 +26,40 @@ pub const DATA: &str = "data/";
 /// Suffix of a sealed artifact: zstd inside age.
 pub const SEALED_SUFFIX: &str = ".zst.age";
 
+/// Where a backup stands in a differential chain, as its key says.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Chain {
+    /// A key written before keys carried the chain: read the manifest.
+    Unknown,
+    /// Restores on its own (a full backup, or artifacts given by hand).
+    Full,
+    /// A differential backup: restoring it needs this backup's chain first.
+    Diff(BackupId),
+}
+
+impl Chain {
+    /// The chain of a backup whose manifest names `parent` (or none).
+    pub fn from_parent(parent: Option<BackupId>) -> Self {
+        parent.map_or(Self::Full, Self::Diff)
+    }
+
+    /// The parent, when the chain is known; `None` inside for a full backup.
+    pub fn parent(&self) -> Option<Option<&BackupId>> {
+        match self {
+            Self::Unknown => None,
+            Self::Full => Some(None),
+            Self::Diff(p) => Some(Some(p)),
+        }
+    }
+
+    fn parse(field: &str) -> Option<Self> {
+        match field {
+            "FULL" => Some(Self::Full),
+            _ => field.strip_prefix("DIFF-")?.parse().ok().map(Self::Diff),
+        }
+    }
+}
+
 /// Everything the manifest key says about a backup.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManifestKey {
@@ -28,6 +67,7 @@ pub struct ManifestKey {
     pub backup_id: BackupId,
     pub database: DbName,
     pub labels: Vec<Label>,
+    pub chain: Chain,
 }
 
 impl ManifestKey {
@@ -40,19 +80,36 @@ impl ManifestKey {
         let mut fields = stem.split('~');
         let backup_id = fields.next()?.parse().ok()?;
         let database = fields.next()?.parse().ok()?;
-        let labels = match fields.next() {
-            None => Vec::new(),
-            Some(list) => list.split('+').map(|l| l.parse().ok()).collect::<Option<Vec<_>>>()?,
+        let mut rest: Vec<&str> = fields.collect();
+        let chain = match rest.last().and_then(|f| Chain::parse(f)) {
+            Some(c) => {
+                rest.pop();
+                c
+            }
+            None => Chain::Unknown,
         };
-        if fields.next().is_some() {
-            return None;
-        }
+        let labels = match rest[..] {
+            [] => Vec::new(),
+            [list] => list.split('+').map(|l| l.parse().ok()).collect::<Option<Vec<_>>>()?,
+            _ => return None,
+        };
         Some(Self {
             alias: alias.parse().ok()?,
             backup_id,
             database,
             labels,
+            chain,
         })
+    }
+
+    /// Whether a manifest that says it is `full` may be stored under this
+    /// key: equal, except that a key without a chain field (written before
+    /// keys had one) matches whatever chain the manifest names.
+    pub fn admits(&self, full: &ManifestKey) -> bool {
+        let chain_ok = self.chain == Chain::Unknown || self.chain == full.chain;
+        chain_ok
+            && (&self.alias, &self.backup_id, &self.database, &self.labels)
+                == (&full.alias, &full.backup_id, &full.database, &full.labels)
     }
 
     /// Prefix under which all manifests of one alias live.
@@ -67,6 +124,11 @@ impl fmt::Display for ManifestKey {
         if !self.labels.is_empty() {
             let labels: Vec<&str> = self.labels.iter().map(Label::as_str).collect();
             write!(f, "~{}", labels.join("+"))?;
+        }
+        match &self.chain {
+            Chain::Unknown => {}
+            Chain::Full => f.write_str("~FULL")?,
+            Chain::Diff(parent) => write!(f, "~DIFF-{parent}")?,
         }
         f.write_str(".json")
     }
@@ -111,25 +173,49 @@ mod tests {
             backup_id: "20261124T020000Z-3fa91c".parse().unwrap(),
             database: "customer1-1767741527".parse().unwrap(),
             labels: labels.iter().map(|l| l.parse().unwrap()).collect(),
+            chain: Chain::Unknown,
+        }
+    }
+
+    fn diff() -> Chain {
+        Chain::Diff("20261123T020000Z-00aa11".parse().unwrap())
+    }
+
+    #[test]
+    fn manifest_keys_round_trip_with_and_without_labels_and_chain() {
+        let base = "manifests/customer1/20261124T020000Z-3fa91c~customer1-1767741527";
+        for (labels, chain, suffix) in [
+            (&[][..], Chain::Unknown, ".json"),
+            (&["pinned", "pre-deploy"][..], Chain::Unknown, "~pinned+pre-deploy.json"),
+            (&[][..], Chain::Full, "~FULL.json"),
+            (&["pinned"][..], Chain::Full, "~pinned~FULL.json"),
+            (&[][..], diff(), "~DIFF-20261123T020000Z-00aa11.json"),
+            (
+                &["pre-deploy"][..],
+                diff(),
+                "~pre-deploy~DIFF-20261123T020000Z-00aa11.json",
+            ),
+        ] {
+            let mut k = key(labels);
+            k.chain = chain;
+            let text = format!("{base}{suffix}");
+            assert_eq!(k.to_string(), text);
+            assert_eq!(ManifestKey::parse(&text), Some(k));
         }
     }
 
     #[test]
-    fn manifest_keys_round_trip_with_and_without_labels() {
-        for (labels, text) in [
-            (
-                &[][..],
-                "manifests/customer1/20261124T020000Z-3fa91c~customer1-1767741527.json",
-            ),
-            (
-                &["pinned", "pre-deploy"][..],
-                "manifests/customer1/20261124T020000Z-3fa91c~customer1-1767741527~pinned+pre-deploy.json",
-            ),
-        ] {
-            let k = key(labels);
-            assert_eq!(k.to_string(), text);
-            assert_eq!(ManifestKey::parse(text), Some(k));
-        }
+    fn a_key_without_a_chain_field_admits_any_chain_a_key_with_one_only_its_own() {
+        let legacy = key(&["pinned"]);
+        let mut full = legacy.clone();
+        full.chain = Chain::Full;
+        let mut child = legacy.clone();
+        child.chain = diff();
+        assert!(legacy.admits(&full) && legacy.admits(&child));
+        assert!(full.admits(&full) && !full.admits(&child) && !child.admits(&full));
+        let mut relabelled = full.clone();
+        relabelled.labels.clear();
+        assert!(!legacy.admits(&relabelled));
     }
 
     #[test]
@@ -139,6 +225,9 @@ mod tests {
             "manifests/customer1/20261124T020000Z-3fa91c.json",
             "manifests/customer1/20261124T020000Z-3fa91c~db~a~b.json",
             "manifests/customer1/20261124T020000Z-3fa91c~db~Bad.json",
+            "manifests/customer1/20261124T020000Z-3fa91c~db~FULL~pinned.json",
+            "manifests/customer1/20261124T020000Z-3fa91c~db~DIFF-20261124.json",
+            "manifests/customer1/20261124T020000Z-3fa91c~db~a~b~FULL.json",
             "data/customer1/20261124T020000Z-3fa91c/x.backup.zst.age",
             "manifests/20261124T020000Z-3fa91c~db.json",
         ] {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BackupId, DbName, Label, ManifestKey};
+use super::{BackupId, Chain, DbName, Label, ManifestKey};
 
 /// Value of the `format` field: tells a reader what this JSON is.
 pub const MANIFEST_FORMAT: &str = "graphvault-manifest";
@@ -114,14 +114,22 @@ pub enum ManifestError {
 }
 
 impl BackupManifest {
-    /// The key this manifest is stored under.
+    /// The key this manifest is written under (with its chain field; one
+    /// written before keys had that field is read from a key without it).
     pub fn key(&self) -> ManifestKey {
         ManifestKey {
             alias: self.alias.clone(),
             backup_id: self.backup_id.clone(),
             database: self.database.clone(),
             labels: self.labels.clone(),
+            chain: Chain::from_parent(self.parent()),
         }
+    }
+
+    /// The backup a differential one builds on (none for a full backup;
+    /// `from_json` refuses a manifest whose parent is not a backup id).
+    pub fn parent(&self) -> Option<BackupId> {
+        self.neo4j.as_ref()?.parent.as_ref()?.parse().ok()
     }
 
     pub fn to_json(&self) -> Vec<u8> {
@@ -150,8 +158,16 @@ impl BackupManifest {
             });
         }
         let manifest: Self = serde_json::from_slice(bytes).map_err(parse)?;
+        if let Some(parent) = manifest.neo4j.as_ref().and_then(|n| n.parent.as_ref()) {
+            if let Err(e) = parent.parse::<BackupId>() {
+                return Err(ManifestError::KeyMismatch {
+                    key: key.to_string(),
+                    what: format!("its parent: {e}"),
+                });
+            }
+        }
         if let Some(parsed) = ManifestKey::parse(key) {
-            if parsed != manifest.key() {
+            if !parsed.admits(&manifest.key()) {
                 return Err(ManifestError::KeyMismatch {
                     key: key.to_string(),
                     what: format!("content says {}", manifest.key()),

@@ -143,6 +143,7 @@ pub async fn backup_artifacts(
     put_create_only(store.as_ref(), &key, body).await?;
     tracing::info!(manifest = key, signed = signer.is_some(), "backup committed");
     tag_tier(store.as_ref(), &manifest, signer.is_some(), config).await;
+    raise_chain_tiers(store.as_ref(), &manifest, config).await;
     Ok(manifest)
 }
 
@@ -192,5 +193,79 @@ async fn tag_tier(store: &dyn ObjectStore, manifest: &BackupManifest, signed: bo
                 tracing::warn!(key, error = %e, "cannot set object-lock retention");
             }
         }
+    }
+}
+
+/// A new differential backup lives as long as its tier; its parents must
+/// live at least as long, or a lifecycle rule could expire them first. Raises
+/// the tier tag (and object-lock retention) of every parent that would
+/// expire too early. Best effort, like the tagging itself: prune does the
+/// same for every kept chain on its next run.
+async fn raise_chain_tiers(store: &dyn ObjectStore, manifest: &BackupManifest, config: &Config) {
+    use crate::model::{backup_data_prefix, Chain, ManifestKey, MANIFESTS};
+    use crate::retention::tier;
+    let policy = config.retention.policy_for(manifest.alias.as_str());
+    let child = (
+        tier::tier_of(&[], manifest.labels.iter().any(|l| l.is_pinning())),
+        manifest.started_at,
+    );
+    let mut cursor = manifest.parent();
+    let mut hops = 0;
+    while let Some(parent) = cursor.take() {
+        hops += 1;
+        if hops > 1000 {
+            break;
+        }
+        let prefix = format!("{MANIFESTS}{}/{parent}~", manifest.alias);
+        let listed = match store.list(&prefix).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(parent = %parent, error = %e, "cannot find the parent backup to raise its retention tier");
+                return;
+            }
+        };
+        let Some(key) = listed.iter().find_map(|o| ManifestKey::parse(&o.key)) else {
+            tracing::warn!(parent = %parent, "the parent backup is not in the bucket; its tier cannot be raised");
+            return;
+        };
+        let text = key.to_string();
+        let current = store
+            .get_tags(&text)
+            .await
+            .ok()
+            .and_then(|tags| tags.into_iter().find(|(k, _)| k == tier::TIER_TAG))
+            .map(|(_, v)| v);
+        let own = tier::tier_of(
+            &current.iter().cloned().collect::<Vec<_>>(),
+            current.as_deref() == Some("pinned"),
+        );
+        let needed = tier::outliving(policy, own, parent.time(), &[child]);
+        if needed != own {
+            let data = store
+                .list(&backup_data_prefix(&manifest.alias, &parent))
+                .await
+                .unwrap_or_default();
+            let tags = [(tier::TIER_TAG.to_string(), needed.to_string())];
+            let until = tier::retain_until(policy, needed, parent.time(), Utc::now());
+            for o in listed.iter().chain(data.iter()) {
+                if let Err(e) = store.put_tags(&o.key, &tags).await {
+                    tracing::warn!(key = o.key, error = %e, "cannot raise the retention tier of a parent backup");
+                }
+                if let Some(mode) = &config.retention.object_lock_mode {
+                    if let Err(e) = store.set_retention(&o.key, mode, until).await {
+                        tracing::warn!(key = o.key, error = %e, "cannot extend object-lock retention of a parent backup");
+                    }
+                }
+            }
+            tracing::info!(parent = %parent, from = own, to = needed, "raised the retention tier of a parent backup");
+        }
+        cursor = match &key.chain {
+            Chain::Diff(p) => Some(p.clone()),
+            Chain::Full => None,
+            Chain::Unknown => match super::catalog::read_manifest_unverified(store, &key).await {
+                Ok(m) => m.parent(),
+                Err(_) => None,
+            },
+        };
     }
 }

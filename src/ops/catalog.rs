@@ -5,6 +5,8 @@
 //! only for the backup a command acts on, together with its signature
 //! (`<manifest>.minisig`, see `src/signing/`).
 
+use std::collections::BTreeMap;
+
 use crate::model::{BackupId, BackupManifest, DbName, ManifestKey, MANIFESTS};
 use crate::signing::{signature_key, ManifestTrust, Verdict, SIGNATURE_SUFFIX};
 use crate::store::{get_all, ObjectInfo, ObjectStore, StoreError};
@@ -19,7 +21,7 @@ pub struct BackupFilter {
 }
 
 impl BackupFilter {
-    fn matches(&self, k: &ManifestKey) -> bool {
+    pub fn matches(&self, k: &ManifestKey) -> bool {
         self.database.as_ref().is_none_or(|d| &k.alias == d || &k.database == d)
     }
 }
@@ -33,33 +35,44 @@ fn store_err(store: &dyn ObjectStore) -> impl FnOnce(crate::store::StoreError) -
 
 /// Every backup matching the filter, oldest first (ties by alias).
 pub async fn list_backups(store: &dyn ObjectStore, filter: &BackupFilter) -> Result<Vec<ManifestKey>, OpsError> {
-    Ok(list_with_signatures(store, filter).await?.0)
+    Ok(list_with_signatures(store, filter).await?.keys)
 }
 
-/// The backups matching the filter (oldest first) and the signature objects
-/// under `manifests/` whose name matches it too, from one listing.
-pub async fn list_with_signatures(
-    store: &dyn ObjectStore,
-    filter: &BackupFilter,
-) -> Result<(Vec<ManifestKey>, Vec<ObjectInfo>), OpsError> {
-    let objects = store.list(MANIFESTS).await.map_err(store_err(store))?;
-    let mut keys = Vec::new();
-    let mut signatures = Vec::new();
-    for o in objects {
+/// One listing of `manifests/`, filtered.
+#[derive(Clone, Debug, Default)]
+pub struct CatalogListing {
+    /// The backups, oldest first (ties by alias).
+    pub keys: Vec<ManifestKey>,
+    /// The manifest objects themselves (ETag, size, time), by key.
+    pub objects: BTreeMap<String, ObjectInfo>,
+    /// Signature objects whose manifest name matches the filter.
+    pub signatures: Vec<ObjectInfo>,
+}
+
+/// The backups matching the filter and the signature objects under
+/// `manifests/` whose name matches it too, from one listing.
+pub async fn list_with_signatures(store: &dyn ObjectStore, filter: &BackupFilter) -> Result<CatalogListing, OpsError> {
+    let listed = store.list(MANIFESTS).await.map_err(store_err(store))?;
+    let mut out = CatalogListing::default();
+    for o in listed {
         if let Some(manifest) = o.key.strip_suffix(SIGNATURE_SUFFIX) {
             if ManifestKey::parse(manifest).is_some_and(|k| filter.matches(&k)) {
-                signatures.push(o);
+                out.signatures.push(o);
             }
             continue;
         }
         match ManifestKey::parse(&o.key) {
-            Some(k) if filter.matches(&k) => keys.push(k),
+            Some(k) if filter.matches(&k) => {
+                out.keys.push(k);
+                out.objects.insert(o.key.clone(), o);
+            }
             Some(_) => {}
             None => tracing::debug!(key = %o.key, "ignoring an object under manifests/ that is not a manifest key"),
         }
     }
-    keys.sort_by(|a, b| (&a.backup_id, &a.alias).cmp(&(&b.backup_id, &b.alias)));
-    Ok((keys, signatures))
+    out.keys
+        .sort_by(|a, b| (&a.backup_id, &a.alias).cmp(&(&b.backup_id, &b.alias)));
+    Ok(out)
 }
 
 /// Finds one backup by id.

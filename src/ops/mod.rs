@@ -26,7 +26,7 @@ pub use alias::{
 pub use backup_artifact::{backup_artifacts, check_artifacts, ArtifactBackupRequest};
 pub use catalog::{
     check_signature, find_backup, list_backups, list_with_signatures, read_manifest, read_manifest_unverified,
-    BackupFilter,
+    BackupFilter, CatalogListing,
 };
 pub use chain::{pick_backup, resolve_chain, Pick};
 pub use key::generate_key;

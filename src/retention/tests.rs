@@ -19,6 +19,7 @@ fn backup(alias: &str, time: DateTime<Utc>, labels: &[&str], n: u32) -> Manifest
         backup_id: id.parse::<BackupId>().unwrap(),
         database: format!("{alias}-1767741527").parse().unwrap(),
         labels: labels.iter().map(|l| l.parse().unwrap()).collect(),
+        chain: crate::model::Chain::Full,
     }
 }
 

@@ -10,6 +10,7 @@
 //! alias", so if backups stop for longer than the daily tier lives, the last
 //! daily backups expire too; `doctor` flags old backups long before that.
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::RetentionPolicy;
@@ -64,6 +65,39 @@ pub fn retain_until(
         Some((_, d)) => time + chrono::Duration::days(*d as i64),
         None => now + chrono::Duration::days(longest as i64),
     }
+}
+
+/// When a lifecycle rule would expire an object of `tier` written at
+/// `time` (`None`: never).
+pub fn expires(policy: &RetentionPolicy, tier: &str, time: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let days = tier_days(policy).into_iter().find(|(t, _)| *t == tier)?.1;
+    Some(time + chrono::Duration::days(days as i64))
+}
+
+/// The tier a parent in a differential chain needs so that no lifecycle
+/// rule expires it before a kept backup that builds on it: the first tier,
+/// no shorter than its own, that lives at least as long as every one of
+/// `children` (tier, time taken); `pinned` when no expiring tier does.
+pub fn outliving(
+    policy: &RetentionPolicy,
+    own: &'static str,
+    time: DateTime<Utc>,
+    children: &[(&'static str, DateTime<Utc>)],
+) -> &'static str {
+    let own_end = expires(policy, own, time);
+    let candidates = tier_days(policy).into_iter().map(|(t, _)| t).chain(["pinned"]);
+    for t in candidates {
+        let end = expires(policy, t, time);
+        let lasts = |other: Option<DateTime<Utc>>| match (end, other) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(e), Some(o)) => e >= o,
+        };
+        if lasts(own_end) && children.iter().all(|(ct, ctime)| lasts(expires(policy, ct, *ctime))) {
+            return t;
+        }
+    }
+    "pinned"
 }
 
 /// An S3 `LifecycleConfiguration` (the JSON `aws s3api
@@ -121,6 +155,34 @@ mod tests {
         );
         assert_eq!(tier_of(&r(&["yearly #1 (2025)"]), false), "yearly");
         assert_eq!(tier_of(&r(&["daily #1 (x)"]), true), "pinned");
+    }
+
+    #[test]
+    fn a_parent_gets_the_first_tier_that_outlives_every_kept_child() {
+        let p = RetentionPolicy::default(); // daily 9, weekly 35, monthly 403 days
+        let t = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
+        let full = t("2026-11-01T02:00:00Z");
+        // A daily child 3 days younger outlives a daily parent: weekly.
+        assert_eq!(
+            outliving(&p, "daily", full, &[("daily", t("2026-11-04T02:00:00Z"))]),
+            "weekly"
+        );
+        // The same day: daily suffices.
+        assert_eq!(outliving(&p, "daily", full, &[("daily", full)]), "daily");
+        // Never lower than its own tier.
+        assert_eq!(outliving(&p, "monthly", full, &[("daily", full)]), "monthly");
+        // A monthly child a month younger needs more than monthly: pinned
+        // (this policy has no yearly tier); a pinned child: pinned.
+        assert_eq!(
+            outliving(&p, "daily", full, &[("monthly", t("2026-12-01T02:00:00Z"))]),
+            "pinned"
+        );
+        assert_eq!(outliving(&p, "daily", full, &[("pinned", full)]), "pinned");
+        // Whatever the result, the parent expires no earlier than any child.
+        for (ct, ctime) in [("daily", "2026-11-20T00:00:00Z"), ("weekly", "2026-11-02T00:00:00Z")] {
+            let tier = outliving(&p, "daily", full, &[(ct, t(ctime))]);
+            assert!(expires(&p, tier, full).is_none_or(|e| expires(&p, ct, t(ctime)).is_some_and(|c| e >= c)));
+        }
     }
 
     #[test]

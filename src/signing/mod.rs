@@ -128,6 +128,26 @@ impl ManifestTrust {
         self.allow_unsigned
     }
 
+    /// Changes whenever what is trusted changes (a key added or removed,
+    /// unsigned manifests allowed or not): caches of checked manifests are
+    /// keyed by it.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut keys: Vec<String> = self.keys.iter().map(PublicKey::to_base64).collect();
+        keys.sort();
+        let mut h = Sha256::new();
+        for k in &keys {
+            h.update(k.as_bytes());
+            h.update(b"\n");
+        }
+        h.update(if self.allow_unsigned {
+            b"unsigned-allowed"
+        } else {
+            b"signed-only....."
+        });
+        hex::encode(h.finalize())
+    }
+
     /// Checks the manifest stored at `key` (`body`) against its signature
     /// object (`signature`, `None` when there is none).
     pub fn check(&self, key: &str, body: &[u8], signature: Option<&[u8]>) -> Result<Verdict, SigningError> {

@@ -151,6 +151,16 @@ fn info_of(key: String, meta: &fs::Metadata) -> ObjectInfo {
         storage_class: None,
         restore: None,
         checksum: None,
+        etag: {
+            use std::os::unix::fs::MetadataExt;
+            Some(format!(
+                "{:x}-{}.{}-{}",
+                meta.ino(),
+                meta.ctime(),
+                meta.ctime_nsec(),
+                meta.len()
+            ))
+        },
     }
 }
 

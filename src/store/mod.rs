@@ -64,6 +64,10 @@ pub struct ObjectInfo {
     /// The checksum the backend computed and kept (S3 with SHA-256 uploads);
     /// `None` where the backend keeps none (the filesystem store).
     pub checksum: Option<StoredChecksum>,
+    /// Changes whenever the object is written again: S3's ETag; on the
+    /// filesystem, inode, change time and size (ctime cannot be set back by
+    /// a user). Caches of what an object said are keyed by it.
+    pub etag: Option<String>,
 }
 
 /// Whether a `put` may replace an existing object.

@@ -238,6 +238,7 @@ impl ObjectStore for S3Store {
             storage_class: out.storage_class().map(|c| c.as_str().to_string()),
             restore: out.restore().map(str::to_string),
             checksum: out.checksum_sha256().and_then(StoredChecksum::parse_s3),
+            etag: out.e_tag().map(str::to_string),
         })
     }
 
@@ -292,6 +293,7 @@ impl ObjectStore for S3Store {
                     storage_class: obj.storage_class().map(|c| c.as_str().to_string()),
                     restore: None,
                     checksum: None,
+                    etag: obj.e_tag().map(str::to_string),
                 });
             }
             token = page.next_continuation_token().map(str::to_string);

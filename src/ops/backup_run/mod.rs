@@ -210,7 +210,18 @@ async fn back_up_one(
     let needed = preflight::needed_space(last_size, store_size, cfg.free_space_factor, cfg.min_free);
     preflight::check_space(ctx.free_space, staging.dir(), &target.database, needed)?;
 
-    let backup_type = req.backup_type.unwrap_or(cfg.backup_type);
+    let mut backup_type = req.backup_type.unwrap_or(cfg.backup_type);
+    // Bound chains: retention keeps a kept backup's whole chain, so an
+    // endless run of differentials would make it keep everything.
+    let diffs = staging::diffs_on_top(&staging.local_backups()?);
+    if backup_type == BackupType::Auto && diffs >= cfg.max_chain_length as usize {
+        tracing::info!(
+            differentials = diffs,
+            max_chain_length = cfg.max_chain_length,
+            "the differential chain is at backup.max_chain_length: taking a full backup"
+        );
+        backup_type = BackupType::Full;
+    }
     let output = ctx
         .admin
         .backup(&BackupRequest {

@@ -158,6 +158,24 @@ impl Staging {
     }
 }
 
+/// How many differential backups the newest one stands on top of its full
+/// backup with (itself included; 0 when it is full or there is none).
+pub fn diffs_on_top(backups: &[LocalBackup]) -> usize {
+    let mut n = 0;
+    let mut cur = backups.last();
+    while let Some(b) = cur.filter(|b| b.parent.is_some()) {
+        n += 1;
+        if n > backups.len() {
+            break; // a loop in a damaged committed.json
+        }
+        cur = b
+            .parent
+            .as_ref()
+            .and_then(|p| backups.iter().find(|y| &y.backup_id == p));
+    }
+    n
+}
+
 /// Ids of the newest `keep` backups and the ancestors their chains need.
 fn kept_ids(backups: &[LocalBackup], keep: usize) -> BTreeSet<String> {
     let mut kept = BTreeSet::new();
@@ -187,6 +205,16 @@ mod tests {
             backup_type: Some(if parent.is_some() { "DIFF" } else { "FULL" }.into()),
             parent: parent.map(Into::into),
         }
+    }
+
+    #[test]
+    fn the_chain_length_counts_differentials_back_to_the_full_backup() {
+        assert_eq!(diffs_on_top(&[]), 0);
+        assert_eq!(diffs_on_top(&[local("a", None)]), 0);
+        let chain = [local("a", None), local("b", Some("a")), local("c", Some("b"))];
+        assert_eq!(diffs_on_top(&chain), 2);
+        let restarted = [local("a", None), local("b", Some("a")), local("c", None)];
+        assert_eq!(diffs_on_top(&restarted), 0);
     }
 
     #[test]

@@ -16,26 +16,30 @@
 //! `untrusted` (never deleted, never counted) and the plan made again, until
 //! every kept backup is trusted.
 
+mod facts;
 mod plan;
 
 use std::sync::Arc;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 
-pub use plan::{min_storage_days, plan, BackupPlan, Listing, Orphan, PrunePlan};
+pub use facts::{FactsCache, ManifestFacts};
+pub use plan::{min_storage_days, plan, BackupPlan, Learned, Listing, Orphan, PrunePlan};
 
 use crate::config::Config;
 use crate::lease::{self, Holder};
 use crate::model::DATA;
-use crate::signing::{ManifestTrust, SigningError};
-use crate::store::ObjectStore;
+use crate::model::{BackupManifest, ManifestKey};
+use crate::retention::tier;
+use crate::signing::{ManifestTrust, SigningError, SIGNATURE_SUFFIX};
+use crate::store::{ObjectInfo, ObjectStore};
 
 use super::backup_run::LEASE_SCOPE;
-use super::catalog::{check_signature, list_backups, list_with_signatures, BackupFilter};
+use super::catalog::{list_backups, list_with_signatures, read_manifest, BackupFilter, CatalogListing};
 use super::OpsError;
 
 /// What prune was asked to do.
@@ -57,6 +61,9 @@ pub struct PruneReport {
     pub aborted_uploads: usize,
     pub failures: Vec<String>,
     pub dry_run: bool,
+    /// Manifests read from the store to plan (the others came from the
+    /// local cache, or their backups are deleted).
+    pub manifests_read: usize,
     /// Versioning and object lock, as read from the bucket.
     pub features: crate::store::BucketFeatures,
 }
@@ -103,55 +110,108 @@ async fn defer_protected(store: &dyn ObjectStore, plan: &mut PrunePlan, now: Dat
     Ok(())
 }
 
-/// The plan whose kept backups all carry a trusted signature: plan, check
-/// the kept ones not checked yet, set aside those that fail, plan again.
-async fn trusted_plan(
+/// The plan whose kept backups are all trusted and fully known: plan, learn
+/// the manifests of kept backups not learned yet (from the cache, else one
+/// GET of the manifest and one of its signature, 16 at a time), set aside
+/// those that fail, plan again until nothing new is kept. Returns the plan
+/// and how many manifests were read from the store.
+async fn settled_plan(
     store: &dyn ObjectStore,
     trust: &ManifestTrust,
     listing: Listing<'_>,
+    catalog: &CatalogListing,
+    cache: &mut FactsCache,
     config: &Config,
     now: DateTime<Utc>,
-) -> Result<PrunePlan, OpsError> {
-    let mut untrusted = BTreeMap::new();
-    if trust.allows_unsigned() {
-        return Ok(plan(listing, &untrusted, &config.retention, now));
-    }
-    let mut checked = BTreeSet::new();
+) -> Result<(PrunePlan, usize), OpsError> {
+    let signature_of: BTreeMap<&str, &ObjectInfo> = catalog
+        .signatures
+        .iter()
+        .filter_map(|o| Some((o.key.strip_suffix(SIGNATURE_SUFFIX)?, o)))
+        .collect();
+    let by_key: BTreeMap<String, &ManifestKey> = catalog.keys.iter().map(|k| (k.to_string(), k)).collect();
+    let mut learned = Learned::default();
+    let mut read = 0;
     loop {
-        let p = plan(listing, &untrusted, &config.retention, now);
-        let pending: Vec<String> = p
-            .backups
-            .iter()
-            .filter(|b| b.action != "untrusted" && b.action != "delete" && !checked.contains(&b.manifest_key))
-            .map(|b| b.manifest_key.clone())
-            .collect();
-        if pending.is_empty() {
-            return Ok(p);
+        let p = plan(listing, &learned, &config.retention, now);
+        let mut pending = Vec::new();
+        for b in p.backups.iter().filter(|b| b.action == "keep") {
+            let key = b.manifest_key.as_str();
+            if learned.facts.contains_key(key) || learned.untrusted.contains_key(key) {
+                continue;
+            }
+            match cache.get(key, catalog.objects.get(key), signature_of.get(key).copied()) {
+                Some(facts) => {
+                    learned.facts.insert(key.to_string(), facts);
+                }
+                None => pending.extend(by_key.get(key).copied()),
+            }
         }
-        let results: Vec<(String, Result<_, OpsError>)> = futures::stream::iter(pending)
-            .map(|key| async move {
-                let r = check_signature(store, trust, &key).await;
-                (key, r)
-            })
+        if pending.is_empty() {
+            return Ok((p, read));
+        }
+        read += pending.len();
+        let results: Vec<(String, Result<BackupManifest, OpsError>)> = futures::stream::iter(pending)
+            .map(|key| async move { (key.to_string(), read_manifest(store, trust, key).await) })
             .buffer_unordered(16)
             .collect()
             .await;
         for (key, r) in results {
             match r {
-                Ok(_) => {}
+                Ok(m) => {
+                    let facts = ManifestFacts::of(&m);
+                    cache.put(
+                        &key,
+                        catalog.objects.get(&key),
+                        signature_of.get(key.as_str()).copied(),
+                        facts.clone(),
+                    );
+                    learned.facts.insert(key, facts);
+                }
                 Err(OpsError::Signing(SigningError::Untrusted { reason, .. })) => {
                     tracing::warn!(
                         manifest = key,
                         reason,
                         "manifest not trusted: prune leaves it alone and does not count it as a backup"
                     );
-                    untrusted.insert(key.clone(), reason);
+                    learned.untrusted.insert(key, reason);
+                }
+                Err(OpsError::Manifest(e)) => {
+                    tracing::warn!(manifest = key, error = %e, "manifest unreadable: prune leaves it alone and does not count it as a backup");
+                    learned.untrusted.insert(key, e.to_string());
                 }
                 Err(e) => return Err(e),
             }
-            checked.insert(key);
         }
     }
+}
+
+/// The tier of each kept backup (in plan order): the longest rule that keeps
+/// it, raised for a parent until it outlives every kept backup that needs it.
+fn kept_tiers(plan: &PrunePlan, config: &Config) -> Vec<&'static str> {
+    let own = |b: &BackupPlan| {
+        let pinned = b.labels.iter().any(|l| l == "pinned" || l == "pre-deploy");
+        tier::tier_of(&b.reasons, pinned)
+    };
+    let by_id: BTreeMap<&str, &BackupPlan> = plan
+        .backups
+        .iter()
+        .filter(|b| b.action == "keep")
+        .map(|b| (b.backup_id.as_str(), b))
+        .collect();
+    plan.backups
+        .iter()
+        .filter(|b| b.action == "keep")
+        .map(|b| {
+            let children: Vec<(&'static str, DateTime<Utc>)> = b
+                .needed_by
+                .iter()
+                .filter_map(|id| by_id.get(id.as_str()))
+                .map(|c| (own(c), c.time))
+                .collect();
+            tier::outliving(config.retention.policy_for(&b.alias), own(b), b.time, &children)
+        })
+        .collect()
 }
 
 /// Plans and (unless `dry_run`) carries out a prune.
@@ -190,7 +250,8 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
     let filter = BackupFilter {
         database: req.database.clone(),
     };
-    let (manifests, signatures) = list_with_signatures(store.as_ref(), &filter).await?;
+    let catalog = list_with_signatures(store.as_ref(), &filter).await?;
+    let (manifests, signatures) = (&catalog.keys, &catalog.signatures);
     let mut data = store.list(DATA).await.map_err(store_err)?;
     if let Some(db) = &req.database {
         // Only this alias's data (orphans of others are not ours to judge here).
@@ -209,12 +270,17 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         features.versioning = false;
     }
     let listing = Listing {
-        manifests: &manifests,
-        signatures: &signatures,
+        manifests,
+        signatures,
         data: &data,
     };
+    let mut cache = FactsCache::open(config.cache_dir.as_deref(), &store.location(), &trust.fingerprint());
+    let (plan, manifests_read) =
+        settled_plan(store.as_ref(), &trust, listing, &catalog, &mut cache, config, req.now).await?;
+    cache.save(|key| ManifestKey::parse(key).is_some_and(|k| filter.matches(&k)));
     let mut report = PruneReport {
-        plan: trusted_plan(store.as_ref(), &trust, listing, config, req.now).await?,
+        plan,
+        manifests_read,
         dry_run: req.dry_run,
         features,
         ..PruneReport::default()
@@ -251,12 +317,11 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
             "backup deleted"
         );
     }
-    // Raise the tier tag of kept backups to the longest rule that keeps them.
+    // Raise the tier tag of kept backups to the longest rule that keeps them,
+    // and a parent's to one that outlives every kept backup building on it.
     // With object lock, extend retention to the tier's end (never shortened).
-    for b in report.plan.backups.iter().filter(|b| b.action == "keep") {
-        use crate::retention::tier;
-        let pinned = b.labels.iter().any(|l| l == "pinned" || l == "pre-deploy");
-        let t = tier::tier_of(&b.reasons, pinned);
+    let tiers = kept_tiers(&report.plan, config);
+    for (b, t) in report.plan.backups.iter().filter(|b| b.action == "keep").zip(tiers) {
         let tags = [(tier::TIER_TAG.to_string(), t.to_string())];
         let until = tier::retain_until(config.retention.policy_for(&b.alias), t, b.time, req.now);
         let keys = std::iter::once(&b.manifest_key)

@@ -1,21 +1,32 @@
-//! The prune plan, from listings alone (no GET per backup): retention per
-//! alias, then storage-class awareness (objects younger than their class's
-//! minimum billed duration are deferred), then orphans (data prefixes with no
-//! manifest, signatures without a manifest). Backups whose manifest is not
-//! trusted (`src/signing/`) take no part in retention and are never deleted:
-//! a forged manifest can neither crowd out real backups nor be mistaken for
-//! one. Pure, so it is table-tested; `mod.rs` carries it out.
+//! The prune plan, from listings alone plus what the manifests of kept
+//! backups say (read once, or taken from the local cache, `facts.rs`):
+//!
+//! 1. Backups whose manifest is not trusted (`src/signing/`) take no part
+//!    and are never deleted: a forged manifest can neither crowd out real
+//!    backups nor be mistaken for one.
+//! 2. Backups that cannot be restored (a data object missing or of the
+//!    wrong size, or a parent in their differential chain missing or itself
+//!    unrestorable; `retention::chain`) are `incomplete`: never counted,
+//!    never "the newest", never deleted by retention, and reported.
+//! 3. Retention per alias over the restorable backups, then every parent a
+//!    kept backup's chain needs is kept too ("parent of …").
+//! 4. Storage-class awareness (objects younger than their class's minimum
+//!    billed duration are deferred), then orphans (data prefixes with no
+//!    manifest, signatures without a manifest).
+//!
+//! Pure, so it is table-tested; `mod.rs` carries it out.
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use crate::signing::SIGNATURE_SUFFIX;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use super::facts::ManifestFacts;
 use crate::config::RetentionConfig;
 use crate::model::{ManifestKey, DATA};
+use crate::retention::chain::{needed_by, restorability, ChainNode};
 use crate::retention::select;
+use crate::signing::SIGNATURE_SUFFIX;
 use crate::store::ObjectInfo;
 
 /// Days a storage class bills for at least (deleting earlier is billed anyway).
@@ -36,10 +47,16 @@ pub struct BackupPlan {
     pub database: String,
     pub time: DateTime<Utc>,
     pub labels: Vec<String>,
-    /// `keep`, `delete`, `defer` or `untrusted` (not signed by a trusted key:
-    /// left alone).
+    /// The backup this differential one builds on (`null` for a full
+    /// backup, or while not known).
+    pub parent: Option<String>,
+    /// `keep`, `delete`, `defer`, `untrusted` (not signed by a trusted key)
+    /// or `incomplete` (cannot be restored); the last two are left alone.
     pub action: &'static str,
     pub reasons: Vec<String>,
+    /// Kept backups whose differential chain needs this one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needed_by: Vec<String>,
     /// The manifest key and the data objects to delete (for `delete`).
     #[serde(skip)]
     pub manifest_key: String,
@@ -73,6 +90,10 @@ impl PrunePlan {
     pub fn to_delete(&self) -> impl Iterator<Item = &BackupPlan> {
         self.backups.iter().filter(|b| b.action == "delete")
     }
+
+    pub fn kept_count(&self) -> usize {
+        self.backups.iter().filter(|b| b.action == "keep").count()
+    }
 }
 
 /// `data/<alias>/<backup-id>/` of a data key.
@@ -84,6 +105,10 @@ fn backup_prefix(key: &str) -> Option<String> {
     Some(format!("{DATA}{alias}/{id}/"))
 }
 
+fn data_prefix(k: &ManifestKey) -> String {
+    format!("{DATA}{}/{}/", k.alias, k.backup_id)
+}
+
 /// What the bucket listings hold.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Listing<'a> {
@@ -93,14 +118,58 @@ pub struct Listing<'a> {
     pub data: &'a [ObjectInfo],
 }
 
-/// Plans a prune at `now`; `untrusted` maps manifest keys whose signature
-/// failed to the reason.
-pub fn plan(
-    listing: Listing<'_>,
-    untrusted: &BTreeMap<String, String>,
-    cfg: &RetentionConfig,
-    now: DateTime<Utc>,
-) -> PrunePlan {
+/// What reading manifests taught so far, by manifest key.
+#[derive(Clone, Debug, Default)]
+pub struct Learned {
+    /// Manifests whose signature failed, with the reason.
+    pub untrusted: BTreeMap<String, String>,
+    /// Manifests read (or found in the cache) and trusted.
+    pub facts: BTreeMap<String, ManifestFacts>,
+}
+
+/// Why a backup's own data is not complete, judged from the listing: every
+/// object its manifest names must be listed at the size the manifest
+/// records; before the manifest is read, the prefix must not be empty.
+fn own_fault(prefix: &str, objects: &[&ObjectInfo], facts: Option<&ManifestFacts>) -> Option<String> {
+    let Some(facts) = facts else {
+        return objects.is_empty().then(|| format!("no data objects under {prefix}"));
+    };
+    facts
+        .artifacts
+        .iter()
+        .find_map(|(key, size)| match objects.iter().find(|o| &o.key == key) {
+            None => Some(format!("data object {key} is missing")),
+            Some(o) if o.size != *size => Some(format!(
+                "data object {key} is {} bytes, its manifest says {size}",
+                o.size
+            )),
+            Some(_) => None,
+        })
+}
+
+fn new_plan(k: &ManifestKey, signed: &BTreeSet<&str>, action: &'static str, reasons: Vec<String>) -> BackupPlan {
+    let key = k.to_string();
+    BackupPlan {
+        alias: k.alias.to_string(),
+        backup_id: k.backup_id.to_string(),
+        database: k.database.to_string(),
+        time: k.backup_id.time(),
+        labels: k.labels.iter().map(|l| l.to_string()).collect(),
+        parent: None,
+        action,
+        reasons,
+        needed_by: Vec::new(),
+        signature_key: signed
+            .contains(key.as_str())
+            .then(|| format!("{key}{SIGNATURE_SUFFIX}")),
+        manifest_key: key,
+        data_keys: Vec::new(),
+    }
+}
+
+/// Plans a prune at `now` from the listings and what was learned from the
+/// manifests read so far.
+pub fn plan(listing: Listing<'_>, learned: &Learned, cfg: &RetentionConfig, now: DateTime<Utc>) -> PrunePlan {
     let Listing {
         manifests,
         signatures,
@@ -116,82 +185,101 @@ pub fn plan(
             by_prefix.entry(p).or_default().push(o);
         }
     }
-    let mut by_alias: BTreeMap<String, Vec<ManifestKey>> = BTreeMap::new();
     let mut out = PrunePlan::default();
-    let mut with_manifest = BTreeSet::new();
     // Data prefixes a surviving backup uses: never deleted with another one
     // (two manifests can name the same backup id, e.g. a forged copy).
     let mut in_use = BTreeSet::new();
+    let mut trusted: Vec<(&ManifestKey, Option<&ManifestFacts>)> = Vec::new();
     for m in manifests {
         let key = m.to_string();
-        let prefix = format!("{DATA}{}/{}/", m.alias, m.backup_id);
-        match untrusted.get(&key) {
+        match learned.untrusted.get(&key) {
             Some(reason) => {
+                in_use.insert(data_prefix(m));
+                out.backups
+                    .push(new_plan(m, &signed, "untrusted", vec![format!("left alone: {reason}")]));
+            }
+            None => trusted.push((m, learned.facts.get(&key))),
+        }
+    }
+    let no_objects = Vec::new();
+    let objects_of = |k: &ManifestKey| by_prefix.get(&data_prefix(k)).unwrap_or(&no_objects);
+    let nodes: Vec<ChainNode> = trusted
+        .iter()
+        .map(|(k, facts)| ChainNode {
+            id: &k.backup_id,
+            parent: k.chain.parent().or_else(|| facts.map(|f| f.parent.as_ref())),
+            own_fault: own_fault(&data_prefix(k), objects_of(k), *facts),
+        })
+        .collect();
+    let why_not = restorability(&nodes);
+    let restorable: Vec<bool> = why_not.iter().map(Result::is_ok).collect();
+
+    // Retention per alias, over the restorable backups only.
+    let mut kept_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut needed: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut by_alias: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, (k, _)) in trusted.iter().enumerate() {
+        if restorable[i] {
+            by_alias.entry(k.alias.as_str()).or_default().push(i);
+        }
+    }
+    let index: BTreeMap<String, usize> = trusted
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.to_string(), i))
+        .collect();
+    for (alias, members) in &by_alias {
+        let keys: Vec<ManifestKey> = members.iter().map(|&i| trusted[i].0.clone()).collect();
+        for d in select(&keys, cfg.policy_for(alias), now).decisions {
+            if let Some(&i) = index.get(&d.backup.to_string()) {
+                kept_reasons.insert(i, d.reasons);
+            }
+        }
+    }
+    let kept: Vec<bool> = (0..trusted.len())
+        .map(|i| kept_reasons.get(&i).is_some_and(|r| !r.is_empty()))
+        .collect();
+    for (i, children) in needed_by(&nodes, &kept, &restorable).into_iter().enumerate() {
+        if !children.is_empty() {
+            let ids: Vec<String> = children.iter().map(|c| c.to_string()).collect();
+            kept_reasons
+                .entry(i)
+                .or_default()
+                .push(format!("parent of {}", ids.join(", ")));
+            needed.insert(i, ids);
+        }
+    }
+
+    for (i, (k, _)) in trusted.iter().enumerate() {
+        let prefix = data_prefix(k);
+        let objects = objects_of(k);
+        let mut b = match (&why_not[i], kept_reasons.remove(&i).unwrap_or_default()) {
+            (Err(why), _) => {
                 in_use.insert(prefix.clone());
-                with_manifest.insert(prefix);
-                out.backups.push(BackupPlan {
-                    alias: m.alias.to_string(),
-                    backup_id: m.backup_id.to_string(),
-                    database: m.database.to_string(),
-                    time: m.backup_id.time(),
-                    labels: m.labels.iter().map(|l| l.to_string()).collect(),
-                    action: "untrusted",
-                    reasons: vec![format!("left alone: {reason}")],
-                    signature_key: signed
-                        .contains(key.as_str())
-                        .then(|| format!("{key}{SIGNATURE_SUFFIX}")),
-                    manifest_key: key,
-                    data_keys: Vec::new(),
-                });
+                new_plan(
+                    k,
+                    &signed,
+                    "incomplete",
+                    vec![format!("left alone, not counted: {why}")],
+                )
             }
-            None => by_alias.entry(m.alias.to_string()).or_default().push(m.clone()),
+            (Ok(()), reasons) if reasons.is_empty() => new_plan(k, &signed, "delete", reasons),
+            (Ok(()), reasons) => new_plan(k, &signed, "keep", reasons),
+        };
+        b.parent = nodes[i].parent.flatten().map(|p| p.to_string());
+        b.needed_by = needed.remove(&i).unwrap_or_default();
+        b.data_keys = objects.iter().map(|o| o.key.clone()).collect();
+        if b.action == "delete" && cfg.defer_min_storage {
+            defer_min_storage(&mut b, objects, now);
         }
-    }
-    for (alias, keys) in &by_alias {
-        let retention = select(keys, cfg.policy_for(alias), now);
-        for d in retention.decisions {
-            let k = &d.backup;
-            let prefix = format!("{DATA}{}/{}/", k.alias, k.backup_id);
-            with_manifest.insert(prefix.clone());
-            let objects = by_prefix.get(&prefix).cloned().unwrap_or_default();
-            let mut b = BackupPlan {
-                alias: k.alias.to_string(),
-                backup_id: k.backup_id.to_string(),
-                database: k.database.to_string(),
-                time: k.backup_id.time(),
-                labels: k.labels.iter().map(|l| l.to_string()).collect(),
-                action: if d.keep() { "keep" } else { "delete" },
-                reasons: d.reasons.clone(),
-                manifest_key: k.to_string(),
-                signature_key: signed
-                    .contains(k.to_string().as_str())
-                    .then(|| format!("{k}{SIGNATURE_SUFFIX}")),
-                data_keys: objects.iter().map(|o| o.key.clone()).collect(),
-            };
-            if b.action == "delete" && cfg.defer_min_storage {
-                let until = objects
-                    .iter()
-                    .filter_map(|o| {
-                        let days = min_storage_days(o.storage_class.as_deref()?)?;
-                        let end = o.last_modified? + Duration::days(days);
-                        (end > now).then(|| (end, o.storage_class.clone().unwrap_or_default()))
-                    })
-                    .max();
-                if let Some((end, class)) = until {
-                    b.action = "defer";
-                    b.reasons.push(format!(
-                        "{class} bills at least {} days: deletable from {}",
-                        min_storage_days(&class).unwrap_or_default(),
-                        end.format("%Y-%m-%d")
-                    ));
-                }
-            }
-            if b.action != "delete" {
-                in_use.insert(prefix);
-            }
-            out.backups.push(b);
+        if b.action != "delete" {
+            in_use.insert(prefix);
         }
+        out.backups.push(b);
     }
+    // Newest first within each alias, aliases in order (the report's order).
+    out.backups
+        .sort_by(|a, b| (&a.alias, &b.backup_id, &b.labels).cmp(&(&b.alias, &a.backup_id, &a.labels)));
     for b in out.backups.iter_mut().filter(|b| b.action == "delete") {
         if in_use.contains(&format!("{DATA}{}/{}/", b.alias, b.backup_id)) {
             b.data_keys.clear();
@@ -199,12 +287,49 @@ pub fn plan(
                 .push("its data stays: another manifest of the same backup id is kept".into());
         }
     }
+    let with_manifest: BTreeSet<String> = manifests.iter().map(data_prefix).collect();
+    orphans(&mut out, by_prefix, &with_manifest, manifests, signatures, cfg, now);
+    out
+}
+
+/// Defers a deletion the storage class would bill anyway.
+fn defer_min_storage(b: &mut BackupPlan, objects: &[&ObjectInfo], now: DateTime<Utc>) {
+    let until = objects
+        .iter()
+        .filter_map(|o| {
+            let days = min_storage_days(o.storage_class.as_deref()?)?;
+            let end = o.last_modified? + Duration::days(days);
+            (end > now).then(|| (end, o.storage_class.clone().unwrap_or_default()))
+        })
+        .max();
+    if let Some((end, class)) = until {
+        b.action = "defer";
+        b.reasons.push(format!(
+            "{class} bills at least {} days: deletable from {}",
+            min_storage_days(&class).unwrap_or_default(),
+            end.format("%Y-%m-%d")
+        ));
+    }
+}
+
+/// Data prefixes without a manifest, and signatures without a manifest (a
+/// signature is written just before its manifest: one alone is from a run
+/// that died in between, or from a deleted backup).
+fn orphans(
+    out: &mut PrunePlan,
+    by_prefix: BTreeMap<String, Vec<&ObjectInfo>>,
+    with_manifest: &BTreeSet<String>,
+    manifests: &[ManifestKey],
+    signatures: &[ObjectInfo],
+    cfg: &RetentionConfig,
+    now: DateTime<Utc>,
+) {
+    let grace = Duration::from_std(cfg.orphan_grace).unwrap_or(Duration::MAX);
     for (prefix, objects) in by_prefix {
         if with_manifest.contains(&prefix) {
             continue;
         }
         let youngest = objects.iter().filter_map(|o| o.last_modified).max();
-        let grace = Duration::from_std(cfg.orphan_grace).unwrap_or(Duration::MAX);
         out.orphans.push(Orphan {
             prefix,
             objects: objects.len(),
@@ -213,8 +338,6 @@ pub fn plan(
             keys: objects.iter().map(|o| o.key.clone()).collect(),
         });
     }
-    // A signature is written just before its manifest: one without a
-    // manifest is from a run that died in between, or from a deleted backup.
     let listed: BTreeSet<String> = manifests.iter().map(|m| m.to_string()).collect();
     for sig in signatures {
         let Some(manifest) = sig.key.strip_suffix(SIGNATURE_SUFFIX) else {
@@ -223,7 +346,6 @@ pub fn plan(
         if listed.contains(manifest) {
             continue;
         }
-        let grace = Duration::from_std(cfg.orphan_grace).unwrap_or(Duration::MAX);
         out.orphans.push(Orphan {
             prefix: sig.key.clone(),
             objects: 1,
@@ -232,171 +354,8 @@ pub fn plan(
             keys: vec![sig.key.clone()],
         });
     }
-    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cfg() -> RetentionConfig {
-        RetentionConfig {
-            default: crate::retention::RetentionPolicy {
-                keep_last: 1,
-                keep_daily: 0,
-                keep_weekly: 0,
-                keep_monthly: 0,
-                keep_yearly: 0,
-                keep_within: None,
-            },
-            per_alias: Default::default(),
-            orphan_grace: std::time::Duration::from_secs(24 * 3600),
-            defer_min_storage: true,
-            object_lock_mode: None,
-            versions_by_lifecycle: false,
-        }
-    }
-
-    fn key(s: &str) -> ManifestKey {
-        ManifestKey::parse(s).unwrap()
-    }
-
-    fn obj(key: &str, class: &str, age_days: i64, now: DateTime<Utc>) -> ObjectInfo {
-        ObjectInfo {
-            key: key.into(),
-            size: 10,
-            last_modified: Some(now - Duration::days(age_days)),
-            storage_class: Some(class.into()),
-            restore: None,
-            checksum: None,
-        }
-    }
-
-    #[test]
-    fn old_backups_go_young_infrequent_access_ones_wait_and_orphans_past_grace_go() {
-        let now: DateTime<Utc> = "2026-11-24T12:00:00Z".parse().unwrap();
-        let manifests = [
-            key("manifests/c1/20261001T020000Z-aaaaaa~c1-1.json"),
-            key("manifests/c1/20261110T020000Z-bbbbbb~c1-1.json"),
-            key("manifests/c1/20261124T020000Z-cccccc~c1-1.json"),
-        ];
-        let data = [
-            obj(
-                "data/c1/20261001T020000Z-aaaaaa/a.backup.zst.age",
-                "STANDARD_IA",
-                54,
-                now,
-            ),
-            obj(
-                "data/c1/20261110T020000Z-bbbbbb/a.backup.zst.age",
-                "STANDARD_IA",
-                14,
-                now,
-            ),
-            obj("data/c1/20261124T020000Z-cccccc/a.backup.zst.age", "STANDARD", 0, now),
-            obj("data/c1/20261020T020000Z-dddddd/a.backup.zst.age", "STANDARD", 35, now),
-            obj("data/c1/20261124T030000Z-eeeeee/a.backup.zst.age", "STANDARD", 0, now),
-        ];
-        let sigs = [
-            obj(
-                "manifests/c1/20261124T020000Z-cccccc~c1-1.json.minisig",
-                "STANDARD",
-                0,
-                now,
-            ),
-            obj(
-                "manifests/c1/20261020T020000Z-dddddd~c1-1.json.minisig",
-                "STANDARD",
-                35,
-                now,
-            ),
-        ];
-        let listing = Listing {
-            manifests: &manifests,
-            signatures: &sigs,
-            data: &data,
-        };
-        let p = plan(listing, &BTreeMap::new(), &cfg(), now);
-        let actions: Vec<(&str, &str)> = p.backups.iter().map(|b| (b.backup_id.as_str(), b.action)).collect();
-        assert_eq!(
-            actions,
-            [
-                ("20261124T020000Z-cccccc", "keep"),
-                ("20261110T020000Z-bbbbbb", "defer"),
-                ("20261001T020000Z-aaaaaa", "delete"),
-            ]
-        );
-        let deferred = &p.backups[1];
-        assert!(deferred.reasons[0].contains("2026-12-10"), "{:?}", deferred.reasons);
-        let orphans: Vec<(&str, bool)> = p.orphans.iter().map(|o| (o.prefix.as_str(), o.delete)).collect();
-        assert_eq!(
-            orphans,
-            [
-                ("data/c1/20261020T020000Z-dddddd/", true),
-                ("data/c1/20261124T030000Z-eeeeee/", false),
-                ("manifests/c1/20261020T020000Z-dddddd~c1-1.json.minisig", true),
-            ]
-        );
-        assert_eq!(
-            p.backups[0].signature_key.as_deref(),
-            Some("manifests/c1/20261124T020000Z-cccccc~c1-1.json.minisig")
-        );
-        let mut no_defer = cfg();
-        no_defer.defer_min_storage = false;
-        assert_eq!(plan(listing, &BTreeMap::new(), &no_defer, now).to_delete().count(), 2);
-    }
-
-    /// A forged newer manifest that failed its signature check keeps nothing
-    /// out of the window and is left alone; a forged copy of a backup id
-    /// that is deleted takes no data with it.
-    #[test]
-    fn untrusted_manifests_take_no_part_in_retention_and_are_left_alone() {
-        let now: DateTime<Utc> = "2026-11-24T12:00:00Z".parse().unwrap();
-        let manifests = [
-            key("manifests/c1/20261110T020000Z-aaaaaa~c1-1.json"),
-            key("manifests/c1/20261123T020000Z-bbbbbb~c1-1.json"),
-            key("manifests/c1/20261124T020000Z-ffffff~c1-1.json"),
-            key("manifests/c1/20261124T020000Z-ffffff~c1-1~pinned.json"),
-        ];
-        let data = [obj(
-            "data/c1/20261123T020000Z-bbbbbb/a.backup.zst.age",
-            "STANDARD",
-            1,
-            now,
-        )];
-        let listing = Listing {
-            manifests: &manifests,
-            signatures: &[],
-            data: &data,
-        };
-        let mut untrusted = BTreeMap::new();
-        untrusted.insert(manifests[2].to_string(), "no signature".to_string());
-        untrusted.insert(manifests[3].to_string(), "no signature".to_string());
-        let p = plan(listing, &untrusted, &cfg(), now);
-        let actions: Vec<(&str, &str)> = p.backups.iter().map(|b| (b.backup_id.as_str(), b.action)).collect();
-        assert_eq!(
-            actions,
-            [
-                ("20261124T020000Z-ffffff", "untrusted"),
-                ("20261124T020000Z-ffffff", "untrusted"),
-                ("20261123T020000Z-bbbbbb", "keep"),
-                ("20261110T020000Z-aaaaaa", "delete"),
-            ]
-        );
-        assert!(p.backups[0].reasons[0].contains("no signature"));
-        // Same id, one trusted and kept, one forged copy deleted: data stays.
-        let twins = [
-            key("manifests/c1/20261123T020000Z-bbbbbb~c1-1.json"),
-            key("manifests/c1/20261123T020000Z-bbbbbb~c1-1~x.json"),
-        ];
-        let listing = Listing {
-            manifests: &twins,
-            signatures: &[],
-            data: &data,
-        };
-        let p = plan(listing, &BTreeMap::new(), &cfg(), now);
-        let deleted: Vec<&BackupPlan> = p.to_delete().collect();
-        assert_eq!(deleted.len(), 1);
-        assert!(deleted[0].data_keys.is_empty(), "{:?}", deleted[0]);
-    }
-}
+#[path = "plan_tests.rs"]
+mod tests;
