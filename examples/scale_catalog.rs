@@ -36,30 +36,45 @@ async fn main() -> anyhow::Result<()> {
     s3.client().create_bucket().bucket(&bucket).send().await?;
     let base: Arc<dyn ObjectStore> = Arc::new(s3);
 
-    // n signed backups over 100 aliases, one a day each, newest today.
+    // n signed backups over 100 aliases, one a day each, newest today: a
+    // full backup every 7th day and differentials in between (each a data
+    // object and a placeholder manifest naming it, so prune can judge them).
     let keydir = tempfile::tempdir()?;
     let key_file = keydir.path().join("signing.key");
     let public = graphvault::signing::generate_signing_key(&key_file)?;
     let signer = Arc::new(graphvault::signing::SigningKey::from_file(&key_file)?);
     let started = Instant::now();
     let now = Utc::now();
+    let id = |i: usize| {
+        let t = now - chrono::Duration::days((i / 100) as i64) - chrono::Duration::minutes((i % 100) as i64);
+        format!("{}-{:06x}", t.format("%Y%m%dT%H%M%SZ"), i)
+    };
     futures::stream::iter(0..n)
         .for_each_concurrent(64, |i| {
             let store = base.clone();
             let signer = signer.clone();
             async move {
-                let t = now - chrono::Duration::days((i / 100) as i64) - chrono::Duration::minutes((i % 100) as i64);
+                let day = i / 100;
+                // Day `day` builds on day `day + 1` (older) unless it is a full one.
+                let chain = if day % 7 == 6 || i + 100 >= n {
+                    "FULL".to_string()
+                } else {
+                    format!("DIFF-{}", id(i + 100))
+                };
                 let key = format!(
-                    "manifests/customer{}/{}-{:06x}~customer{}-1700000000.json",
+                    "manifests/customer{}/{}~customer{}-1700000000~{chain}.json",
                     i % 100,
-                    t.format("%Y%m%dT%H%M%SZ"),
-                    i,
+                    id(i),
                     i % 100
                 );
-                let signature = signer.sign_manifest(&key, b"{}").unwrap();
+                let data = format!("data/customer{}/{}/a.backup.zst.age", i % 100, id(i));
+                let parsed = graphvault::model::ManifestKey::parse(&key).unwrap();
+                let body = graphvault::model::BackupManifest::placeholder(&parsed, &[(data.clone(), 6)]).to_json();
+                let signature = signer.sign_manifest(&key, &body).unwrap();
                 for (k, body) in [
+                    (data, b"sealed".to_vec()),
                     (format!("{key}.minisig"), signature.into_bytes()),
-                    (key, b"{}".to_vec()),
+                    (key, body),
                 ] {
                     let sha: [u8; 32] = Sha256::digest(&body).into();
                     store.put(&k, body.into(), sha, PutMode::Overwrite).await.unwrap();
@@ -68,8 +83,8 @@ async fn main() -> anyhow::Result<()> {
         })
         .await;
     println!(
-        "fabricated {n} signed manifests ({} objects) in {:.1} s",
-        2 * n,
+        "fabricated {n} signed backups ({} objects) in {:.1} s",
+        3 * n,
         started.elapsed().as_secs_f64()
     );
 
@@ -90,25 +105,39 @@ async fn main() -> anyhow::Result<()> {
         now,
         host: "scale".into(),
     };
+    let cache = tempfile::tempdir()?;
+    let cache_dir = format!("storage.cache_dir={}", cache.path().display());
     let runs = [
         (
-            "from the listing alone (--allow-unsigned)",
+            "unsigned allowed, no cache",
             "signing.allow_unsigned=true".to_string(),
+            "storage.cache_dir=".to_string(),
         ),
         (
-            "with the signatures of kept backups checked",
+            "signatures checked, first run (empty cache)",
             format!("signing.trusted_keys={public}"),
+            cache_dir.clone(),
+        ),
+        (
+            "signatures checked, steady state (cache of the run before)",
+            format!("signing.trusted_keys={public}"),
+            cache_dir,
         ),
     ];
-    for (what, set) in runs {
-        let config = graphvault::config::load(None, Vec::new(), &["storage.url=s3://unused".to_string(), set])?;
+    for (what, set, cache_set) in runs {
+        let config = graphvault::config::load(
+            None,
+            Vec::new(),
+            &["storage.url=s3://unused".to_string(), set, cache_set],
+        )?;
         let (lists, gets, heads) = (plan.calls(Op::List), plan.calls(Op::Get), plan.calls(Op::Head));
         let t = Instant::now();
         let report = prune(store.clone(), &config, &request).await?;
         println!(
-            "prune plan (dry run), {what}: {} backups, {} to keep, {} to delete, {} untrusted, in {:.2} s with {} LIST, {} GET, {} HEAD requests",
+            "prune plan (dry run), {what}: {} backups, {} to keep ({} only as parents), {} to delete, {} untrusted, in {:.2} s with {} LIST, {} GET, {} HEAD requests",
             report.plan.backups.len(),
-            report.plan.backups.iter().filter(|b| b.action == "keep").count(),
+            report.plan.kept_count(),
+            report.plan.backups.iter().filter(|b| b.action == "keep" && b.reasons.iter().all(|r| r.starts_with("parent of"))).count(),
             report.plan.to_delete().count(),
             report.plan.backups.iter().filter(|b| b.action == "untrusted").count(),
             t.elapsed().as_secs_f64(),

@@ -33,6 +33,19 @@ async fn put(store: &dyn ObjectStore, key: String, body: &'static [u8]) {
     store.put(&key, body.into(), sha, PutMode::Overwrite).await.unwrap();
 }
 
+/// A backup prune can read: a placeholder manifest naming its one data
+/// object (prune reads the manifests of the backups it keeps).
+async fn put_backup(store: &dyn ObjectStore, manifest: String, data: String) {
+    let key = ManifestKey::parse(&manifest).expect("a manifest key");
+    let body = graphvault::model::BackupManifest::placeholder(&key, &[(data.clone(), 6)]).to_json();
+    let sha: [u8; 32] = Sha256::digest(&body).into();
+    store
+        .put(&manifest, body.into(), sha, PutMode::Overwrite)
+        .await
+        .unwrap();
+    put(store, data, b"sealed").await;
+}
+
 /// A manifest key and a data object for a backup at `t` (bodies are not read
 /// by prune: it plans from the listings alone).
 fn backup_keys(alias: &str, t: DateTime<Utc>, n: u32, labels: &str) -> (String, String) {
@@ -61,8 +74,7 @@ async fn fabricate(store: &Arc<dyn ObjectStore>, end: DateTime<Utc>) {
         .for_each_concurrent(32, |(m, d)| {
             let store = store.clone();
             async move {
-                put(store.as_ref(), m, b"{}").await;
-                put(store.as_ref(), d, b"sealed").await;
+                put_backup(store.as_ref(), m, d).await;
             }
         })
         .await;
@@ -197,8 +209,7 @@ async fn locked_and_held_objects_are_deferred_and_versions_do_not_linger() {
     let mut backups = Vec::new();
     for (i, days) in [30i64, 20, 10, 0].iter().enumerate() {
         let (m, d) = backup_keys("customer1", now - Duration::days(*days), i as u32, "");
-        put(store.as_ref(), m.clone(), b"{}").await;
-        put(store.as_ref(), d.clone(), b"sealed").await;
+        put_backup(store.as_ref(), m.clone(), d.clone()).await;
         backups.push((m, d));
     }
     // The oldest backup's data is under GOVERNANCE retention, the next one's
@@ -367,8 +378,7 @@ async fn compliance_locks_are_respected_and_versions_can_be_left_to_a_lifecycle_
     let mut backups = Vec::new();
     for (i, days) in [20i64, 10, 0].iter().enumerate() {
         let (m, d) = backup_keys("customer1", now - Duration::days(*days), i as u32, "");
-        put(store.as_ref(), m.clone(), b"{}").await;
-        put(store.as_ref(), d.clone(), b"sealed").await;
+        put_backup(store.as_ref(), m.clone(), d.clone()).await;
         backups.push((m, d));
     }
     let until = aws_sdk_s3::primitives::DateTime::from_secs((now + Duration::days(2)).timestamp());

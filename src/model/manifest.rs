@@ -177,6 +177,59 @@ impl BackupManifest {
         Ok(manifest)
     }
 
+    /// A manifest for `key` naming these (object key, stored size) data
+    /// objects and nothing real: benchmarks and tests fabricate catalogs of
+    /// thousands of backups with it. Never written by a backup.
+    pub fn placeholder(key: &ManifestKey, objects: &[(String, u64)]) -> Self {
+        let time = key.backup_id.time();
+        Self {
+            format: MANIFEST_FORMAT.into(),
+            version: MANIFEST_VERSION,
+            backup_id: key.backup_id.clone(),
+            alias: key.alias.clone(),
+            database: key.database.clone(),
+            labels: key.labels.clone(),
+            started_at: time,
+            finished_at: time,
+            graphvault_version: crate::VERSION.into(),
+            compression: CompressionInfo {
+                algorithm: "zstd".into(),
+                level: 3,
+            },
+            encryption: EncryptionInfo {
+                scheme: "age".into(),
+                recipients: Vec::new(),
+            },
+            neo4j: match &key.chain {
+                Chain::Diff(parent) => Some(Neo4jInfo {
+                    backup_type: Some("DIFF".into()),
+                    parent: Some(parent.to_string()),
+                    ..Neo4jInfo::default()
+                }),
+                _ => None,
+            },
+            artifacts: objects
+                .iter()
+                .map(|(k, size)| ArtifactRecord {
+                    name: k
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(k)
+                        .trim_end_matches(super::SEALED_SUFFIX)
+                        .into(),
+                    key: k.clone(),
+                    size: *size,
+                    sha256: "0".repeat(64),
+                    stored_size: *size,
+                    stored_sha256: "0".repeat(64),
+                    compression_level: 3,
+                    parts: 1,
+                    part_size: *size,
+                })
+                .collect(),
+        }
+    }
+
     /// Total plaintext and stored bytes over all artifacts.
     pub fn totals(&self) -> (u64, u64) {
         self.artifacts

@@ -285,6 +285,14 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         features,
         ..PruneReport::default()
     };
+    for b in report.plan.backups.iter().filter(|b| b.action == "incomplete") {
+        tracing::warn!(
+            backup_id = b.backup_id,
+            alias = b.alias,
+            reason = b.reasons.join("; "),
+            "backup cannot be restored: prune leaves it alone and does not count it (run verify on it; delete it by hand once understood)"
+        );
+    }
     if features.object_lock {
         defer_protected(store.as_ref(), &mut report.plan, req.now).await?;
     }
@@ -383,11 +391,12 @@ pub fn render(r: &PruneReport) -> String {
     }
     let count = |a: &str| r.plan.backups.iter().filter(|b| b.action == a).count();
     out.push_str(&format!(
-        "{} kept, {} to delete, {} deferred, {} untrusted (left alone), {} orphan prefix(es)\n",
+        "{} kept, {} to delete, {} deferred, {} untrusted (left alone), {} incomplete (left alone, not counted), {} orphan prefix(es)\n",
         count("keep"),
         count("delete"),
         count("defer"),
         count("untrusted"),
+        count("incomplete"),
         r.plan.orphans.iter().filter(|o| o.delete).count()
     ));
     if r.dry_run {
