@@ -20,7 +20,8 @@ pub struct RetentionPolicy {
     pub keep_monthly: u32,
     /// The newest backup of each of the last N years that have backups.
     pub keep_yearly: u32,
-    /// Every backup taken within this long before the newest backup.
+    /// Every backup strictly newer than the newest backup dated at or before
+    /// now, minus this long.
     #[serde(with = "secs_opt", skip_serializing_if = "Option::is_none")]
     pub keep_within: Option<Duration>,
 }

@@ -6,9 +6,22 @@
 //! first N distinct periods (day, ISO week, month, year) that *have* backups,
 //! so a stretch of failed nights never ages out the last good backups. All
 //! periods are in UTC. A backup kept by several rules lists every reason.
-//! On top of restic: the newest backup of every alias is always kept, pinned
-//! labels are kept forever, and backups dated after `now` (clock skew) are
-//! kept. This module never does I/O.
+//!
+//! Time, per alias:
+//! - A backup dated after `now` (clock skew) is kept ("dated in the future")
+//!   and takes no part in the rules: it is not the newest, consumes no count
+//!   or period, and does not move the `keep_within` window. Otherwise one
+//!   skewed backup could push real ones out (with `keep_last = 1` it would
+//!   take the only slot).
+//! - "newest" is the newest backup dated at or before `now`; it is always kept.
+//! - `keep_within = W` keeps every backup dated at or before `now` and
+//!   strictly after `newest - W` (restic: strictly newer than the cut-off).
+//!   A backup exactly at the cut-off is not kept by it; with no backup at or
+//!   before `now` it keeps nothing.
+//!
+//! On top of restic: the newest backup, pinned labels (kept forever) and
+//! future-dated backups are kept whatever the policy. This module never does
+//! I/O.
 
 use std::collections::BTreeMap;
 
@@ -80,6 +93,46 @@ pub fn select(backups: &[ManifestKey], policy: &RetentionPolicy, now: DateTime<U
     RetentionPlan { decisions }
 }
 
+/// `keep_within`'s window, anchored on the newest backup at or before now.
+struct Window {
+    /// Backups strictly after this are kept; `None` when the window reaches
+    /// back past the earliest time chrono can represent, so it keeps all.
+    cut_off: Option<DateTime<Utc>>,
+    reason: String,
+}
+
+impl Window {
+    fn new(within: std::time::Duration, newest: DateTime<Utc>) -> Self {
+        let cut_off = chrono::Duration::from_std(within)
+            .ok()
+            .and_then(|w| newest.checked_sub_signed(w));
+        Self {
+            cut_off,
+            reason: format!(
+                "within {} of the newest ({})",
+                span(within),
+                newest.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        }
+    }
+
+    fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.cut_off.is_none_or(|c| t > c)
+    }
+}
+
+/// A duration in its largest whole unit, for reasons people read ("7d", "4h").
+fn span(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0 => "0s".to_string(),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// One alias's backups, newest first.
 fn select_group(group: &[&ManifestKey], policy: &RetentionPolicy, now: DateTime<Utc>) -> Vec<Decision> {
     let rules: [(&str, u32, Option<PeriodFn>); 5] = [
@@ -91,7 +144,12 @@ fn select_group(group: &[&ManifestKey], policy: &RetentionPolicy, now: DateTime<
     ];
     let mut used = [0u32; 5];
     let mut last_period: [Option<String>; 5] = Default::default();
-    let newest_time = group.first().map(|b| b.backup_id.time());
+    // Sorted newest first, so the first at or before now is the newest that counts.
+    let newest = group.iter().position(|b| b.backup_id.time() <= now);
+    let window = policy
+        .keep_within
+        .zip(newest.map(|i| group[i].backup_id.time()))
+        .map(|(within, newest_time)| Window::new(within, newest_time));
 
     group
         .iter()
@@ -99,7 +157,7 @@ fn select_group(group: &[&ManifestKey], policy: &RetentionPolicy, now: DateTime<
         .map(|(i, b)| {
             let t = b.backup_id.time();
             let mut reasons = Vec::new();
-            if i == 0 {
+            if Some(i) == newest {
                 reasons.push("newest".to_string());
             }
             for label in b.labels.iter().filter(|l| l.is_pinning()) {
@@ -107,11 +165,13 @@ fn select_group(group: &[&ManifestKey], policy: &RetentionPolicy, now: DateTime<
             }
             if t > now {
                 reasons.push("dated in the future".to_string());
+                return Decision {
+                    backup: (*b).clone(),
+                    reasons,
+                };
             }
-            if let (Some(within), Some(newest)) = (policy.keep_within, newest_time) {
-                if chrono::Duration::from_std(within).is_ok_and(|w| newest - t <= w) {
-                    reasons.push(format!("within {}s of the newest", within.as_secs()));
-                }
+            if let Some(w) = window.as_ref().filter(|w| w.contains(t)) {
+                reasons.push(w.reason.clone());
             }
             for (r, (name, count, period)) in rules.iter().enumerate() {
                 if used[r] >= *count {
