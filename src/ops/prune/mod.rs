@@ -135,6 +135,7 @@ async fn settled_plan(
     loop {
         let p = plan(listing, &learned, &config.retention, now);
         let mut pending = Vec::new();
+        let mut from_cache = 0;
         for b in p.backups.iter().filter(|b| b.action == "keep") {
             let key = b.manifest_key.as_str();
             if learned.facts.contains_key(key) || learned.untrusted.contains_key(key) {
@@ -143,11 +144,14 @@ async fn settled_plan(
             match cache.get(key, catalog.objects.get(key), signature_of.get(key).copied()) {
                 Some(facts) => {
                     learned.facts.insert(key.to_string(), facts);
+                    from_cache += 1;
                 }
                 None => pending.extend(by_key.get(key).copied()),
             }
         }
-        if pending.is_empty() {
+        // Settled only when this plan taught nothing new (facts from the
+        // cache can change it as much as facts read from the store).
+        if pending.is_empty() && from_cache == 0 {
             return Ok((p, read));
         }
         read += pending.len();
