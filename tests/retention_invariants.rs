@@ -3,8 +3,8 @@
 //! several aliases, clock-skewed backups (dated after "now"), and backups
 //! whose data object was deleted or truncated, under random policies.
 //! After prune:
-//! - every backup prune keeps verifies (decrypted with the identity) and its
-//!   whole chain restores into a directory;
+//! - every backup prune keeps verifies (as stored, and decrypted with the
+//!   identity) and its whole chain restores into a directory;
 //! - pinned and pre-deploy backups are never deleted;
 //! - the newest restorable backup of each alias (dated at or before now) is
 //!   kept, and no backup that cannot be restored is kept by a rule (an
@@ -271,17 +271,20 @@ async fn check_seed(store: Arc<dyn ObjectStore>, seed: u64) {
             "kept {k} cannot be restored: {context}"
         );
     }
-    let ctx = VerifyContext {
-        store: store.clone(),
-        trust: trust.clone(),
-        identities: Some(key.identities()),
-        deep: None,
-    };
-    for r in verify(&ctx, &kept).await {
-        assert!(
-            r.problem.is_none() && r.objects.iter().all(|o| o.problem.is_none()),
-            "{r:?}: {context}"
-        );
+    // As stored (sizes and checksums, no identity), then decrypted.
+    for identities in [None, Some(key.identities())] {
+        let ctx = VerifyContext {
+            store: store.clone(),
+            trust: trust.clone(),
+            identities,
+            deep: None,
+        };
+        for r in verify(&ctx, &kept).await {
+            assert!(
+                r.problem.is_none() && r.objects.iter().all(|o| o.problem.is_none()),
+                "{r:?}: {context}"
+            );
+        }
     }
     for k in &kept {
         let chain = resolve_chain(store.as_ref(), &trust, k)

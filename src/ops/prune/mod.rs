@@ -254,9 +254,11 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
     let filter = BackupFilter {
         database: req.database.clone(),
     };
-    let catalog = list_with_signatures(store.as_ref(), &filter).await?;
+    // The two listings are independent: walk them side by side.
+    let (catalog, data) = tokio::join!(list_with_signatures(store.as_ref(), &filter), store.list(DATA));
+    let catalog = catalog?;
     let (manifests, signatures) = (&catalog.keys, &catalog.signatures);
-    let mut data = store.list(DATA).await.map_err(store_err)?;
+    let mut data = data.map_err(store_err)?;
     if let Some(db) = &req.database {
         // Only this alias's data (orphans of others are not ours to judge here).
         let aliases: std::collections::BTreeSet<String> = manifests.iter().map(|k| k.alias.to_string()).collect();
