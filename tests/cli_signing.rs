@@ -84,7 +84,7 @@ impl Repo {
             .ok();
         let m: Value = serde_json::from_str(&r.stdout).unwrap();
         let id = m["backup_id"].as_str().unwrap().to_string();
-        (id.clone(), format!("manifests/{ALIAS}/{id}~{DB}.json"))
+        (id.clone(), format!("manifests/{ALIAS}/{id}~{DB}~FULL.json"))
     }
 
     fn restore(&self, id: &str, extra: &[&str]) -> Run {
@@ -187,7 +187,7 @@ async fn forged_edited_replayed_and_foreign_manifests_are_refused() {
     repo.put(&format!("{c_key}.minisig"), forged.into_bytes()).await;
     // d: a's genuine manifest and signature, replayed under a newer backup id.
     let d = "20990101T000000Z-dddddd".to_string();
-    let d_key = format!("manifests/{ALIAS}/{d}~{DB}.json");
+    let d_key = format!("manifests/{ALIAS}/{d}~{DB}~FULL.json");
     repo.put(&d_key, original).await;
     repo.put(&format!("{d_key}.minisig"), repo.get(&format!("{a_key}.minisig")).await)
         .await;
@@ -278,8 +278,16 @@ async fn forged_newer_manifests_cannot_make_prune_delete_real_backups() {
     let mut forged = Vec::new();
     for (n, suffix) in ["aaaaaa", "bbbbbb"].iter().enumerate() {
         let fake_id = format!("2099010{}T000000Z-{suffix}", n + 1);
-        let key = format!("manifests/{ALIAS}/{fake_id}~{DB}.json");
+        let key = format!("manifests/{ALIAS}/{fake_id}~{DB}~FULL.json");
         repo.put(&key, body.replace(&real, &fake_id).into_bytes()).await;
+        // The forger copies the data too, so the forgery looks complete
+        // (one without data is set aside as incomplete before any GET).
+        let data = graphvault::store::ObjectStore::list(&repo.store, &format!("data/{ALIAS}/{real}/"))
+            .await
+            .unwrap();
+        for o in data {
+            repo.put(&o.key.replace(&real, &fake_id), repo.get(&o.key).await).await;
+        }
         forged.push(key);
     }
     let r = repo.gv(&["prune", "--json"]).ok();
