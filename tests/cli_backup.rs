@@ -120,33 +120,48 @@ async fn kill_9_during_an_upload_leaves_no_backup_and_the_next_run_is_clean() {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let started = Instant::now();
-    let (killed, seen) = tokio::task::spawn_blocking(move || {
+    // Wait for the upload to start (its log line), then for the store to show
+    // its multipart upload in flight, and only then kill: no guess at timing.
+    let (uploading, seen, stderr) = tokio::task::spawn_blocking(move || {
         let mut seen = Vec::new();
-        for line in BufReader::new(stderr).lines() {
+        let mut lines = BufReader::new(stderr).lines();
+        for line in lines.by_ref() {
             let line = line.unwrap();
             seen.push(line.clone());
             let uploading = serde_json::from_str::<Value>(&line)
                 .ok()
                 .is_some_and(|v| v["message"] == "sealing and uploading");
             if uploading {
-                // Sealing 128 MiB takes about a second; 100 ms in, parts are in flight.
-                std::thread::sleep(Duration::from_millis(100));
-                child.kill().unwrap(); // SIGKILL
-                child.wait().unwrap();
-                return (true, seen);
+                return (true, seen, Some(lines));
             }
             assert!(started.elapsed() < Duration::from_secs(120), "no upload started");
         }
-        let _ = child.wait();
-        (false, seen)
+        (false, seen, None)
     })
     .await
     .unwrap();
     assert!(
-        killed,
-        "the run ended before an upload was under way:\n{}",
+        uploading,
+        "the run ended before an upload started:\n{}",
         seen.join("\n")
     );
+    // Keep draining stderr so the child never blocks on a full pipe.
+    let drain = std::thread::spawn(move || stderr.into_iter().flatten().for_each(drop));
+    let mut in_flight = false;
+    while started.elapsed() < Duration::from_secs(120) {
+        if !s.store.list_multipart("data/").await.unwrap().is_empty() {
+            in_flight = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await; // poll interval, not a guess
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let _ = drain.join();
+    assert!(in_flight, "no multipart upload was seen in flight before the run ended");
     assert!(s.committed().await.is_empty(), "a killed run leaves no manifest");
     let pending = s.store.list_multipart("data/").await.unwrap();
     assert_eq!(pending.len(), 1, "killed mid-upload: one unfinished multipart upload");
