@@ -222,6 +222,10 @@ for t in templates:
                     problems.append(f"pruner ({label}): needs {a} on {data}")
             if allows(doc, "s3:PutObject", data):
                 problems.append(f"pruner ({label}): must not write backups")
+            # Without them prune deletes nothing (exit 15, docs/EXIT_CODES.md).
+            for a in ("s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"):
+                if not allows(doc, a, bucket):
+                    problems.append(f"pruner ({label}): needs {a} on the bucket")
         elif role == "restorer":
             for a in ("s3:GetObject", "s3:GetObjectTagging", "s3:RestoreObject"):
                 if not allows(doc, a, data):

@@ -51,7 +51,8 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes: 0 ok, 1 internal error (a bug), 2 bad usage/config/input, 3 partly failed, \
 4 integrity (checksum/decryption mismatch), 5 storage, 6 keys, 7 not found, 8 local file, \
 9 Neo4j unreachable, 10 Neo4j/neo4j-admin failed, 11 all failed, 12 busy (another run holds \
-the lease), 13 archived (restore from archive requested), 14 doctor found errors.
+the lease), 13 archived (restore from archive requested), 14 doctor found errors, \
+15 bucket protection unknown (prune deleted nothing: versioning or object lock unreadable).
 
 Files: /etc/graphvault/graphvault.toml (or --config, $GRAPHVAULT_CONFIG). \
 Documentation: README.md, docs/CONFIGURATION.md, docs/EXIT_CODES.md, docs/FORMAT.md.";
@@ -78,6 +79,8 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Delete backups the retention policy no longer keeps (manifest first,
     /// then data), orphaned data and unfinished uploads. Prints the plan.
+    /// Deletes nothing (exit 15) when it cannot read the bucket's versioning
+    /// or object lock and `[retention] assume_*` does not state them.
     Prune(PruneArgs),
     /// Bucket lifecycle rules that implement the retention policy.
     #[command(subcommand)]
@@ -151,6 +154,9 @@ pub enum AliasCommand {
 pub enum LifecycleCommand {
     /// Print an S3 lifecycle configuration that expires backups by their
     /// retention tier tag (for backup hosts without delete permission).
+    /// Reads the bucket's versioning (noncurrent-version rule); if it cannot,
+    /// it prints nothing and exits 15, unless
+    /// `--set retention.assume_versioning=true|false` states it.
     Suggest {
         /// Only the JSON (for `aws s3api put-bucket-lifecycle-configuration`).
         #[arg(long)]

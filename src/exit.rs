@@ -49,6 +49,9 @@ pub enum Exit {
     Archived = 13,
     /// `doctor` found at least one error.
     Unhealthy = 14,
+    /// The bucket's versioning or object lock could not be read (and config
+    /// does not state it): prune deleted nothing.
+    ProtectionUnknown = 15,
 }
 
 impl From<Exit> for ExitCode {
@@ -135,6 +138,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::NoRollback { .. } => Exit::NotFound,
         OpsError::ArchivePending { .. } => Exit::Archived,
         OpsError::Unhealthy { .. } => Exit::Unhealthy,
+        OpsError::ProtectionUnknown { .. } => Exit::ProtectionUnknown,
         OpsError::Interrupted { .. } => Exit::Partial,
         OpsError::DrillFailed { failed, total } if failed == total => Exit::AllFailed,
         OpsError::DrillFailed { .. } => Exit::Partial,
@@ -202,7 +206,52 @@ pub fn classify(err: &anyhow::Error) -> Exit {
 
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{classify, render, Exit};
+    use crate::ops::bucket_settings::{Setting, Unread};
+    use crate::ops::OpsError;
+    use crate::store::StoreError;
+
+    #[test]
+    fn every_documented_code_keeps_its_number() {
+        let table = [
+            (Exit::Ok, 0),
+            (Exit::Internal, 1),
+            (Exit::Usage, 2),
+            (Exit::Partial, 3),
+            (Exit::Integrity, 4),
+            (Exit::Storage, 5),
+            (Exit::Key, 6),
+            (Exit::NotFound, 7),
+            (Exit::LocalIo, 8),
+            (Exit::Neo4jUnavailable, 9),
+            (Exit::Neo4jFailed, 10),
+            (Exit::AllFailed, 11),
+            (Exit::Busy, 12),
+            (Exit::Archived, 13),
+            (Exit::Unhealthy, 14),
+            (Exit::ProtectionUnknown, 15),
+        ];
+        for (exit, code) in table {
+            assert_eq!(exit as u8, code, "{exit:?}");
+        }
+    }
+
+    #[test]
+    fn unreadable_bucket_protection_exits_15_even_when_access_was_denied() {
+        let denied = StoreError::AccessDenied {
+            op: "GetBucketVersioning",
+            detail: "HTTP 403 AccessDenied".into(),
+        };
+        let err = anyhow::Error::new(OpsError::ProtectionUnknown {
+            location: "s3://b".into(),
+            consequence: "prune deleted nothing",
+            unread: vec![Unread {
+                setting: Setting::Versioning,
+                error: denied,
+            }],
+        });
+        assert_eq!(classify(&err), Exit::ProtectionUnknown);
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("cannot read config file x.toml: {0}")]

@@ -24,6 +24,7 @@ const LOCAL_IO: i32 = 8;
 const NEO4J_UNAVAILABLE: i32 = 9;
 const NEO4J_FAILED: i32 = 10;
 const ALL_FAILED: i32 = 11;
+const PROTECTION_UNKNOWN: i32 = 15;
 
 /// A case with the defaults (working config, no files, no environment).
 const fn case(
@@ -718,6 +719,21 @@ static CASES: &[Case] = &[
         NOT_FOUND,
         &["no backup of 'customer9'", "graphvault list"],
     ),
+    Case {
+        config: &[Edit::Put("storage.endpoint", "\"<no-versioning-endpoint>\"")],
+        ..case(
+            "prune-versioning-unreadable",
+            "`prune` by a role without s3:GetBucketVersioning",
+            &["prune"],
+            PROTECTION_UNKNOWN,
+            &[
+                "prune deleted nothing",
+                "GetBucketVersioning: HTTP 403 AccessDenied",
+                "grant this role s3:GetBucketVersioning",
+                "assume_versioning = true|false",
+            ],
+        )
+    },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -80,6 +80,18 @@ async fn fabricate(store: &Arc<dyn ObjectStore>, end: DateTime<Utc>) {
         .await;
 }
 
+/// Backups of customer1 this many days before `now`, oldest first:
+/// (manifest key, data key) each.
+async fn customer1_backups(store: &dyn ObjectStore, now: DateTime<Utc>, days_ago: &[i64]) -> Vec<(String, String)> {
+    let mut backups = Vec::new();
+    for (i, days) in days_ago.iter().enumerate() {
+        let (m, d) = backup_keys("customer1", now - Duration::days(*days), i as u32, "");
+        put_backup(store, m.clone(), d.clone()).await;
+        backups.push((m, d));
+    }
+    backups
+}
+
 /// A fresh bucket with object lock (and so versioning) on.
 async fn locked_bucket() -> (graphvault::store::S3Store, String, Arc<dyn ObjectStore>) {
     common::test_credentials();
@@ -94,6 +106,32 @@ async fn locked_bucket() -> (graphvault::store::S3Store, String, Arc<dyn ObjectS
         .unwrap();
     let store: Arc<dyn ObjectStore> = Arc::new(s3.clone());
     (s3, bucket, store)
+}
+
+/// Unsigned manifests allowed, only the newest backup kept, plus `extra`.
+fn keep_last_one(extra: &[&str]) -> Config {
+    let mut sets: Vec<String> = [
+        "storage.url=s3://unused",
+        "signing.allow_unsigned=true",
+        "retention.keep_last=1",
+        "retention.keep_daily=0",
+        "retention.keep_weekly=0",
+        "retention.keep_monthly=0",
+    ]
+    .map(String::from)
+    .to_vec();
+    sets.extend(extra.iter().map(|s| s.to_string()));
+    graphvault::config::load(None, Vec::new(), &sets).expect("config")
+}
+
+/// A prune that deletes, planned at `now`.
+fn real_run(now: DateTime<Utc>) -> PruneRequest {
+    PruneRequest {
+        database: None,
+        dry_run: false,
+        now,
+        host: "test".into(),
+    }
 }
 
 fn ids(keys: &[ManifestKey]) -> BTreeSet<String> {
@@ -206,12 +244,7 @@ async fn locked_and_held_objects_are_deferred_and_versions_do_not_linger() {
     };
     let (s3, bucket, store) = locked_bucket().await;
     let now = Utc::now();
-    let mut backups = Vec::new();
-    for (i, days) in [30i64, 20, 10, 0].iter().enumerate() {
-        let (m, d) = backup_keys("customer1", now - Duration::days(*days), i as u32, "");
-        put_backup(store.as_ref(), m.clone(), d.clone()).await;
-        backups.push((m, d));
-    }
+    let backups = customer1_backups(store.as_ref(), now, &[30, 20, 10, 0]).await;
     // The oldest backup's data is under GOVERNANCE retention, the next one's
     // manifest under legal hold; the third is free to go.
     let until = aws_sdk_s3::primitives::DateTime::from_secs((now + Duration::days(3)).timestamp());
@@ -241,23 +274,8 @@ async fn locked_and_held_objects_are_deferred_and_versions_do_not_linger() {
         .await
         .unwrap();
 
-    let sets: Vec<String> = [
-        "storage.url=s3://unused",
-        "signing.allow_unsigned=true",
-        "retention.keep_last=1",
-        "retention.keep_daily=0",
-        "retention.keep_weekly=0",
-        "retention.keep_monthly=0",
-    ]
-    .map(String::from)
-    .to_vec();
-    let config = graphvault::config::load(None, Vec::new(), &sets).unwrap();
-    let req = PruneRequest {
-        database: None,
-        dry_run: false,
-        now,
-        host: "test".into(),
-    };
+    let config = keep_last_one(&[]);
+    let req = real_run(now);
     let report = prune(store.clone(), &config, &req).await.unwrap();
     assert!(
         report.features.object_lock && report.features.versioning,
@@ -375,12 +393,7 @@ async fn compliance_locks_are_respected_and_versions_can_be_left_to_a_lifecycle_
     use graphvault::ops::doctor::{doctor, DoctorContext, Severity};
     let (s3, bucket, store) = locked_bucket().await;
     let now = Utc::now();
-    let mut backups = Vec::new();
-    for (i, days) in [20i64, 10, 0].iter().enumerate() {
-        let (m, d) = backup_keys("customer1", now - Duration::days(*days), i as u32, "");
-        put_backup(store.as_ref(), m.clone(), d.clone()).await;
-        backups.push((m, d));
-    }
+    let backups = customer1_backups(store.as_ref(), now, &[20, 10, 0]).await;
     let until = aws_sdk_s3::primitives::DateTime::from_secs((now + Duration::days(2)).timestamp());
     s3.client()
         .put_object_retention()
@@ -395,24 +408,8 @@ async fn compliance_locks_are_respected_and_versions_can_be_left_to_a_lifecycle_
         .send()
         .await
         .unwrap();
-    let sets: Vec<String> = [
-        "storage.url=s3://unused",
-        "signing.allow_unsigned=true",
-        "retention.keep_last=1",
-        "retention.keep_daily=0",
-        "retention.keep_weekly=0",
-        "retention.keep_monthly=0",
-        "retention.noncurrent_versions=lifecycle",
-    ]
-    .map(String::from)
-    .to_vec();
-    let config = graphvault::config::load(None, Vec::new(), &sets).unwrap();
-    let req = PruneRequest {
-        database: None,
-        dry_run: false,
-        now,
-        host: "test".into(),
-    };
+    let config = keep_last_one(&["retention.noncurrent_versions=lifecycle"]);
+    let req = real_run(now);
     let report = prune(store.clone(), &config, &req).await.unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     let deferred: Vec<_> = report.plan.backups.iter().filter(|b| b.action == "defer").collect();
@@ -445,4 +442,61 @@ async fn compliance_locks_are_respected_and_versions_can_be_left_to_a_lifecycle_
     let findings = doctor(&ctx).await;
     let versions = findings.iter().find(|f| f.check == "versions").unwrap();
     assert_eq!(versions.severity, Severity::Error, "{versions:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_whose_retention_cannot_be_read_is_deferred_never_attempted() {
+    use common::s3_proxy::{Action, S3Op, S3Proxy};
+    let (_, bucket, direct) = locked_bucket().await;
+    let proxy = S3Proxy::start().await;
+    let settings = graphvault::store::S3Settings {
+        endpoint: Some(proxy.endpoint.clone()),
+        ..common::s3_settings(&bucket, "gv")
+    };
+    let store: Arc<dyn ObjectStore> = Arc::new(graphvault::store::S3Store::connect(&settings).await);
+    let now = Utc::now();
+    let backups = customer1_backups(direct.as_ref(), now, &[20, 10, 0]).await;
+    // The role may not read the oldest backup's data retention.
+    proxy.inject_on(
+        S3Op::GetObjectProtection,
+        &backups[0].1,
+        0,
+        usize::MAX,
+        Action::Error {
+            status: 403,
+            code: "AccessDenied",
+        },
+    );
+    let config = keep_last_one(&[]);
+    let req = real_run(now);
+    let report = prune(store.clone(), &config, &req).await.unwrap();
+    assert!(report.features.object_lock, "{:?}", report.features);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let oldest = report
+        .plan
+        .backups
+        .iter()
+        .find(|b| b.manifest_key == backups[0].0)
+        .unwrap();
+    assert_eq!(oldest.action, "defer", "{oldest:?}");
+    assert!(
+        oldest
+            .reasons
+            .iter()
+            .any(|r| r.contains("could not be read") && r.contains("AccessDenied")),
+        "{:?}",
+        oldest.reasons
+    );
+    assert_eq!(
+        report.deleted_backups, 1,
+        "the middle backup goes, the unreadable one stays"
+    );
+    let deletes_of_oldest = proxy
+        .seen()
+        .iter()
+        .filter(|r| r.op == S3Op::Delete && (r.target.contains(&backups[0].0) || r.target.contains(&backups[0].1)))
+        .count();
+    assert_eq!(deletes_of_oldest, 0, "never attempted");
+    let left = list_backups(direct.as_ref(), &BackupFilter::default()).await.unwrap();
+    assert_eq!(left.len(), 2);
 }

@@ -247,16 +247,25 @@ pub(super) async fn doctor(cli: &Cli, args: &DoctorArgs) -> anyhow::Result<()> {
 }
 
 pub(super) async fn lifecycle_suggest(cli: &Cli, json_only: bool) -> anyhow::Result<()> {
+    use crate::ops::bucket_settings::{Known, Setting};
     use crate::retention::tier;
     let config = load_config(cli)?;
     let store = store_for(&config).await?;
-    let features = store.bucket_features().await.unwrap_or_default();
+    // Whether to expire noncurrent versions depends on it: never guessed.
+    let versioned = Known::read(store.as_ref(), Setting::Versioning, &config.stated_bucket)
+        .await
+        .usable(Setting::Versioning)
+        .map_err(|unread| OpsError::ProtectionUnknown {
+            location: store.location(),
+            consequence: "no lifecycle rules were suggested (expiring noncurrent versions depends on versioning)",
+            unread: vec![unread],
+        })?;
     if !config.retention.per_alias.is_empty() {
         tracing::warn!(
             "per-alias retention policies cannot be expressed by tag rules; the suggestion uses [retention]"
         );
     }
-    let rules = tier::suggest(&config.retention.default, &store.bucket_prefix(), features.versioning);
+    let rules = tier::suggest(&config.retention.default, &store.bucket_prefix(), versioned);
     let text = serde_json::to_string_pretty(&rules)?;
     if json_only {
         return print(&format!("{text}\n"));

@@ -19,7 +19,7 @@ mod signing;
 pub use backup::BackupConfig;
 pub use drill::{DrillCheck, DrillConfig};
 pub use neo4j::Neo4jConfig;
-pub use retention::RetentionConfig;
+pub use retention::{RetentionConfig, StatedBucket};
 pub use signing::SigningConfig;
 
 use crate::pipeline::SealSettings;
@@ -180,6 +180,8 @@ pub struct Config {
     pub backup: BackupConfig,
     pub notify: crate::notify::WebhookSettings,
     pub retention: RetentionConfig,
+    /// `[retention] assume_versioning` and `assume_object_lock`.
+    pub stated_bucket: StatedBucket,
     pub drill: DrillConfig,
     pub signing: SigningConfig,
     /// Where local caches live (what prune learned from verified manifests);
@@ -402,6 +404,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         neo4j: Neo4jConfig::from_raw(raw.neo4j)?,
         backup: backup::from_raw(raw.backup)?,
         notify: notify::from_raw(raw.notify)?,
+        stated_bucket: retention::stated_bucket(&raw.retention),
         retention: retention::from_raw(raw.retention)?,
         drill: drill::from_raw(raw.drill)?,
         signing: signing::from_raw(raw.signing)?,
@@ -523,7 +526,7 @@ mod tests {
                     "webhook_url" => "\"https://hooks.example.com/x\"",
                     "on" => "[\"failure\", \"success\"]",
                     "free_space_factor" => "1.5",
-                    "defer_min_storage" => "false",
+                    "defer_min_storage" | "assume_versioning" | "assume_object_lock" => "false",
                     "object_lock_mode" => "\"GOVERNANCE\"",
                     "noncurrent_versions" => "\"lifecycle\"",
                     "bolt_uri" => "\"bolt://x:7687\"",

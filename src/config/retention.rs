@@ -34,6 +34,8 @@ pub(super) struct RawRetention {
     defer_min_storage: Option<bool>,
     object_lock_mode: Option<String>,
     noncurrent_versions: Option<String>,
+    assume_versioning: Option<bool>,
+    assume_object_lock: Option<bool>,
     #[serde(default)]
     alias: BTreeMap<String, RawPolicy>,
 }
@@ -50,6 +52,8 @@ pub(super) const KEYS: &[&str] = &[
     "defer_min_storage",
     "object_lock_mode",
     "noncurrent_versions",
+    "assume_versioning",
+    "assume_object_lock",
 ];
 
 /// Validated retention settings.
@@ -70,6 +74,24 @@ pub struct RetentionConfig {
     /// the default) or leaves old versions to a noncurrent-version
     /// expiration rule (`lifecycle`, which `doctor` checks exists).
     pub versions_by_lifecycle: bool,
+}
+
+/// The bucket's versioning and object lock as the operator states them
+/// (`[retention] assume_versioning`, `assume_object_lock`), used only where
+/// the bucket will not say (no s3:GetBucketVersioning or
+/// s3:GetBucketObjectLockConfiguration, a 501). `None`: unstated, and prune
+/// then refuses to delete.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatedBucket {
+    pub versioning: Option<bool>,
+    pub object_lock: Option<bool>,
+}
+
+pub(super) fn stated_bucket(raw: &RawRetention) -> StatedBucket {
+    StatedBucket {
+        versioning: raw.assume_versioning,
+        object_lock: raw.assume_object_lock,
+    }
 }
 
 impl RetentionConfig {
@@ -175,5 +197,26 @@ mod tests {
         std::fs::write(&path, none).unwrap();
         let e = crate::config::load(Some((path, true)), Vec::new(), &[]).unwrap_err();
         assert!(e.to_string().contains("keeps nothing"), "{e}");
+    }
+
+    #[test]
+    fn bucket_settings_are_unstated_unless_the_file_env_or_set_states_them() {
+        let load = |env: &[(&str, &str)], sets: &[&str]| {
+            let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            crate::config::load(None, env, &sets).map(|c| (c.stated_bucket.versioning, c.stated_bucket.object_lock))
+        };
+        let url = "storage.url=s3://b-1";
+        assert_eq!(load(&[], &[url]).unwrap(), (None, None));
+        assert_eq!(
+            load(&[], &[url, "retention.assume_versioning=true"]).unwrap(),
+            (Some(true), None)
+        );
+        assert_eq!(
+            load(&[("GRAPHVAULT_RETENTION_ASSUME_OBJECT_LOCK", "false")], &[url]).unwrap(),
+            (None, Some(false))
+        );
+        let e = load(&[], &[url, "retention.assume_versioning=maybe"]).unwrap_err();
+        assert!(e.to_string().contains("assume_versioning"), "{e}");
     }
 }

@@ -5,6 +5,7 @@ mod alias;
 pub mod archive;
 mod backup_artifact;
 pub mod backup_run;
+pub mod bucket_settings;
 mod catalog;
 mod chain;
 pub mod cutover;
@@ -103,6 +104,14 @@ pub enum OpsError {
     Unhealthy { errors: usize },
     #[error("prune could not delete {failed} object(s); the report lists them. Run prune again (it is idempotent)")]
     PruneIncomplete { failed: usize },
+    /// The bucket's versioning or object lock could not be read and config
+    /// does not state it: `consequence` says what was (not) done.
+    #[error("{}", bucket_settings::refusal(.location, .consequence, .unread))]
+    ProtectionUnknown {
+        location: String,
+        consequence: &'static str,
+        unread: Vec<bucket_settings::Unread>,
+    },
     #[error("alias switch record {key} is unreadable ({detail}); inspect it in the bucket")]
     SwitchRecord { key: String, detail: String },
     #[error("cannot roll back alias '{alias}': {detail}")]

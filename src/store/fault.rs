@@ -239,8 +239,12 @@ impl ObjectStore for FaultyStore {
         self.inner.get_tags(key).await
     }
 
-    async fn bucket_features(&self) -> Result<super::BucketFeatures, StoreError> {
-        self.inner.bucket_features().await
+    async fn versioning(&self) -> Result<bool, StoreError> {
+        self.inner.versioning().await
+    }
+
+    async fn object_lock(&self) -> Result<bool, StoreError> {
+        self.inner.object_lock().await
     }
 
     async fn protection(&self, key: &str) -> Result<super::Protection, StoreError> {

@@ -14,7 +14,10 @@
 //!   that answers such a request with 501 fails with `Unsupported`;
 //! - `head` reports the size and, where the backend keeps one, the checksum;
 //! - `delete` of a missing key succeeds (deletes are idempotent);
-//! - errors are typed so retry and exit codes can reason about them.
+//! - errors are typed so retry and exit codes can reason about them;
+//! - `versioning`, `object_lock` and `protection` say "off" only when the
+//!   store says the setting is not set; a failure to read one is an error,
+//!   never "off" (prune deletes nothing on a guess).
 //!
 //! Behaviour shared by all stores (retries, fault injection) is stacked as
 //! wrappers: `RetryingStore`, `FaultyStore`.
@@ -153,12 +156,23 @@ pub trait ObjectStore: Send + Sync {
     /// Reads the object's tags.
     async fn get_tags(&self, key: &str) -> Result<Vec<(String, String)>, StoreError>;
 
-    /// Versioning and object lock of the bucket (none for the filesystem).
-    async fn bucket_features(&self) -> Result<BucketFeatures, StoreError> {
-        Ok(BucketFeatures::default())
+    /// Whether the bucket keeps old versions (versioning enabled, or
+    /// suspended); false for the filesystem. An answer that does not say is
+    /// an error, never `false`.
+    async fn versioning(&self) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    /// Whether object lock is enabled on the bucket; false for the
+    /// filesystem. Only S3's "no object lock configuration" answer is
+    /// `false`; any other failure is an error.
+    async fn object_lock(&self) -> Result<bool, StoreError> {
+        Ok(false)
     }
 
     /// Retention and legal hold of one object (none for the filesystem).
+    /// Only S3's "none set" answers mean unprotected; any other failure is
+    /// an error.
     async fn protection(&self, key: &str) -> Result<Protection, StoreError> {
         let _ = key;
         Ok(Protection::default())

@@ -160,8 +160,12 @@ impl ObjectStore for RetryingStore {
         self.run("get_tags", key, || self.inner.get_tags(key)).await
     }
 
-    async fn bucket_features(&self) -> Result<super::BucketFeatures, StoreError> {
-        self.run("bucket_features", "", || self.inner.bucket_features()).await
+    async fn versioning(&self) -> Result<bool, StoreError> {
+        self.run("versioning", "", || self.inner.versioning()).await
+    }
+
+    async fn object_lock(&self) -> Result<bool, StoreError> {
+        self.run("object_lock", "", || self.inner.object_lock()).await
     }
 
     async fn protection(&self, key: &str) -> Result<super::Protection, StoreError> {

@@ -479,8 +479,12 @@ impl ObjectStore for S3Store {
             .collect())
     }
 
-    async fn bucket_features(&self) -> Result<super::BucketFeatures, StoreError> {
-        self.features_impl().await
+    async fn versioning(&self) -> Result<bool, StoreError> {
+        self.versioning_impl().await
+    }
+
+    async fn object_lock(&self) -> Result<bool, StoreError> {
+        self.object_lock_impl().await
     }
 
     async fn protection(&self, key: &str) -> Result<super::Protection, StoreError> {

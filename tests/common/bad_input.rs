@@ -7,7 +7,9 @@
 //! Placeholders: in a case's command, config edits, environment and files,
 //! `<tmp>` is the case's own directory, `<work>` the world's directory,
 //! `<artifact>` the shared artifact, `<id>` the committed backup's id,
-//! `<identity>` the identity that opens it, `<bucket>` the bucket. The same
+//! `<identity>` the identity that opens it, `<bucket>` the bucket,
+//! `<no-versioning-endpoint>` LocalStack behind a proxy denying
+//! GetBucketVersioning. The same
 //! placeholders replace those values in the messages written to
 //! docs/FAILURES.md, so the file does not change from run to run.
 
@@ -24,6 +26,7 @@ use tempfile::TempDir;
 use crate::common::{
     self,
     cli::{graphvault, run, Run, AWS_SECRET},
+    s3_proxy::{Action, S3Op, S3Proxy},
 };
 
 /// The database the shared artifact and the Bolt double's alias belong to.
@@ -99,6 +102,10 @@ pub enum Check {
 /// The world every case runs in.
 pub struct World {
     pub bolt: Running,
+    /// LocalStack behind a proxy that answers GetBucketVersioning with 403
+    /// AccessDenied, like a role without s3:GetBucketVersioning
+    /// (`<no-versioning-endpoint>`).
+    pub no_versioning: S3Proxy,
     pub store: S3Store,
     pub bucket: String,
     pub key: common::TestKey,
@@ -126,6 +133,16 @@ impl World {
             .await
             .expect("bolt double");
         let (store, bucket) = common::s3_store_with_bucket(PREFIX).await;
+        let no_versioning = S3Proxy::start().await;
+        no_versioning.inject(
+            S3Op::GetVersioning,
+            0,
+            usize::MAX,
+            Action::Error {
+                status: 403,
+                code: "AccessDenied",
+            },
+        );
         let key = common::TestKey::new();
         let stranger = common::TestKey::new();
         let work = tempfile::tempdir().expect("tempdir");
@@ -166,6 +183,7 @@ impl World {
         ];
         let mut world = Self {
             bolt,
+            no_versioning,
             store,
             bucket,
             key,
@@ -209,6 +227,7 @@ impl World {
             ("<identity>", self.key.identity_path.display().to_string()),
             ("<bucket>", self.bucket.clone()),
             ("<recipient>", self.key.recipient.clone()),
+            ("<no-versioning-endpoint>", self.no_versioning.endpoint.clone()),
         ]
     }
 
@@ -327,6 +346,7 @@ impl World {
             (self.admin.display().to_string(), "<neo4j-admin>"),
             (target, "<target>"),
             (self.bolt.uri(), "<bolt-uri>"),
+            (self.no_versioning.endpoint.clone(), "<no-versioning-endpoint>"),
             (common::endpoint(), "<endpoint>"),
             (self.bucket.clone(), "<bucket>"),
             (self.id.clone(), "<id>"),
@@ -665,7 +685,8 @@ pub fn failures_md(rows: &[(&Case, String)]) -> String {
          and the first error line on stderr. Placeholders: `<tmp>` the case's own\n\
          directory, `<work>` the test's working directory, `<artifact>` a neo4j-admin\n\
          artifact, `<id>` an existing backup id, `<identity>` the identity that opens it,\n\
-         `<bucket>` the bucket, `<endpoint>` the S3 endpoint, `<bolt-uri>` Neo4j's Bolt URI,\n\
+         `<bucket>` the bucket, `<endpoint>` the S3 endpoint, `<no-versioning-endpoint>` the\n\
+         S3 endpoint through a proxy that denies GetBucketVersioning, `<bolt-uri>` Neo4j's Bolt URI,\n\
          `<recipient>` an age recipient, `<signing-key>` the trusted signing key,\n\
          `<neo4j-admin>` the neo4j-admin binary. In every case nothing was lost: no\n\
          manifest was written, the artifact and any existing files are untouched.\n\

@@ -29,6 +29,13 @@ pub enum S3Op {
     List,
     Delete,
     Tagging,
+    /// GetBucketVersioning (`GET /bucket?versioning`).
+    GetVersioning,
+    /// GetObjectLockConfiguration (`GET /bucket?object-lock`).
+    GetObjectLock,
+    /// GetObjectRetention and GetObjectLegalHold (`GET /key?retention`,
+    /// `?legal-hold`).
+    GetObjectProtection,
     Other,
     /// Matches every request (rules count all of them).
     Any,
@@ -152,6 +159,9 @@ fn classify(method: &str, target: &str) -> S3Op {
         "HEAD" => S3Op::Head,
         "GET" if has("list-type") || has("uploads") || has("versions") => S3Op::List,
         "GET" if has("tagging") => S3Op::Tagging,
+        "GET" if has("versioning") => S3Op::GetVersioning,
+        "GET" if has("object-lock") => S3Op::GetObjectLock,
+        "GET" if has("retention") || has("legal-hold") => S3Op::GetObjectProtection,
         "GET" => S3Op::Get,
         _ => S3Op::Other,
     }
@@ -243,6 +253,7 @@ async fn serve(
                 500 => "Internal Server Error",
                 503 => "Service Unavailable",
                 403 => "Forbidden",
+                501 => "Not Implemented",
                 _ => "Error",
             };
             let response = format!(

@@ -1,21 +1,25 @@
 //! `graphvault doctor`: audits a host and its bucket and explains each
 //! finding with a severity and a fix. Checks: the store answers; versioning
-//! and object lock; whether these credentials can delete while nothing locks
-//! the objects; lifecycle rules against the retention policy; an age identity
+//! and object lock (one that cannot be read is an error, never "off");
+//! whether these credentials can delete while nothing locks the objects;
+//! lifecycle rules against the retention policy; an age identity
 //! lying on a backup host; staging free space; neo4j-admin and Bolt; the age
 //! of the newest backup of every alias. Any error makes the exit code 14.
 
+mod bucket;
 mod judge;
 
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 
+pub use bucket::{judge_bucket, judge_delete};
 pub use judge::{finding, judge_backup_age, judge_lifecycle, Finding, Severity};
 
 use crate::config::Config;
 use crate::neo4j::{Neo4jAdmin, Neo4jCatalog};
-use crate::store::{ObjectStore, StoreError};
+use crate::ops::bucket_settings::{Known, Setting};
+use crate::store::ObjectStore;
 
 use super::backup_run::{Bytes, FreeSpace};
 use super::catalog::{list_backups, BackupFilter};
@@ -50,35 +54,16 @@ async fn storage_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) -> Op
         format!("{} answers; {} backup(s)", ctx.store.location(), keys.len()),
         None,
     ));
-    let features = ctx.store.bucket_features().await.unwrap_or_default();
-    out.push(finding(
-        "bucket",
-        Severity::Ok,
-        format!(
-            "versioning {}, object lock {}",
-            on(features.versioning),
-            on(features.object_lock)
-        ),
-        None,
-    ));
+    let versioning = Known::read(ctx.store.as_ref(), Setting::Versioning, &ctx.config.stated_bucket).await;
+    let object_lock = Known::read(ctx.store.as_ref(), Setting::ObjectLock, &ctx.config.stated_bucket).await;
+    out.push(judge_bucket(&versioning, &object_lock));
     // A DELETE of a key that does not exist changes nothing and says whether
     // these credentials may delete.
-    match ctx.store.delete("probe/delete-permission-check").await {
-        Ok(()) if !features.object_lock => out.push(finding(
-            "credentials",
-            Severity::Warning,
-            "these credentials can delete objects and the bucket has no object lock: whoever takes this host can erase the backups",
-            Some("give backup hosts the writer role (put/list, no delete) and run prune elsewhere, or enable object lock"),
-        )),
-        Ok(()) => out.push(finding("credentials", Severity::Ok, "can delete, but object lock protects objects", None)),
-        Err(StoreError::AccessDenied { .. }) => {
-            out.push(finding("credentials", Severity::Ok, "these credentials cannot delete (writer role)", None))
-        }
-        Err(e) => out.push(finding("credentials", Severity::Warning, format!("delete permission unknown: {e}"), None)),
-    }
+    let probe = ctx.store.delete("probe/delete-permission-check").await;
+    out.push(judge_delete(probe, object_lock.value()));
     match ctx.store.lifecycle_rules().await {
         Ok(rules) => {
-            if features.versioning && ctx.config.retention.versions_by_lifecycle {
+            if versioning.value() == Some(true) && ctx.config.retention.versions_by_lifecycle {
                 let expires = rules
                     .iter()
                     .any(|r| r.enabled && r.noncurrent_expiration_days.is_some());
@@ -107,14 +92,6 @@ async fn storage_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) -> Op
         )),
     }
     Some(keys)
-}
-
-fn on(b: bool) -> &'static str {
-    if b {
-        "on"
-    } else {
-        "off"
-    }
 }
 
 fn host_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) {

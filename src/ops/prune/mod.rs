@@ -8,7 +8,9 @@
 //! are under retention or legal hold are deferred, never attempted; on a
 //! versioned bucket every version of each key is removed (a plain DELETE
 //! would only add a delete marker). A deletion that fails is reported and
-//! the rest goes on.
+//! the rest goes on. Versioning and object lock must be known (read, or
+//! stated in config where the bucket will not say): otherwise prune deletes
+//! nothing (`bucket_settings`).
 //!
 //! Only signed manifests count (`src/signing/`): the plan is made from the
 //! listings, then the signatures of the backups it keeps are checked (two
@@ -39,6 +41,7 @@ use crate::signing::{ManifestTrust, SigningError, SIGNATURE_SUFFIX};
 use crate::store::{ObjectInfo, ObjectStore};
 
 use super::backup_run::LEASE_SCOPE;
+use super::bucket_settings;
 use super::catalog::{list_backups, list_with_signatures, read_manifest, BackupFilter, CatalogListing};
 use super::OpsError;
 
@@ -64,7 +67,8 @@ pub struct PruneReport {
     /// Manifests read from the store to plan (the others came from the
     /// local cache, or their backups are deleted).
     pub manifests_read: usize,
-    /// Versioning and object lock, as read from the bucket.
+    /// Versioning and object lock, as read from the bucket (or as config
+    /// states them where the bucket would not say).
     pub features: crate::store::BucketFeatures,
 }
 
@@ -89,25 +93,28 @@ async fn delete_all(store: &dyn ObjectStore, keys: &[String], versioned: bool, f
 }
 
 /// With object lock on, backups whose objects are under retention or legal
-/// hold are deferred (S3 would refuse the delete), saying until when.
-async fn defer_protected(store: &dyn ObjectStore, plan: &mut PrunePlan, now: DateTime<Utc>) -> Result<(), OpsError> {
+/// hold are deferred (S3 would refuse the delete), saying until when. So is a
+/// backup one of whose objects' protection could not be read: a delete is
+/// never attempted on a guess.
+async fn defer_protected(store: &dyn ObjectStore, plan: &mut PrunePlan, now: DateTime<Utc>) {
     for b in plan.backups.iter_mut().filter(|b| b.action == "delete") {
         let keys = std::iter::once(&b.manifest_key)
             .chain(b.signature_key.iter())
             .chain(b.data_keys.iter());
         for key in keys {
-            let p = store.protection(key).await.map_err(|source| OpsError::Store {
-                location: store.location(),
-                source,
-            })?;
-            if p.blocks(now) {
-                b.action = "defer";
-                b.reasons.push(format!("{key} is {}", p.describe()));
-                break;
-            }
+            let reason = match store.protection(key).await {
+                Ok(p) if p.blocks(now) => format!("{key} is {}", p.describe()),
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(key, error = %e, "cannot read the object's retention and legal hold; its backup is deferred, not deleted");
+                    format!("the retention and legal hold of {key} could not be read ({e}); deferred, not deleted")
+                }
+            };
+            b.action = "defer";
+            b.reasons.push(reason);
+            break;
         }
     }
-    Ok(())
 }
 
 /// The plan whose kept backups are all trusted and fully known: plan, learn
@@ -240,6 +247,15 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
             });
         }
     }
+    // Before the lease: a prune that cannot know these deletes nothing, and
+    // a dry run refuses the same way.
+    let mut features = bucket_settings::features(store.as_ref(), &config.stated_bucket)
+        .await
+        .map_err(|unread| OpsError::ProtectionUnknown {
+            location: store.location(),
+            consequence: "prune deleted nothing (deleting safely needs the bucket's versioning and object lock)",
+            unread,
+        })?;
     let lease = if req.dry_run {
         None
     } else {
@@ -267,10 +283,6 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         };
         data.retain(|o| wanted(&o.key));
     }
-    let mut features = store.bucket_features().await.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "cannot read the bucket's versioning and object lock settings; assuming neither");
-        Default::default()
-    });
     if features.versioning && config.retention.versions_by_lifecycle {
         // Plain deletes; a noncurrent-version expiration rule removes the rest.
         features.versioning = false;
@@ -300,7 +312,7 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         );
     }
     if features.object_lock {
-        defer_protected(store.as_ref(), &mut report.plan, req.now).await?;
+        defer_protected(store.as_ref(), &mut report.plan, req.now).await;
     }
     let Some(lease) = lease else { return Ok(report) };
 
@@ -346,7 +358,14 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
                 tracing::warn!(key, error = %e, "cannot update the retention tier tag");
             }
             if let (Some(mode), true) = (&config.retention.object_lock_mode, features.object_lock) {
-                let current = store.protection(key).await.ok().and_then(|p| p.retain_until);
+                // Unreadable: not extended this time (nothing is deleted on it).
+                let current = match store.protection(key).await {
+                    Ok(p) => p.retain_until,
+                    Err(e) => {
+                        tracing::warn!(key, error = %e, "cannot read the object's retention; not extending it");
+                        continue;
+                    }
+                };
                 if current.is_none_or(|c| c < until) {
                     if let Err(e) = store.set_retention(key, mode, until).await {
                         tracing::warn!(key, error = %e, "cannot extend object-lock retention");
