@@ -175,3 +175,63 @@ async fn a_backup_whose_data_is_gone_never_protects_the_alias() {
         "{r:?}"
     );
 }
+
+/// A new differential backup whose parent was taken days earlier: the
+/// parent's tier tag is raised when the child is written, so a lifecycle
+/// rule can never expire the parent before the child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writing_a_differential_raises_its_parents_tier_so_no_rule_expires_it_first() {
+    use graphvault::model::{BackupManifest, ManifestKey, Neo4jInfo};
+    use graphvault::ops::{backup_artifacts, ArtifactBackupRequest};
+    use graphvault::retention::tier::TIER_TAG;
+    use sha2::{Digest, Sha256};
+
+    let w = World::new(1, "").await;
+    let store = w.store.as_ref();
+    // A full backup taken three days ago, tagged `daily` as every new backup is.
+    let when = Utc::now() - chrono::Duration::days(3);
+    let parent_id = format!("{}-00000a", when.format("%Y%m%dT%H%M%SZ"));
+    let key = format!("manifests/customer1/{parent_id}~customer1-1800000000~FULL.json");
+    let data = format!("data/customer1/{parent_id}/customer1.backup.zst.age");
+    let body = BackupManifest::placeholder(&ManifestKey::parse(&key).unwrap(), &[(data.clone(), 6)]).to_json();
+    let daily = [(TIER_TAG.to_string(), "daily".to_string())];
+    for (k, b) in [(&key, body), (&data, b"sealed".to_vec())] {
+        let sha: [u8; 32] = Sha256::digest(&b).into();
+        store
+            .put(k, b.into(), sha, graphvault::store::PutMode::Overwrite)
+            .await
+            .unwrap();
+        store.put_tags(k, &daily).await.unwrap();
+    }
+
+    let artifact = common::write_artifact(w.work.path(), "customer1-1800000000", b"a differential artifact");
+    backup_artifacts(
+        w.store.clone(),
+        &w.config,
+        &ArtifactBackupRequest {
+            artifacts: vec![artifact],
+            database: "customer1-1800000000".parse().unwrap(),
+            alias: Some("customer1".parse().unwrap()),
+            labels: Vec::new(),
+            neo4j: Some(Neo4jInfo {
+                backup_type: Some("DIFF".into()),
+                parent: Some(parent_id.clone()),
+                ..Neo4jInfo::default()
+            }),
+            progress: graphvault::ops::progress::ProgressStyle::Off,
+            lease_lost: None,
+        },
+    )
+    .await
+    .unwrap();
+    // Default policy: daily expires after 9 days, weekly after 35. The child
+    // (daily, today) lives until day 9 from now; the parent as `daily` only
+    // until day 6 from now, so it becomes `weekly`.
+    for k in [&key, &data] {
+        let tags = store.get_tags(k).await.unwrap();
+        assert!(
+            tags.contains(&(TIER_TAG.to_string(), "weekly".to_string())),
+            "{k}: {tags:?}"
+        );
+    }
+}
