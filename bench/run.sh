@@ -223,8 +223,8 @@ CPU="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
   `manifests/` (manifests and their signatures) and 20 of `data/`. The
   steady-state plan reads no manifest (the local cache of verified
   manifests); what is left is mostly those listings: compare the
-  steady-state row with the `list` row above it, which lists `manifests/`
-  alone.
+  steady-state row with the "prune's listings alone" line above it (a run
+  on 2026-12-02: 8.54 s of listings in a 9.84 s steady-state plan).
   Chains cost kept backups: with a full backup every 7th night, each backup
   a rule keeps brings up to 6 parents.
 - This host's disk and LocalStack vary by up to 2× from run to run; each row
