@@ -87,6 +87,19 @@ pub async fn find_backup(store: &dyn ObjectStore, id: &str) -> Result<ManifestKe
         })
 }
 
+/// The manifest of backup `id` among `alias`'s, from one listing of only
+/// that backup's keys (`manifests/<alias>/<id>~`): how a parent in a chain is
+/// found without listing the whole catalog.
+pub async fn find_in_alias(
+    store: &dyn ObjectStore,
+    alias: &DbName,
+    id: &BackupId,
+) -> Result<Option<ManifestKey>, OpsError> {
+    let prefix = format!("{}{id}~", ManifestKey::alias_prefix(alias));
+    let listed = store.list(&prefix).await.map_err(store_err(store))?;
+    Ok(listed.iter().find_map(|o| ManifestKey::parse(&o.key)))
+}
+
 /// Reads the manifest behind a key and checks its signature: the one read
 /// that restore, verify and drill act on (prune checks the backups it keeps
 /// with [`check_signature`]).

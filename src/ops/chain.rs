@@ -9,7 +9,7 @@ use crate::model::{BackupManifest, DbName, ManifestKey};
 use crate::signing::ManifestTrust;
 use crate::store::ObjectStore;
 
-use super::catalog::{find_backup, list_backups, read_manifest, BackupFilter};
+use super::catalog::{find_backup, find_in_alias, list_backups, read_manifest, BackupFilter};
 use super::OpsError;
 
 /// How the operator named the backup.
@@ -90,13 +90,26 @@ pub async fn chain_from(
                 detail: format!("the chain of parents loops or is implausibly long at {parent}"),
             });
         }
-        let parent_key = find_backup(store, &parent).await.map_err(|e| match e {
-            OpsError::BackupNotFound { .. } => OpsError::BrokenChain {
-                backup: key.backup_id.to_string(),
-                detail: format!("its parent backup {parent} is missing from the bucket"),
-            },
-            other => other,
-        })?;
+        // The parent is under the same alias: one small listing finds it
+        // (the whole catalog is searched only if it is not there).
+        let alias = chain
+            .last()
+            .map(|m| m.alias.clone())
+            .unwrap_or_else(|| key.alias.clone());
+        let near = match parent.parse() {
+            Ok(id) => find_in_alias(store, &alias, &id).await?,
+            Err(_) => None,
+        };
+        let parent_key = match near {
+            Some(k) => k,
+            None => find_backup(store, &parent).await.map_err(|e| match e {
+                OpsError::BackupNotFound { .. } => OpsError::BrokenChain {
+                    backup: key.backup_id.to_string(),
+                    detail: format!("its parent backup {parent} is missing from the bucket"),
+                },
+                other => other,
+            })?,
+        };
         chain.push(read_manifest(store, trust, &parent_key).await?);
     }
     chain.reverse();
