@@ -235,10 +235,7 @@ async fn raise_chain_tiers(store: &dyn ObjectStore, manifest: &BackupManifest, c
             .ok()
             .and_then(|tags| tags.into_iter().find(|(k, _)| k == tier::TIER_TAG))
             .map(|(_, v)| v);
-        let own = tier::tier_of(
-            &current.iter().cloned().collect::<Vec<_>>(),
-            current.as_deref() == Some("pinned"),
-        );
+        let own = tier::from_tag(current.as_deref());
         let needed = tier::outliving(policy, own, parent.time(), &[child]);
         if needed != own {
             let data = store

@@ -90,7 +90,7 @@ fn resolve(
 pub fn needed_by<'a>(nodes: &[ChainNode<'a>], kept: &[bool], restorable: &[bool]) -> Vec<Vec<&'a BackupId>> {
     let index = by_id(nodes);
     let mut needed: Vec<Vec<&BackupId>> = vec![Vec::new(); nodes.len()];
-    for (_, n) in nodes.iter().enumerate().filter(|(i, _)| kept[*i]) {
+    for n in nodes.iter().zip(kept).filter_map(|(n, k)| k.then_some(n)) {
         let mut cursor = n.parent.flatten();
         let mut hops = 0;
         while let Some(parent) = cursor {

@@ -33,6 +33,18 @@ pub fn tier_of(reasons: &[String], pinned: bool) -> &'static str {
     }
 }
 
+/// The tier a `graphvault-tier` tag value names; `daily` (the shortest) for
+/// no tag or an unknown value, so a needed raise is never skipped.
+pub fn from_tag(value: Option<&str>) -> &'static str {
+    match value {
+        Some("pinned") => "pinned",
+        Some("yearly") => "yearly",
+        Some("monthly") => "monthly",
+        Some("weekly") => "weekly",
+        _ => "daily",
+    }
+}
+
 /// Days after which each tier may expire (None: never).
 pub fn tier_days(policy: &RetentionPolicy) -> Vec<(&'static str, u32)> {
     let within = policy.keep_within.map_or(0, |d| (d.as_secs() / 86_400) as u32);
@@ -155,6 +167,15 @@ mod tests {
         );
         assert_eq!(tier_of(&r(&["yearly #1 (2025)"]), false), "yearly");
         assert_eq!(tier_of(&r(&["daily #1 (x)"]), true), "pinned");
+    }
+
+    #[test]
+    fn a_tag_names_its_tier_and_anything_else_reads_as_the_shortest() {
+        for t in ["daily", "weekly", "monthly", "yearly", "pinned"] {
+            assert_eq!(from_tag(Some(t)), t);
+        }
+        assert_eq!(from_tag(None), "daily");
+        assert_eq!(from_tag(Some("forever")), "daily");
     }
 
     #[test]

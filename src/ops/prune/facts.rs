@@ -39,6 +39,12 @@ impl ManifestFacts {
     }
 }
 
+/// Only objects with an ETag can be cached (the ETag is what a rewrite of
+/// the same size in the same millisecond would still change).
+fn cacheable(manifest: Option<&ObjectInfo>) -> bool {
+    manifest.is_some_and(|m| m.etag.is_some())
+}
+
 /// How the listing showed an object: any rewrite changes it.
 fn stamp(o: Option<&ObjectInfo>) -> String {
     match o {
@@ -107,8 +113,7 @@ impl FactsCache {
         signature: Option<&ObjectInfo>,
     ) -> Option<ManifestFacts> {
         let e = self.entries.get(key)?;
-        if e.manifest != stamp(manifest) || e.signature != stamp(signature) || manifest.is_none_or(|m| m.etag.is_none())
-        {
+        if e.manifest != stamp(manifest) || e.signature != stamp(signature) || !cacheable(manifest) {
             return None;
         }
         self.used.insert(key.to_string(), e.clone());
@@ -123,7 +128,7 @@ impl FactsCache {
         signature: Option<&ObjectInfo>,
         facts: ManifestFacts,
     ) {
-        if manifest.is_none_or(|m| m.etag.is_none()) {
+        if !cacheable(manifest) {
             return;
         }
         self.used.insert(

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::facts::ManifestFacts;
 use crate::config::RetentionConfig;
-use crate::model::{ManifestKey, DATA};
+use crate::model::{backup_data_prefix, ManifestKey, DATA};
 use crate::retention::chain::{needed_by, restorability, ChainNode};
 use crate::retention::select;
 use crate::signing::SIGNATURE_SUFFIX;
@@ -106,7 +106,17 @@ fn backup_prefix(key: &str) -> Option<String> {
 }
 
 fn data_prefix(k: &ManifestKey) -> String {
-    format!("{DATA}{}/{}/", k.alias, k.backup_id)
+    backup_data_prefix(&k.alias, &k.backup_id)
+}
+
+/// A backup whose manifest is trusted, with what the plan looks up by.
+struct Candidate<'a> {
+    key: &'a ManifestKey,
+    /// The manifest key as text.
+    text: String,
+    /// `data/<alias>/<backup-id>/`.
+    prefix: String,
+    facts: Option<&'a ManifestFacts>,
 }
 
 /// What the bucket listings hold.
@@ -147,8 +157,13 @@ fn own_fault(prefix: &str, objects: &[&ObjectInfo], facts: Option<&ManifestFacts
         })
 }
 
-fn new_plan(k: &ManifestKey, signed: &BTreeSet<&str>, action: &'static str, reasons: Vec<String>) -> BackupPlan {
-    let key = k.to_string();
+fn new_plan(
+    k: &ManifestKey,
+    key: String,
+    signed: &BTreeSet<&str>,
+    action: &'static str,
+    reasons: Vec<String>,
+) -> BackupPlan {
     BackupPlan {
         alias: k.alias.to_string(),
         backup_id: k.backup_id.to_string(),
@@ -189,26 +204,31 @@ pub fn plan(listing: Listing<'_>, learned: &Learned, cfg: &RetentionConfig, now:
     // Data prefixes a surviving backup uses: never deleted with another one
     // (two manifests can name the same backup id, e.g. a forged copy).
     let mut in_use = BTreeSet::new();
-    let mut trusted: Vec<(&ManifestKey, Option<&ManifestFacts>)> = Vec::new();
+    let mut trusted: Vec<Candidate> = Vec::new();
     for m in manifests {
-        let key = m.to_string();
-        match learned.untrusted.get(&key) {
+        let text = m.to_string();
+        match learned.untrusted.get(&text) {
             Some(reason) => {
                 in_use.insert(data_prefix(m));
-                out.backups
-                    .push(new_plan(m, &signed, "untrusted", vec![format!("left alone: {reason}")]));
+                let reasons = vec![format!("left alone: {reason}")];
+                out.backups.push(new_plan(m, text, &signed, "untrusted", reasons));
             }
-            None => trusted.push((m, learned.facts.get(&key))),
+            None => trusted.push(Candidate {
+                key: m,
+                facts: learned.facts.get(&text),
+                prefix: data_prefix(m),
+                text,
+            }),
         }
     }
     let no_objects = Vec::new();
-    let objects_of = |k: &ManifestKey| by_prefix.get(&data_prefix(k)).unwrap_or(&no_objects);
+    let objects_of = |c: &Candidate| by_prefix.get(&c.prefix).unwrap_or(&no_objects);
     let nodes: Vec<ChainNode> = trusted
         .iter()
-        .map(|(k, facts)| ChainNode {
-            id: &k.backup_id,
-            parent: k.chain.parent().or_else(|| facts.map(|f| f.parent.as_ref())),
-            own_fault: own_fault(&data_prefix(k), objects_of(k), *facts),
+        .map(|c| ChainNode {
+            id: &c.key.backup_id,
+            parent: c.key.chain.parent().or_else(|| c.facts.map(|f| f.parent.as_ref())),
+            own_fault: own_fault(&c.prefix, objects_of(c), c.facts),
         })
         .collect();
     let why_not = restorability(&nodes);
@@ -218,20 +238,16 @@ pub fn plan(listing: Listing<'_>, learned: &Learned, cfg: &RetentionConfig, now:
     let mut kept_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut needed: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut by_alias: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, (k, _)) in trusted.iter().enumerate() {
+    for (i, c) in trusted.iter().enumerate() {
         if restorable[i] {
-            by_alias.entry(k.alias.as_str()).or_default().push(i);
+            by_alias.entry(c.key.alias.as_str()).or_default().push(i);
         }
     }
-    let index: BTreeMap<String, usize> = trusted
-        .iter()
-        .enumerate()
-        .map(|(i, (k, _))| (k.to_string(), i))
-        .collect();
+    let index: BTreeMap<&str, usize> = trusted.iter().enumerate().map(|(i, c)| (c.text.as_str(), i)).collect();
     for (alias, members) in &by_alias {
-        let keys: Vec<ManifestKey> = members.iter().map(|&i| trusted[i].0.clone()).collect();
+        let keys: Vec<ManifestKey> = members.iter().map(|&i| trusted[i].key.clone()).collect();
         for d in select(&keys, cfg.policy_for(alias), now).decisions {
-            if let Some(&i) = index.get(&d.backup.to_string()) {
+            if let Some(&i) = index.get(d.backup.to_string().as_str()) {
                 kept_reasons.insert(i, d.reasons);
             }
         }
@@ -250,21 +266,16 @@ pub fn plan(listing: Listing<'_>, learned: &Learned, cfg: &RetentionConfig, now:
         }
     }
 
-    for (i, (k, _)) in trusted.iter().enumerate() {
-        let prefix = data_prefix(k);
-        let objects = objects_of(k);
+    for (i, c) in trusted.iter().enumerate() {
+        let objects = objects_of(c);
+        let text = c.text.clone();
         let mut b = match (&why_not[i], kept_reasons.remove(&i).unwrap_or_default()) {
             (Err(why), _) => {
-                in_use.insert(prefix.clone());
-                new_plan(
-                    k,
-                    &signed,
-                    "incomplete",
-                    vec![format!("left alone, not counted: {why}")],
-                )
+                let reasons = vec![format!("left alone, not counted: {why}")];
+                new_plan(c.key, text, &signed, "incomplete", reasons)
             }
-            (Ok(()), reasons) if reasons.is_empty() => new_plan(k, &signed, "delete", reasons),
-            (Ok(()), reasons) => new_plan(k, &signed, "keep", reasons),
+            (Ok(()), reasons) if reasons.is_empty() => new_plan(c.key, text, &signed, "delete", reasons),
+            (Ok(()), reasons) => new_plan(c.key, text, &signed, "keep", reasons),
         };
         b.parent = nodes[i].parent.flatten().map(|p| p.to_string());
         b.needed_by = needed.remove(&i).unwrap_or_default();
@@ -273,7 +284,7 @@ pub fn plan(listing: Listing<'_>, learned: &Learned, cfg: &RetentionConfig, now:
             defer_min_storage(&mut b, objects, now);
         }
         if b.action != "delete" {
-            in_use.insert(prefix);
+            in_use.insert(c.prefix.clone());
         }
         out.backups.push(b);
     }
