@@ -108,7 +108,10 @@ fn bolt(e: &BoltError) -> Exit {
             Exit::Neo4jUnavailable
         }
         BoltError::DatabaseNotFound { .. } => Exit::NotFound,
-        BoltError::NotOnline { .. } | BoltError::Server { .. } | BoltError::Protocol { .. } => Exit::Neo4jFailed,
+        BoltError::NotOnline { .. }
+        | BoltError::Server { .. }
+        | BoltError::Protocol { .. }
+        | BoltError::BadSeed { .. } => Exit::Neo4jFailed,
     }
 }
 
@@ -119,7 +122,9 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::DatabaseInUse { .. }
         | OpsError::NotConfirmed { .. }
         | OpsError::Neo4jName(_)
-        | OpsError::TargetExists { .. } => Exit::Usage,
+        | OpsError::TargetExists { .. }
+        | OpsError::ClusterOverwrite { .. }
+        | OpsError::ClusterSeed { .. } => Exit::Usage,
         OpsError::Bolt(e) => bolt(e),
         OpsError::Admin(_) => Exit::Neo4jFailed,
         OpsError::BackupNotFound { .. } => Exit::NotFound,

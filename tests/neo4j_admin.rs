@@ -42,6 +42,7 @@ fn request(db: &str, to: &Path) -> BackupRequest {
         backup_type: BackupType::Full,
         compress: None,
         include_metadata: None,
+        from: Vec::new(),
     }
 }
 

@@ -85,7 +85,7 @@ async fn create_database_waits_until_it_is_online() {
         .unwrap();
     let catalog = BoltCatalog::connect(settings(&server.uri(), "s3cret")).unwrap();
     catalog
-        .create_database(&name(GREEN), Duration::from_secs(10))
+        .create_database(&name(GREEN), None, Duration::from_secs(10))
         .await
         .unwrap();
     let db = catalog.database(&name(GREEN)).await.unwrap().unwrap();
@@ -107,7 +107,7 @@ async fn create_database_gives_up_at_its_timeout() {
         .unwrap();
     let catalog = BoltCatalog::connect(settings(&server.uri(), "s3cret")).unwrap();
     let err = catalog
-        .create_database(&name(GREEN), Duration::from_secs(1))
+        .create_database(&name(GREEN), None, Duration::from_secs(1))
         .await
         .unwrap_err();
     assert!(matches!(err, BoltError::NotOnline { .. }), "{err:?}");

@@ -72,6 +72,7 @@ impl Fixture {
                 backup_type: BackupType::Full,
                 compress: None,
                 include_metadata: None,
+                from: Vec::new(),
             })
             .await
             .unwrap();

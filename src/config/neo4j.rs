@@ -28,6 +28,8 @@ pub(super) struct RawNeo4j {
     admin_extra_args: Vec<String>,
     #[serde(default)]
     backup_from: Vec<String>,
+    backup_port: Option<u16>,
+    cluster_server: Option<String>,
     pagecache: Option<String>,
     temp_path: Option<PathBuf>,
     admin_timeout_secs: Option<u64>,
@@ -47,6 +49,8 @@ pub(super) const KEYS: &[&str] = &[
     "admin_path",
     "admin_extra_args",
     "backup_from",
+    "backup_port",
+    "cluster_server",
     "pagecache",
     "temp_path",
     "admin_timeout_secs",
@@ -66,6 +70,12 @@ pub struct Neo4jConfig {
     pub query_timeout: Duration,
     /// How long a created database may take to come online.
     pub online_timeout: Duration,
+    /// The backup port of cluster servers, used to derive `--from` from
+    /// `SHOW DATABASES` when `backup_from` is empty.
+    pub backup_port: u16,
+    /// On a cluster: the id, name or Bolt address of the server on this
+    /// host (restores seed from it). Default: the address in `bolt_uri`.
+    pub cluster_server: Option<String>,
 }
 
 impl Neo4jConfig {
@@ -113,6 +123,8 @@ impl Neo4jConfig {
             connect_timeout: Duration::from_secs(raw.connect_timeout_secs.unwrap_or(10).max(1)),
             query_timeout: Duration::from_secs(raw.query_timeout_secs.unwrap_or(60).max(1)),
             online_timeout: Duration::from_secs(raw.online_timeout_secs.unwrap_or(300).max(1)),
+            backup_port: raw.backup_port.unwrap_or(6362),
+            cluster_server: raw.cluster_server.filter(|s| !s.trim().is_empty()),
         })
     }
 

@@ -60,6 +60,9 @@ pub struct BackupRequest {
     pub backup_type: BackupType,
     pub compress: Option<bool>,
     pub include_metadata: Option<String>,
+    /// Servers to back up from, tried in order (`--from`); empty: the
+    /// configured `backup_from` (or neo4j-admin's default).
+    pub from: Vec<String>,
 }
 
 /// One `neo4j-admin database restore` run.
@@ -82,8 +85,9 @@ fn path_arg(flag: &str, p: &Path) -> String {
 /// `neo4j-admin database backup …` arguments (binary excluded).
 pub fn backup_args(s: &AdminSettings, r: &BackupRequest) -> Vec<String> {
     let mut a = vec!["database".to_string(), "backup".to_string()];
-    if !s.from.is_empty() {
-        a.push(format!("--from={}", s.from.join(",")));
+    let from = if r.from.is_empty() { &s.from } else { &r.from };
+    if !from.is_empty() {
+        a.push(format!("--from={}", from.join(",")));
     }
     a.push(path_arg("--to-path", &r.to_path));
     a.push(format!("--type={}", r.backup_type.as_arg()));
@@ -175,6 +179,17 @@ impl AdminVersion {
         self.major >= 2025 || (self.major == 5 && self.minor >= 25)
     }
 
+    /// The `CREATE DATABASE` option naming a seeding cluster server:
+    /// `existingDataSeedServer` from 5.25 (the old name is removed in
+    /// Cypher 25), `existingDataSeedInstance` before.
+    pub fn seed_server_option(&self) -> &'static str {
+        if self.major >= 2025 || (self.major == 5 && self.minor >= 25) {
+            "existingDataSeedServer"
+        } else {
+            "existingDataSeedInstance"
+        }
+    }
+
     /// From 2025.07 `backup inspect` prints metadata without `--show-metadata`.
     pub fn shows_metadata_by_default(&self) -> bool {
         self.major > 2025 || (self.major == 2025 && self.minor >= 7)
@@ -258,12 +273,21 @@ mod tests {
             backup_type: BackupType::Auto,
             compress: Some(false),
             include_metadata: Some("all".into()),
+            from: Vec::new(),
         };
         assert_eq!(
             backup_args(&settings(), &r).join(" "),
             "database backup --from=db1:6362,db2:6362 --to-path=/staging/customer1 --type=AUTO --compress=false \
              --include-metadata=all --pagecache=2G --temp-path=/var/tmp/neo4j --verbose customer1-1767741527"
         );
+        // A cluster's servers, found per database, replace the configured list.
+        let r = BackupRequest {
+            from: vec!["h4:6362".into(), "h2:6362".into()],
+            ..r
+        };
+        assert!(backup_args(&settings(), &r)
+            .join(" ")
+            .starts_with("database backup --from=h4:6362,h2:6362 "));
     }
 
     #[test]

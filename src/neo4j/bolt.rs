@@ -13,7 +13,10 @@ use async_trait::async_trait;
 use neo4rs::{query, ConfigBuilder, Graph, Row};
 use serde::Serialize;
 
+use super::bolt_error::classify;
+pub use super::bolt_error::BoltError;
 use super::cypher_names::quoted;
+use super::topology::{merge_rows, DatabaseInfo, DatabaseRow, Hosting, Seeding, ServerInfo};
 use crate::model::DbName;
 
 /// A secret string whose `Debug` never shows it.
@@ -54,24 +57,6 @@ pub struct AliasInfo {
     pub location: String,
 }
 
-/// A database as `SHOW DATABASES` reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DatabaseInfo {
-    pub name: String,
-    pub current_status: String,
-    pub requested_status: String,
-    pub default: bool,
-    pub aliases: Vec<String>,
-    /// Bytes on disk, where the server reports it.
-    pub store_size: Option<u64>,
-}
-
-impl DatabaseInfo {
-    pub fn is_online(&self) -> bool {
-        self.current_status == "online"
-    }
-}
-
 /// Counts nodes; Neo4j answers it from its count store, without a scan.
 pub const NODE_COUNT_QUERY: &str = "MATCH (n) RETURN count(n) AS nodes";
 /// Counts relationships, also from the count store.
@@ -84,37 +69,17 @@ pub struct QueryCheck {
     pub first: Option<i64>,
 }
 
-/// A Bolt-side failure.
-#[derive(Debug, thiserror::Error)]
-pub enum BoltError {
-    #[error("cannot reach Neo4j at {uri}: {detail}. Check [neo4j] bolt_uri and that the server is up")]
-    Unreachable { uri: String, detail: String },
-    #[error("Neo4j at {uri} refused the credentials of user '{user}': check [neo4j] user and the password (password_file or GRAPHVAULT_NEO4J_PASSWORD)")]
-    Unauthorized { uri: String, user: String },
-    #[error("{what} did not finish within {secs} s")]
-    Timeout { what: String, secs: u64 },
-    #[error("database '{name}' does not exist")]
-    DatabaseNotFound { name: String },
-    #[error("database '{name}' is {status}, not online")]
-    NotOnline { name: String, status: String },
-    #[error("Neo4j error {code} during {what}: {message}")]
-    Server {
-        what: String,
-        code: String,
-        message: String,
-    },
-    #[error("unexpected reply to {what}: {detail}")]
-    Protocol { what: String, detail: String },
-}
-
 /// The admin operations graphvault needs on the `system` database.
 #[async_trait]
 pub trait Neo4jCatalog: Send + Sync {
     async fn aliases(&self) -> Result<Vec<AliasInfo>, BoltError>;
     async fn databases(&self) -> Result<Vec<DatabaseInfo>, BoltError>;
     async fn database(&self, name: &DbName) -> Result<Option<DatabaseInfo>, BoltError>;
-    /// `CREATE DATABASE … WAIT`, then polls until online or `timeout`.
-    async fn create_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError>;
+    /// `SHOW SERVERS`: the cluster's servers (one for a standalone server).
+    async fn servers(&self) -> Result<Vec<ServerInfo>, BoltError>;
+    /// `CREATE DATABASE … WAIT` (seeded from a cluster server when `seed`
+    /// is given), then polls until online everywhere or `timeout`.
+    async fn create_database(&self, name: &DbName, seed: Option<&Seeding>, timeout: Duration) -> Result<(), BoltError>;
     /// Points `alias` at `target`: `ALTER ALIAS` if it exists, else `CREATE ALIAS`.
     async fn set_alias(&self, alias: &DbName, target: &DbName) -> Result<(), BoltError>;
     /// Runs a read query on `database` (a restore drill's check): the number
@@ -162,41 +127,7 @@ impl BoltCatalog {
     }
 
     fn classify(&self, what: &str, e: neo4rs::Error) -> BoltError {
-        let unauthorized = || BoltError::Unauthorized {
-            uri: self.settings.uri.clone(),
-            user: self.settings.user.clone(),
-        };
-        match e {
-            neo4rs::Error::Neo4j(e) if e.code().starts_with("Neo.ClientError.Security.") => unauthorized(),
-            // A FAILURE to HELLO/LOGON: neo4rs keeps only the message.
-            neo4rs::Error::AuthenticationError(_) => unauthorized(),
-            neo4rs::Error::Neo4j(e) if e.code() == "Neo.ClientError.Database.DatabaseNotFound" => {
-                BoltError::DatabaseNotFound {
-                    name: e.message().to_string(),
-                }
-            }
-            neo4rs::Error::Neo4j(e) => BoltError::Server {
-                what: what.to_string(),
-                code: e.code().to_string(),
-                message: e.message().to_string(),
-            },
-            e @ (neo4rs::Error::IOError { .. }
-            | neo4rs::Error::ConnectionError
-            | neo4rs::Error::UnsupportedVersion(..)
-            | neo4rs::Error::ProtocolMismatch(_)
-            | neo4rs::Error::UrlParseError(_)
-            | neo4rs::Error::UnsupportedScheme(_)
-            | neo4rs::Error::InvalidDnsName(_)) => BoltError::Unreachable {
-                uri: self.settings.uri.clone(),
-                detail: e.to_string(),
-            },
-            // A refused login can also surface as a closed connection.
-            other if other.to_string().contains("Neo.ClientError.Security.") => unauthorized(),
-            other => BoltError::Protocol {
-                what: what.to_string(),
-                detail: other.to_string(),
-            },
-        }
+        classify(&self.settings, what, e)
     }
 
     /// Runs one statement on `system` and collects its rows, within the timeout.
@@ -224,12 +155,13 @@ impl BoltCatalog {
     }
 }
 
-/// Polls `SHOW DATABASE` until `name` is online or `timeout` passed.
+/// Polls `SHOW DATABASE` until `name` is online on every reachable server
+/// or `timeout` passed.
 async fn wait_online(catalog: &BoltCatalog, name: &DbName, timeout: Duration) -> Result<(), BoltError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         match catalog.database(name).await? {
-            Some(db) if db.is_online() => return Ok(()),
+            Some(db) if db.online_everywhere() => return Ok(()),
             Some(db) if tokio::time::Instant::now() >= deadline => {
                 return Err(BoltError::NotOnline {
                     name: name.to_string(),
@@ -248,10 +180,10 @@ fn text(row: &Row, key: &str) -> Option<String> {
     row.get::<Option<String>>(key).ok().flatten()
 }
 
-fn database_from(row: &Row) -> Option<DatabaseInfo> {
-    Some(DatabaseInfo {
+fn database_row(row: &Row) -> Option<DatabaseRow> {
+    let current_status = text(row, "currentStatus").unwrap_or_default();
+    Some(DatabaseRow {
         name: text(row, "name")?,
-        current_status: text(row, "currentStatus").unwrap_or_default(),
         requested_status: text(row, "requestedStatus").unwrap_or_default(),
         default: row.get::<Option<bool>>("default").ok().flatten().unwrap_or(false),
         aliases: row
@@ -264,6 +196,14 @@ fn database_from(row: &Row) -> Option<DatabaseInfo> {
             .ok()
             .flatten()
             .and_then(|n| u64::try_from(n).ok()),
+        host: Hosting {
+            server_id: text(row, "serverID"),
+            address: text(row, "address"),
+            role: text(row, "role").unwrap_or_default(),
+            writer: row.get::<Option<bool>>("writer").ok().flatten().unwrap_or(false),
+            current_status: current_status.clone(),
+        },
+        current_status,
     })
 }
 
@@ -285,11 +225,8 @@ impl Neo4jCatalog for BoltCatalog {
 
     async fn databases(&self) -> Result<Vec<DatabaseInfo>, BoltError> {
         let rows = self.rows("SHOW DATABASES", "SHOW DATABASES YIELD *".into()).await?;
-        let mut dbs: Vec<DatabaseInfo> = rows.iter().filter_map(database_from).collect();
-        // In a cluster each database appears once per server: keep one row each.
-        dbs.sort_by(|a, b| a.name.cmp(&b.name));
-        dbs.dedup_by(|a, b| a.name == b.name);
-        Ok(dbs)
+        // In a cluster each database appears once per server: merged here.
+        Ok(merge_rows(rows.iter().filter_map(database_row).collect()))
     }
 
     async fn database(&self, name: &DbName) -> Result<Option<DatabaseInfo>, BoltError> {
@@ -297,17 +234,50 @@ impl Neo4jCatalog for BoltCatalog {
             .rows("SHOW DATABASE", format!("SHOW DATABASE {} YIELD *", quoted(name)))
             .await?;
         // `SHOW DATABASE alias` shows the alias's target: only an exact name counts.
-        Ok(rows
+        let mine = rows
             .iter()
-            .filter_map(database_from)
-            .find(|db| db.name == name.as_str()))
+            .filter_map(database_row)
+            .filter(|db| db.name == name.as_str())
+            .collect();
+        Ok(merge_rows(mine).into_iter().next())
     }
 
-    async fn create_database(&self, name: &DbName, timeout: Duration) -> Result<(), BoltError> {
+    async fn servers(&self) -> Result<Vec<ServerInfo>, BoltError> {
+        let rows = self
+            .rows(
+                "SHOW SERVERS",
+                "SHOW SERVERS YIELD serverId, name, address, state, health".into(),
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some(ServerInfo {
+                    id: text(r, "serverId")?,
+                    name: text(r, "name").unwrap_or_default(),
+                    address: text(r, "address"),
+                    state: text(r, "state").unwrap_or_default(),
+                    health: text(r, "health").unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+
+    async fn create_database(&self, name: &DbName, seed: Option<&Seeding>, timeout: Duration) -> Result<(), BoltError> {
         let secs = timeout.as_secs().max(1);
+        let clause = match seed {
+            None => String::new(),
+            Some(s) => s.clause().ok_or_else(|| BoltError::BadSeed {
+                name: name.to_string(),
+                server_id: s.server_id.clone(),
+            })?,
+        };
         self.rows(
             "CREATE DATABASE",
-            format!("CREATE DATABASE {} IF NOT EXISTS WAIT {secs} SECONDS", quoted(name)),
+            format!(
+                "CREATE DATABASE {} IF NOT EXISTS{clause} WAIT {secs} SECONDS",
+                quoted(name)
+            ),
         )
         .await?;
         wait_online(self, name, timeout).await

@@ -7,7 +7,9 @@
 mod admin;
 mod admin_cmd;
 mod bolt;
+mod bolt_error;
 pub mod cypher_names;
+pub mod topology;
 
 pub use admin::{AdminError, BackupOutput, Neo4jAdmin, ProcessAdmin};
 pub use admin_cmd::{
@@ -15,6 +17,7 @@ pub use admin_cmd::{
     BackupRequest, BackupType, RestoreRequest,
 };
 pub use bolt::{
-    AliasInfo, BoltCatalog, BoltError, BoltSettings, DatabaseInfo, Neo4jCatalog, Password, QueryCheck,
-    NODE_COUNT_QUERY, RELATIONSHIP_COUNT_QUERY,
+    AliasInfo, BoltCatalog, BoltError, BoltSettings, Neo4jCatalog, Password, QueryCheck, NODE_COUNT_QUERY,
+    RELATIONSHIP_COUNT_QUERY,
 };
+pub use topology::{DatabaseInfo, Seeding, ServerInfo, Topology};

@@ -8,6 +8,7 @@ pub mod backup_run;
 pub mod bucket_settings;
 mod catalog;
 mod chain;
+mod cluster_seed;
 pub mod cutover;
 pub mod doctor;
 pub mod drill;
@@ -118,6 +119,10 @@ pub enum OpsError {
     NoRollback { alias: String, detail: String },
     #[error("database '{name}' already exists: restore into a new name (--as NAME, the default is <alias>-<unixts>) or pass --overwrite-destination to replace it")]
     TargetExists { name: String },
+    #[error("refusing --overwrite-destination for '{name}' on a cluster: the Operations Manual calls restoring over a clustered database unsafe. Restore into a new name (the default) and switch the alias (--switch-alias)")]
+    ClusterOverwrite { name: String },
+    #[error("cannot seed the restored database on the cluster: {detail}. Set [neo4j] cluster_server to the id, name or Bolt address (as SHOW SERVERS shows it) of the Neo4j server on this host, where neo4j-admin restores")]
+    ClusterSeed { detail: String },
     #[error("{failed} of {total} backup(s) failed verification; the report names each object and what differed")]
     VerifyFailed { failed: usize, total: usize },
     #[error("backup {backup} cannot be restored: {detail}; restore an older full backup, or another backup with `--backup ID`")]

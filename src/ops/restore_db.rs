@@ -5,8 +5,9 @@
 //! its chain → refuse an existing target unless told to overwrite → check
 //! staging space → download and verify every artifact of the chain (nothing
 //! reaches neo4j-admin before all checksums matched) → `neo4j-admin database
-//! restore` → `CREATE DATABASE … WAIT` (or START for an overwritten one) and
-//! wait until online → optionally switch the alias. Each phase is timed: the
+//! restore` → `CREATE DATABASE … WAIT` (or START for an overwritten one; on
+//! a cluster seeded from this host's server, `cluster_seed.rs`) and wait
+//! until online → optionally switch the alias. Each phase is timed: the
 //! total is the recovery time an incident takes.
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use super::alias::{alias_switch, AliasSwitch};
 use super::archive::ensure_readable;
 use super::backup_run::{check_space, needed_space, FreeSpace};
 use super::chain::{pick_backup, resolve_chain, Pick};
+use super::cluster_seed::plan_seeding;
 use super::restore_to_dir::{archive_poll, download_verified};
 use super::OpsError;
 
@@ -94,6 +96,15 @@ pub async fn restore_db(ctx: &RestoreContext<'_>, req: &RestoreDbRequest) -> Res
         Some(t) => t.clone(),
         None => format!("{}-{}", key.alias, chrono::Utc::now().timestamp()).parse()?,
     };
+    let seeding = plan_seeding(
+        ctx.catalog,
+        ctx.admin,
+        ctx.config,
+        &key.alias,
+        &target,
+        req.overwrite_destination,
+    )
+    .await?;
     let exists = ctx.catalog.database(&target).await?.is_some();
     if exists && !req.overwrite_destination {
         return Err(OpsError::TargetExists {
@@ -143,7 +154,7 @@ pub async fn restore_db(ctx: &RestoreContext<'_>, req: &RestoreDbRequest) -> Res
     if exists {
         ctx.catalog.start_database(&target, online).await?;
     } else {
-        ctx.catalog.create_database(&target, online).await?;
+        ctx.catalog.create_database(&target, seeding.as_ref(), online).await?;
     }
     timed(&mut phases, "online", t);
     if let Err(e) = std::fs::remove_dir_all(&dir) {

@@ -44,7 +44,14 @@ pub struct World {
 impl World {
     /// `pairs` blue/green customers (alias → green), plus `unaliased`.
     pub async fn new(pairs: usize, extra_toml: &str) -> Self {
-        let mut builder = BoltDouble::builder().user("neo4j").password("pw");
+        Self::on_servers(1, pairs, extra_toml).await
+    }
+
+    /// The same world on a cluster of `servers` servers (the Bolt double's
+    /// `cluster` mode: every database on every server, three primaries and
+    /// the rest secondaries).
+    pub async fn on_servers(servers: usize, pairs: usize, extra_toml: &str) -> Self {
+        let mut builder = BoltDouble::builder().user("neo4j").password("pw").cluster(servers);
         for i in 1..=pairs {
             builder = builder
                 .database(&format!("customer{i}-1700000000"))

@@ -3,7 +3,10 @@
 //! recursive-descent parser; anything else is a syntax error, as a real
 //! server's error would be for a typo.
 
+use std::collections::BTreeMap;
+
 use crate::lex::{tokenize, Tok};
+use crate::parser::P;
 
 /// A name as written: plain, backtick-quoted, or a `$parameter`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +30,21 @@ pub enum Yield {
     Columns(Vec<String>),
 }
 
+/// `TOPOLOGY n PRIMARIES [m SECONDARIES]` of `CREATE DATABASE`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Topology {
+    pub primaries: u32,
+    pub secondaries: Option<u32>,
+}
+
+/// A value in an `OPTIONS { … }` map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OptionValue {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Which {
     All,
@@ -44,10 +62,15 @@ pub enum Command {
         which: Which,
         yields: Yield,
     },
+    ShowServers {
+        yields: Yield,
+    },
     CreateDatabase {
         name: Name,
         or_replace: bool,
         if_not_exists: bool,
+        topology: Option<Topology>,
+        options: BTreeMap<String, OptionValue>,
         wait: Wait,
     },
     DropDatabase {
@@ -86,163 +109,6 @@ pub enum Command {
     },
 }
 
-struct P {
-    toks: Vec<Tok>,
-    pos: usize,
-}
-
-impl P {
-    fn peek_word(&self, w: &str) -> bool {
-        matches!(self.toks.get(self.pos), Some(Tok::Word(x)) if x.eq_ignore_ascii_case(w))
-    }
-
-    fn eat(&mut self, w: &str) -> bool {
-        let hit = self.peek_word(w);
-        if hit {
-            self.pos += 1;
-        }
-        hit
-    }
-
-    fn eat_all(&mut self, ws: &[&str]) -> bool {
-        let save = self.pos;
-        if ws.iter().all(|w| self.eat(w)) {
-            true
-        } else {
-            self.pos = save;
-            false
-        }
-    }
-
-    fn expect(&mut self, w: &str) -> Result<(), String> {
-        if self.eat(w) {
-            Ok(())
-        } else {
-            Err(format!("Invalid input '{}': expected '{w}'", self.here()))
-        }
-    }
-
-    fn here(&self) -> String {
-        match self.toks.get(self.pos) {
-            None => "<EOF>".into(),
-            Some(Tok::Word(w) | Tok::Quoted(w)) => w.clone(),
-            Some(Tok::Param(p)) => format!("${p}"),
-            Some(Tok::Int(i)) => i.to_string(),
-            Some(Tok::Sym(c)) => c.to_string(),
-        }
-    }
-
-    fn sym(&mut self, c: char) -> bool {
-        let hit = self.toks.get(self.pos) == Some(&Tok::Sym(c));
-        if hit {
-            self.pos += 1;
-        }
-        hit
-    }
-
-    /// `name`, `` `quoted` ``, `$param`, or dotted plain parts `a.b`.
-    fn name(&mut self) -> Result<Name, String> {
-        match self.toks.get(self.pos).cloned() {
-            Some(Tok::Quoted(s)) => {
-                self.pos += 1;
-                Ok(Name::Literal(s))
-            }
-            Some(Tok::Param(p)) => {
-                self.pos += 1;
-                Ok(Name::Param(p))
-            }
-            Some(Tok::Word(w)) => {
-                self.pos += 1;
-                let mut s = w;
-                while self.toks.get(self.pos) == Some(&Tok::Sym('.')) {
-                    match self.toks.get(self.pos + 1).cloned() {
-                        Some(Tok::Word(w) | Tok::Quoted(w)) => {
-                            s.push('.');
-                            s.push_str(&w);
-                            self.pos += 2;
-                        }
-                        _ => return Err("Invalid input '.': a name cannot end with a dot".into()),
-                    }
-                }
-                Ok(Name::Literal(s))
-            }
-            _ => Err(format!(
-                "Invalid input '{}': expected a database or alias name",
-                self.here()
-            )),
-        }
-    }
-
-    fn wait(&mut self) -> Result<Wait, String> {
-        if self.eat("NOWAIT") {
-            return Ok(Wait::No);
-        }
-        if !self.eat("WAIT") {
-            return Ok(Wait::No);
-        }
-        let mut secs = 300;
-        if let Some(Tok::Int(n)) = self.toks.get(self.pos).cloned() {
-            self.pos += 1;
-            secs = u64::try_from(n).map_err(|_| "Invalid input: WAIT needs a positive number".to_string())?;
-            let _ = self.eat("SEC") || self.eat("SECOND") || self.eat("SECONDS");
-        }
-        Ok(Wait::Secs(secs))
-    }
-
-    fn yields(&mut self) -> Result<Yield, String> {
-        if !self.eat("YIELD") {
-            return Ok(Yield::Default);
-        }
-        if self.sym('*') {
-            return Ok(Yield::All);
-        }
-        let mut cols = Vec::new();
-        loop {
-            match self.toks.get(self.pos).cloned() {
-                Some(Tok::Word(w) | Tok::Quoted(w)) => {
-                    self.pos += 1;
-                    cols.push(w);
-                }
-                _ => return Err(format!("Invalid input '{}': expected a column name", self.here())),
-            }
-            if !self.sym(',') {
-                return Ok(Yield::Columns(cols));
-            }
-        }
-    }
-
-    /// Skips `OPTIONS { … }` (accepted, ignored).
-    fn options(&mut self) -> Result<(), String> {
-        if !self.eat("OPTIONS") {
-            return Ok(());
-        }
-        if !self.sym('{') {
-            return Err("Invalid input: OPTIONS needs a map".into());
-        }
-        let mut depth = 1;
-        while depth > 0 {
-            match self.toks.get(self.pos) {
-                None => return Err("Invalid input: unterminated OPTIONS map".into()),
-                Some(Tok::Sym('{')) => depth += 1,
-                Some(Tok::Sym('}')) => depth -= 1,
-                _ => {}
-            }
-            self.pos += 1;
-        }
-        Ok(())
-    }
-
-    fn done(&self) -> Result<(), String> {
-        match self.pos < self.toks.len() {
-            true => Err(format!(
-                "Invalid input '{}': the double does not support this clause",
-                self.here()
-            )),
-            false => Ok(()),
-        }
-    }
-}
-
 /// Parses one statement.
 pub fn parse(query: &str) -> Result<Command, String> {
     let mut p = P {
@@ -253,6 +119,8 @@ pub fn parse(query: &str) -> Result<Command, String> {
         if p.eat("ALIASES") || p.eat("ALIAS") {
             let _ = p.eat_all(&["FOR", "DATABASES"]) || p.eat_all(&["FOR", "DATABASE"]);
             Command::ShowAliases { yields: p.yields()? }
+        } else if p.eat("SERVERS") || p.eat("SERVER") {
+            Command::ShowServers { yields: p.yields()? }
         } else if p.eat("DATABASES") {
             Command::ShowDatabases {
                 which: Which::All,
@@ -276,7 +144,7 @@ pub fn parse(query: &str) -> Result<Command, String> {
             }
         } else {
             return Err(format!(
-                "Invalid input '{}': the double supports SHOW DATABASE(S) and SHOW ALIASES",
+                "Invalid input '{}': the double supports SHOW DATABASE(S), SHOW SERVERS and SHOW ALIASES",
                 p.here()
             ));
         }
@@ -285,12 +153,15 @@ pub fn parse(query: &str) -> Result<Command, String> {
         if p.eat("DATABASE") {
             let name = p.name()?;
             let if_not_exists = p.eat_all(&["IF", "NOT", "EXISTS"]);
-            p.options()?;
+            let topology = p.topology()?;
+            let options = p.options()?;
             let wait = p.wait()?;
             Command::CreateDatabase {
                 name,
                 or_replace,
                 if_not_exists,
+                topology,
+                options,
                 wait,
             }
         } else if p.eat("ALIAS") {

@@ -1,7 +1,6 @@
 //! The tokenizer of the double's Cypher subset: words, backtick-quoted
-//! names (backticks escaped by doubling), `$parameters`, integers and a few
-//! symbols. String literals (only found inside OPTIONS maps) become one
-//! placeholder token.
+//! names (backticks escaped by doubling), `$parameters`, integers, string
+//! literals (only found inside OPTIONS maps) and a few symbols.
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Tok {
@@ -9,6 +8,8 @@ pub(crate) enum Tok {
     Quoted(String),
     Param(String),
     Int(i64),
+    /// A string literal, quotes removed (only found in OPTIONS maps).
+    Str(String),
     Sym(char),
 }
 
@@ -66,9 +67,8 @@ pub(crate) fn tokenize(q: &str) -> Result<Vec<Tok>, String> {
             out.push(Tok::Word(cs[start..i].iter().collect()));
         } else if "{}(),.*:'\"".contains(c) {
             if c == '\'' || c == '"' {
-                // String literals only appear inside OPTIONS maps: skip them.
                 let end = cs[i + 1..].iter().position(|x| *x == c).ok_or("unterminated string")?;
-                out.push(Tok::Sym('s'));
+                out.push(Tok::Str(cs[i + 1..i + 1 + end].iter().collect()));
                 i += end + 2;
             } else {
                 out.push(Tok::Sym(c));

@@ -19,9 +19,12 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cluster;
 pub mod cypher;
 mod lex;
+mod names;
 pub mod packstream;
+mod parser;
 mod server;
 mod session;
 mod show;
@@ -50,6 +53,7 @@ pub struct BoltDouble {
     aliases: Vec<(String, String)>,
     state_file: Option<PathBuf>,
     echo_queries: bool,
+    cluster: usize,
 }
 
 impl BoltDouble {
@@ -64,6 +68,7 @@ impl BoltDouble {
             aliases: Vec::new(),
             state_file: None,
             echo_queries: false,
+            cluster: 1,
         }
     }
 
@@ -99,6 +104,15 @@ impl BoltDouble {
         self
     }
 
+    /// Acts as a cluster of `servers` servers: the first is the one
+    /// listening (its address is the real one), the others are reported at
+    /// `127.0.0.N:7687`. Databases given to the builder are hosted on every
+    /// server (the first three as primaries, the rest as secondaries).
+    pub fn cluster(mut self, servers: usize) -> Self {
+        self.cluster = servers.max(1);
+        self
+    }
+
     /// Loads the state from `path` if it exists and saves every change there.
     pub fn state_file(mut self, path: PathBuf) -> Self {
         self.state_file = Some(path);
@@ -122,16 +136,31 @@ impl BoltDouble {
                 state.restore(snap);
             }
         }
+        let listener = tokio::net::TcpListener::bind(&self.listen).await?;
+        let addr = listener.local_addr()?;
+        if self.cluster > 1 {
+            state.servers = (1..=self.cluster)
+                .map(|n| cluster::Server {
+                    id: cluster::server_id(n),
+                    address: format!("127.0.0.{n}:7687"),
+                    up: state.servers.get(n - 1).is_none_or(|s| s.up),
+                })
+                .collect();
+        }
+        // The first server is the one listening here.
+        state.servers[0].address = addr.to_string();
         for (name, status) in &self.databases {
             state.add_database(name, "standard", status);
+            let hosts = cluster::fixture_hosts(&state.servers);
+            if let Some(db) = state.databases.get_mut(&name.to_ascii_lowercase()) {
+                db.hosts = hosts;
+            }
         }
         for (alias, target) in &self.aliases {
             state
                 .aliases
                 .insert(alias.to_ascii_lowercase(), target.to_ascii_lowercase());
         }
-        let listener = tokio::net::TcpListener::bind(&self.listen).await?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             user: self.user,
@@ -148,6 +177,9 @@ impl BoltDouble {
         Ok(Running { addr, shared, task })
     }
 }
+
+/// Where a database is: `(serverId, role)` per copy, and the seeding server.
+pub type Allocation = (Vec<(String, String)>, Option<String>);
 
 /// A started server; stops when dropped or shut down.
 pub struct Running {
@@ -196,6 +228,38 @@ impl Running {
             .values()
             .map(|d| (d.name.clone(), d.current_status.clone()))
             .collect()
+    }
+
+    /// Marks server `n` (1-based) down or up again, as if it crashed or
+    /// came back.
+    pub fn set_server_up(&self, n: usize, up: bool) {
+        if let Some(s) = self.shared.state().servers.get_mut(n - 1) {
+            s.up = up;
+        }
+        self.shared.save();
+    }
+
+    /// `(serverId, address)` of every server.
+    pub fn servers(&self) -> Vec<(String, String)> {
+        self.shared
+            .state()
+            .servers
+            .iter()
+            .map(|s| (s.id.clone(), s.address.clone()))
+            .collect()
+    }
+
+    /// `(serverId, role)` of every copy of `database`, and the server it was
+    /// seeded from (`existingDataSeedServer`), if any.
+    pub fn allocation(&self, database: &str) -> Option<Allocation> {
+        let state = self.shared.state();
+        let db = state.databases.get(&database.to_ascii_lowercase())?;
+        let hosts = state
+            .hosts_of(db)
+            .into_iter()
+            .map(|(s, h)| (s.id.clone(), h.role))
+            .collect();
+        Some((hosts, db.seeded_from.clone()))
     }
 
     /// `(alias, database)` pairs.

@@ -31,6 +31,9 @@ struct Args {
     /// ALIAS=DATABASE to create at start (repeatable).
     #[arg(long = "alias")]
     aliases: Vec<String>,
+    /// Act as a cluster of N servers (this one and N-1 reported ones).
+    #[arg(long, default_value_t = 1)]
+    cluster: usize,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -48,6 +51,7 @@ async fn main() -> std::process::ExitCode {
         .user(&args.user)
         .password(&password)
         .online_delay(Duration::from_millis(args.online_delay_ms))
+        .cluster(args.cluster)
         .echo_queries(true);
     if let Some(s) = args.state {
         b = b.state_file(s);

@@ -66,7 +66,10 @@ impl Shared {
         let result = self.state().apply(cmd, params, db);
         let changes = !matches!(
             cmd,
-            Command::ShowAliases { .. } | Command::ShowDatabases { .. } | Command::Return { .. }
+            Command::ShowAliases { .. }
+                | Command::ShowDatabases { .. }
+                | Command::ShowServers { .. }
+                | Command::Return { .. }
         );
         if result.is_ok() && changes {
             self.save();

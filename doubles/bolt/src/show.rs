@@ -1,8 +1,11 @@
-//! `SHOW ALIASES` and `SHOW DATABASES`: the rows and columns Neo4j 5.26
-//! returns (default columns, or all with `YIELD *`, or those named).
+//! `SHOW ALIASES`, `SHOW DATABASES` and `SHOW SERVERS`: the rows and
+//! columns Neo4j 5.26 returns (default columns, or all with `YIELD *`, or
+//! those named); in a cluster one database row per hosting server
+//! (`cluster.rs` names the sources).
 
 use std::collections::BTreeMap;
 
+use crate::cluster::{Host, Server};
 use crate::cypher::{Which, Yield};
 use crate::packstream::Value;
 use crate::state::{failure, Database, Failure, Rows, State};
@@ -39,6 +42,83 @@ impl State {
         project(&all, &all[..6], yields, rows)
     }
 
+    /// `SHOW SERVERS`: one row per server.
+    pub(crate) fn show_servers(&self, yields: &Yield) -> Result<Rows, Failure> {
+        let all = [
+            "serverId",
+            "name",
+            "address",
+            "httpAddress",
+            "httpsAddress",
+            "state",
+            "health",
+            "hosting",
+            "requestedHosting",
+            "tags",
+            "allowedDatabases",
+            "deniedDatabases",
+            "modeConstraint",
+            "version",
+        ];
+        let rows = self
+            .servers
+            .iter()
+            .map(|s| {
+                let hosting: Vec<Value> = std::iter::once("system".to_string())
+                    .chain(
+                        self.databases
+                            .values()
+                            .filter(|d| d.kind != "system" && self.hosts_of(d).iter().any(|(x, _)| x.id == s.id))
+                            .map(|d| d.name.clone()),
+                    )
+                    .map(Value::from)
+                    .collect();
+                let mut m = BTreeMap::new();
+                m.insert("serverId", Value::from(s.id.as_str()));
+                m.insert("name", Value::from(s.id.as_str()));
+                m.insert("address", Value::from(s.address.as_str()));
+                m.insert("httpAddress", Value::Null);
+                m.insert("httpsAddress", Value::Null);
+                m.insert("state", Value::from("Enabled"));
+                m.insert("health", Value::from(if s.up { "Available" } else { "Unavailable" }));
+                m.insert("hosting", Value::List(if s.up { hosting.clone() } else { Vec::new() }));
+                m.insert("requestedHosting", Value::List(hosting));
+                for k in ["tags", "allowedDatabases", "deniedDatabases"] {
+                    m.insert(k, Value::List(Vec::new()));
+                }
+                m.insert("modeConstraint", Value::from("NONE"));
+                m.insert("version", Value::from("5.26.0"));
+                m
+            })
+            .collect();
+        project(&all, &all[1..8], yields, rows)
+    }
+
+    /// The servers hosting `d` with its role on each (a database without
+    /// recorded hosts, e.g. `system` or one from an old state file, is on
+    /// every server as in a standalone server: the first as primary).
+    pub(crate) fn hosts_of<'a>(&'a self, d: &Database) -> Vec<(&'a Server, Host)> {
+        if d.hosts.is_empty() {
+            return self
+                .servers
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| d.kind == "system" || *i == 0)
+                .map(|(_, s)| {
+                    let host = Host {
+                        server: s.id.clone(),
+                        role: "primary".into(),
+                    };
+                    (s, host)
+                })
+                .collect();
+        }
+        d.hosts
+            .iter()
+            .filter_map(|h| self.servers.iter().find(|s| s.id == h.server).map(|s| (s, h.clone())))
+            .collect()
+    }
+
     pub(crate) fn show_databases(&self, which: &Which, filter: Option<&str>, yields: &Yield) -> Result<Rows, Failure> {
         let all = [
             "name",
@@ -71,54 +151,73 @@ impl State {
             Which::Default | Which::Home => d.default,
             Which::One(_) => filter.and_then(|f| self.lookup(f)).is_some_and(|x| x.name == d.name),
         };
-        let rows = self
-            .databases
-            .values()
-            .filter(|d| wanted(d))
-            .map(|d| {
-                let aliases: Vec<Value> = self
-                    .aliases
-                    .iter()
-                    .filter(|(_, t)| **t == d.name)
-                    .map(|(a, _)| Value::from(a.as_str()))
-                    .collect();
+        let mut rows = Vec::new();
+        for d in self.databases.values().filter(|d| wanted(d)) {
+            let aliases: Vec<Value> = self
+                .aliases
+                .iter()
+                .filter(|(_, t)| **t == d.name)
+                .map(|(a, _)| Value::from(a.as_str()))
+                .collect();
+            let hosts = self.hosts_of(d);
+            // All servers of a database down: Neo4j does not list it.
+            if !hosts.iter().any(|(s, _)| s.up) {
+                continue;
+            }
+            let count = |role: &str| hosts.iter().filter(|(_, h)| h.role == role).count() as i64;
+            let online = d.current_status == "online";
+            let writer = hosts
+                .iter()
+                .find(|(s, h)| s.up && h.role == "primary")
+                .map(|(s, _)| s.id.clone());
+            for (server, host) in &hosts {
                 let mut m = BTreeMap::new();
                 m.insert("name", Value::from(d.name.as_str()));
                 m.insert("type", Value::from(d.kind.as_str()));
-                m.insert("aliases", Value::List(aliases));
+                m.insert("aliases", Value::List(aliases.clone()));
                 m.insert("access", Value::from("read-write"));
-                m.insert("address", Value::from("localhost:7687"));
-                m.insert(
-                    "role",
-                    Value::from(if d.current_status == "online" {
-                        "primary"
-                    } else {
-                        "unknown"
-                    }),
-                );
-                m.insert("writer", Value::Bool(d.current_status == "online"));
+                if server.up {
+                    m.insert("address", Value::from(server.address.as_str()));
+                    m.insert("role", Value::from(if online { host.role.as_str() } else { "unknown" }));
+                    m.insert(
+                        "writer",
+                        Value::Bool(online && writer.as_deref() == Some(server.id.as_str())),
+                    );
+                    m.insert("currentStatus", Value::from(d.current_status.as_str()));
+                    m.insert("statusMessage", Value::from(""));
+                } else {
+                    m.insert("address", Value::Null);
+                    m.insert("role", Value::from("unknown"));
+                    m.insert("writer", Value::Bool(false));
+                    m.insert("currentStatus", Value::from("unknown"));
+                    m.insert("statusMessage", Value::from("Server is unavailable"));
+                }
                 m.insert("requestedStatus", Value::from(d.requested_status.as_str()));
-                m.insert("currentStatus", Value::from(d.current_status.as_str()));
-                m.insert("statusMessage", Value::from(""));
                 m.insert("default", Value::Bool(d.default));
                 m.insert("home", Value::Bool(d.default));
                 m.insert("constituents", Value::List(vec![]));
                 m.insert("databaseID", Value::from(format!("{:0>64x}", fnv(&d.name))));
-                m.insert("serverID", Value::from("00000000-0000-4000-8000-000000000001"));
+                m.insert("serverID", Value::from(server.id.as_str()));
                 m.insert("creationTime", Value::from(d.creation_time.as_str()));
                 m.insert("lastStartTime", Value::from(d.creation_time.as_str()));
                 m.insert("lastStopTime", Value::Null);
                 m.insert("store", Value::from("block-block-1.1"));
-                for k in ["currentPrimariesCount", "requestedPrimariesCount"] {
-                    m.insert(k, Value::Int(1));
+                for (k, role) in [
+                    ("currentPrimariesCount", "primary"),
+                    ("requestedPrimariesCount", "primary"),
+                ] {
+                    m.insert(k, Value::Int(count(role)));
                 }
-                for k in ["currentSecondariesCount", "requestedSecondariesCount"] {
-                    m.insert(k, Value::Int(0));
+                for (k, role) in [
+                    ("currentSecondariesCount", "secondary"),
+                    ("requestedSecondariesCount", "secondary"),
+                ] {
+                    m.insert(k, Value::Int(count(role)));
                 }
                 m.insert("options", Value::Map(BTreeMap::new()));
-                m
-            })
-            .collect();
+                rows.push(m);
+            }
+        }
         project(&all, &all[..13], yields, rows)
     }
 }

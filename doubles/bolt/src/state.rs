@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cypher::{Command, Name, Wait, Which};
+use crate::cluster::{allocate, seed_server, Host, Server};
+use crate::cypher::{Command, Wait, Which};
 use crate::packstream::Value;
 
 /// A Neo4j error: status code and message.
@@ -26,7 +27,7 @@ pub fn failure(code: &str, message: impl Into<String>) -> Failure {
 
 const NOT_FOUND: &str = "Neo.ClientError.Database.DatabaseNotFound";
 const EXISTS: &str = "Neo.ClientError.Database.ExistingDatabaseFound";
-const ARGUMENT: &str = "Neo.ClientError.Statement.ArgumentError";
+pub(crate) const ARGUMENT: &str = "Neo.ClientError.Statement.ArgumentError";
 
 /// One database.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -43,6 +44,13 @@ pub struct Database {
     pub default: bool,
     #[serde(rename = "creationTime", default)]
     pub creation_time: String,
+    /// Where it is allocated (empty: on the first server, as a primary).
+    #[serde(default)]
+    pub hosts: Vec<Host>,
+    /// The server `CREATE DATABASE … OPTIONS {existingDataSeedServer: …}`
+    /// seeded it from, if any.
+    #[serde(rename = "seededFrom", default)]
+    pub seeded_from: Option<String>,
     /// When a starting database becomes online (not persisted).
     #[serde(skip)]
     pub online_at: Option<Instant>,
@@ -69,6 +77,8 @@ pub struct Snapshot {
     pub databases: Vec<Database>,
     /// alias → database.
     pub aliases: BTreeMap<String, String>,
+    #[serde(default)]
+    pub servers: Vec<Server>,
 }
 
 /// The server's state.
@@ -76,6 +86,8 @@ pub struct Snapshot {
 pub struct State {
     pub databases: BTreeMap<String, Database>,
     pub aliases: BTreeMap<String, String>,
+    /// The cluster's servers (one for a standalone server).
+    pub servers: Vec<Server>,
     pub online_delay: Duration,
     /// (database, query text) → canned result.
     pub canned: HashMap<(String, String), Rows>,
@@ -91,6 +103,7 @@ impl State {
         let mut s = Self {
             databases: BTreeMap::new(),
             aliases: BTreeMap::new(),
+            servers: vec![Server::standalone()],
             online_delay,
             canned: HashMap::new(),
         };
@@ -113,6 +126,8 @@ impl State {
                 requested_status: if status == "offline" { "offline" } else { "online" }.into(),
                 default: false,
                 creation_time: now_text(),
+                hosts: Vec::new(),
+                seeded_from: None,
                 online_at: None,
             },
         );
@@ -123,12 +138,16 @@ impl State {
         Snapshot {
             databases: self.databases.values().cloned().collect(),
             aliases: self.aliases.clone(),
+            servers: self.servers.clone(),
         }
     }
 
     pub fn restore(&mut self, snap: Snapshot) {
         self.databases = snap.databases.into_iter().map(|d| (d.name.clone(), d)).collect();
         self.aliases = snap.aliases;
+        if !snap.servers.is_empty() {
+            self.servers = snap.servers;
+        }
     }
 
     /// Databases whose start delay has passed are online now.
@@ -140,39 +159,6 @@ impl State {
                 db.current_status = "online".into();
             }
         }
-    }
-
-    fn resolve(name: &Name, params: &Value) -> Result<String, Failure> {
-        match name {
-            Name::Literal(s) => Ok(s.to_ascii_lowercase()),
-            Name::Param(p) => params.get(p).as_str().map(str::to_ascii_lowercase).ok_or_else(|| {
-                failure(
-                    "Neo.ClientError.Statement.ParameterMissing",
-                    format!("Expected parameter(s): {p}"),
-                )
-            }),
-        }
-    }
-
-    /// Neo4j 5 database name rules (aliases also allow dots, as databases do).
-    fn check_name(name: &str, what: &str) -> Result<(), Failure> {
-        let ok = (3..=63).contains(&name.len())
-            && name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            && !name.ends_with('.');
-        if !ok {
-            return Err(failure(
-                ARGUMENT,
-                format!("{what} name '{name}' contains illegal characters or has an illegal length. Use simple ascii characters, numbers, dots and dashes (3 to 63 characters)."),
-            ));
-        }
-        if name.starts_with("system") {
-            return Err(failure(
-                ARGUMENT,
-                format!("{what} name '{name}' is invalid, due to the prefix 'system'."),
-            ));
-        }
-        Ok(())
     }
 
     /// A database by name, or by an alias pointing at it.
@@ -197,6 +183,7 @@ impl State {
         let none = Ok((Rows::default(), None));
         match cmd {
             Command::ShowAliases { yields } => Ok((self.show_aliases(yields)?, None)),
+            Command::ShowServers { yields } => Ok((self.show_servers(yields)?, None)),
             Command::ShowDatabases { which, yields } => {
                 let filter: Option<String> = match which {
                     Which::One(n) => Some(Self::resolve(n, params)?),
@@ -208,10 +195,14 @@ impl State {
                 name,
                 or_replace,
                 if_not_exists,
+                topology,
+                options,
                 wait,
             } => {
                 let name = Self::resolve(name, params)?;
                 Self::check_name(&name, "Database")?;
+                let seeded_from = seed_server(&self.servers, options)?;
+                let hosts = allocate(&self.servers, *topology)?;
                 if self.aliases.contains_key(&name) {
                     return Err(failure(
                         EXISTS,
@@ -235,6 +226,8 @@ impl State {
                 let delay = self.online_delay;
                 if let Some(db) = self.databases.get_mut(&name) {
                     db.online_at = Some(Instant::now() + delay);
+                    db.hosts = hosts;
+                    db.seeded_from = seeded_from;
                 }
                 self.settle();
                 let wait_for = match wait {

@@ -1,7 +1,9 @@
 //! The double's Cypher parser: the admin commands graphvault sends, and
 //! refusals for anything else.
 
-use bolt_double::cypher::{parse, Command, Name, Wait, Which, Yield};
+use std::collections::BTreeMap;
+
+use bolt_double::cypher::{parse, Command, Name, OptionValue, Topology, Wait, Which, Yield};
 
 fn lit(s: &str) -> Name {
     Name::Literal(s.into())
@@ -34,6 +36,8 @@ fn admin_commands_parse() {
                 name: lit("c-2"),
                 or_replace: false,
                 if_not_exists: true,
+                topology: None,
+                options: BTreeMap::new(),
                 wait: Wait::Secs(30),
             },
         ),
@@ -43,9 +47,32 @@ fn admin_commands_parse() {
                 name: Name::Param("db".into()),
                 or_replace: true,
                 if_not_exists: false,
+                topology: None,
+                options: BTreeMap::from([
+                    ("existingData".to_string(), OptionValue::Text("use".into())),
+                    ("seedURI".to_string(), OptionValue::Text("s3://x".into())),
+                ]),
                 wait: Wait::Secs(300),
             },
         ),
+        (
+            "CREATE DATABASE x1 TOPOLOGY 3 PRIMARIES 1 SECONDARY OPTIONS {existingData: 'use', existingDataSeedServer: 'abc'} WAIT 5 SECONDS",
+            Command::CreateDatabase {
+                name: lit("x1"),
+                or_replace: false,
+                if_not_exists: false,
+                topology: Some(Topology {
+                    primaries: 3,
+                    secondaries: Some(1),
+                }),
+                options: BTreeMap::from([
+                    ("existingData".to_string(), OptionValue::Text("use".into())),
+                    ("existingDataSeedServer".to_string(), OptionValue::Text("abc".into())),
+                ]),
+                wait: Wait::Secs(5),
+            },
+        ),
+        ("SHOW SERVERS YIELD *", Command::ShowServers { yields: Yield::All }),
         (
             "DROP DATABASE `c-1` IF EXISTS DESTROY DATA WAIT",
             Command::DropDatabase {

@@ -31,7 +31,8 @@ pub use targets::{select, Selection, Target};
 use crate::config::Config;
 use crate::lease::{self, Holder, Lease, LocalLock};
 use crate::model::{BackupManifest, DbName, Label, ManifestKey, Neo4jInfo};
-use crate::neo4j::{BackupRequest, BackupType, Neo4jAdmin, Neo4jCatalog};
+use crate::neo4j::topology::backup_sources;
+use crate::neo4j::{BackupRequest, BackupType, DatabaseInfo, Neo4jAdmin, Neo4jCatalog};
 use crate::pipeline::Recipients;
 use crate::store::ObjectStore;
 
@@ -125,7 +126,6 @@ async fn run_targets(
         let started = Instant::now();
         let span = tracing::info_span!("database", alias = %target.alias, database = %target.database);
         let info = databases.iter().find(|d| d.name == target.database);
-        let store_size = info.and_then(|d| d.store_size);
         let status = info.map(|d| d.current_status.clone()).unwrap_or_default();
         let work = async {
             if lease.lost() {
@@ -140,7 +140,7 @@ async fn run_targets(
                     status: status.clone(),
                 });
             }
-            back_up_one(ctx, req, target, &existing, store_size, admin_version, lease).await
+            back_up_one(ctx, req, target, &existing, info, admin_version, lease).await
         };
         let outcome = match work.instrument(span).await {
             Ok(manifest) => {
@@ -193,11 +193,21 @@ async fn back_up_one(
     req: &BackupRunRequest,
     target: &Target,
     existing: &[ManifestKey],
-    store_size: Option<u64>,
+    info: Option<&DatabaseInfo>,
     admin_version: &str,
     lease: &Lease,
 ) -> Result<BackupManifest, OpsError> {
     let cfg = &ctx.config.backup;
+    let store_size = info.and_then(|d| d.store_size);
+    // On a cluster without configured `backup_from`: the database's online
+    // copies, secondaries first (docs/DESIGN.md, "Clusters").
+    let from = match (ctx.config.neo4j.admin.from.is_empty(), info) {
+        (true, Some(db)) => backup_sources(db, ctx.config.neo4j.backup_port),
+        _ => Vec::new(),
+    };
+    if !from.is_empty() {
+        tracing::info!(from = %from.join(","), "cluster: backing up from these servers, in this order");
+    }
     let database: DbName = target.database.parse()?;
     let staging = Staging::open(&cfg.staging_dir, &target.database)?;
     preflight::check_writable(staging.dir())?;
@@ -230,6 +240,7 @@ async fn back_up_one(
             backup_type,
             compress: None,
             include_metadata: None,
+            from,
         })
         .await?;
     // Counts for a later drill to compare (cheap: Neo4j's count store).

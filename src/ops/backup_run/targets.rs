@@ -118,6 +118,7 @@ mod tests {
             default: false,
             aliases: vec![],
             store_size: None,
+            hosts: vec![],
         }
     }
 
