@@ -3,8 +3,9 @@
 //! aliases (`SHOW ALIASES`, `SHOW DATABASES`, `CREATE DATABASE … WAIT`,
 //! `CREATE/ALTER/DROP ALIAS`, `DROP DATABASE`, `START/STOP DATABASE`), with
 //! the real handshake (Bolt 4.4 and 5.0–5.4 only), authentication, the Bolt
-//! state machine and Neo4j's status codes. `DIFFERENCES.md` lists where it
-//! differs from the real server.
+//! state machine and Neo4j's status codes, standalone or as a cluster of N
+//! servers. docs/TESTING.md ("Bolt server double") names the sources and
+//! lists where it differs from the real server.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
