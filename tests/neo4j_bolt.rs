@@ -301,3 +301,62 @@ async fn drop_database_refuses_a_target_in_use_and_force_drops_its_aliases_first
         .unwrap_err();
     assert!(matches!(err, OpsError::DatabaseNotFound { .. }), "{err:?}");
 }
+
+/// Neo4j answers a query on a database that does not exist with
+/// `Neo.ClientError.Database.DatabaseNotFound`, and on a stopped one with
+/// `Neo.TransientError.Database.DatabaseUnavailable`; a drill check against
+/// either fails naming the database, not with a generic error.
+#[tokio::test]
+async fn queries_on_a_missing_or_stopped_database_fail_with_neo4j_s_codes() {
+    use graphvault::config::DrillCheck;
+    use graphvault::ops::drill::CheckResult;
+    let (server, catalog) = blue_green().await;
+    server.canned_query(
+        "*",
+        "MATCH (n) RETURN count(n) AS nodes",
+        &["nodes"],
+        vec![vec![bolt_double::Value::Int(3)]],
+    );
+    let ok = catalog
+        .check_query(&name(GREEN), "MATCH (n) RETURN count(n) AS nodes")
+        .await
+        .unwrap();
+    assert_eq!(ok.first, Some(3));
+
+    let missing = catalog
+        .check_query(&name("customer9-1"), "MATCH (n) RETURN count(n) AS nodes")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&missing, BoltError::DatabaseNotFound { name } if name == "customer9-1"),
+        "{missing:?}"
+    );
+
+    server.set_status(GREEN, "offline");
+    let stopped = catalog
+        .check_query(&name(GREEN), "MATCH (n) RETURN count(n) AS nodes")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&stopped, BoltError::NotOnline { name, status } if name == GREEN && status.contains("DatabaseUnavailable")),
+        "{stopped:?}"
+    );
+    let check = DrillCheck {
+        alias: "*".into(),
+        query: "MATCH (n) RETURN count(n) AS nodes".into(),
+        min: Some(1),
+    };
+    let judged = CheckResult::judge(&check, Err(stopped));
+    assert!(!judged.passed);
+    assert!(
+        judged.detail.contains(GREEN) && judged.detail.contains("unavailable"),
+        "{}",
+        judged.detail
+    );
+    // Through an alias, the same database answers the same way.
+    let via_alias = catalog
+        .check_query(&name("customer1"), "MATCH (n) RETURN count(n) AS nodes")
+        .await
+        .unwrap();
+    assert_eq!(via_alias.first, Some(3), "customer1 → {BLUE}, which is online");
+}

@@ -176,6 +176,21 @@ async fn wait_online(catalog: &BoltCatalog, name: &DbName, timeout: Duration) ->
     }
 }
 
+/// Names `database` in a not-found or unavailable error of a query on it
+/// (Neo4j's message carries the name in prose).
+fn for_database(e: BoltError, database: &DbName) -> BoltError {
+    match e {
+        BoltError::DatabaseNotFound { .. } => BoltError::DatabaseNotFound {
+            name: database.to_string(),
+        },
+        BoltError::Server { code, .. } if code.ends_with(".DatabaseUnavailable") => BoltError::NotOnline {
+            name: database.to_string(),
+            status: format!("unavailable ({code})"),
+        },
+        other => other,
+    }
+}
+
 fn text(row: &Row, key: &str) -> Option<String> {
     row.get::<Option<String>>(key).ok().flatten()
 }
@@ -295,19 +310,22 @@ impl Neo4jCatalog for BoltCatalog {
 
     async fn check_query(&self, database: &DbName, cypher: &str) -> Result<QueryCheck, BoltError> {
         let what = "drill check";
+        // In an explicit transaction: neo4rs retries a transient error of an
+        // auto-commit query (DatabaseUnavailable for a stopped database) with
+        // backoff for up to 60 s; a check should say at once that the
+        // database is not there.
         let work = async {
-            let mut stream = self
-                .graph
-                .execute_on(database.as_str(), query(cypher))
-                .await
-                .map_err(|e| self.classify(what, e))?;
+            let fail = |e| for_database(self.classify(what, e), database);
+            let mut txn = self.graph.start_txn_on(database.as_str()).await.map_err(fail)?;
+            let mut stream = txn.execute(query(cypher)).await.map_err(fail)?;
             let mut out = QueryCheck::default();
-            while let Some(row) = stream.next().await.map_err(|e| self.classify(what, e))? {
+            while let Some(row) = stream.next(txn.handle()).await.map_err(fail)? {
                 if out.rows == 0 {
                     out.first = row.keys().first().and_then(|k| row.get::<i64>(&k.value).ok());
                 }
                 out.rows += 1;
             }
+            txn.rollback().await.map_err(fail)?;
             Ok(out)
         };
         tokio::time::timeout(self.settings.query_timeout, work)

@@ -180,8 +180,15 @@ impl Session {
             )),
             (Phase::Ready, BEGIN) => {
                 let db = first.get("db").as_str().unwrap_or("neo4j").to_string();
-                self.tx_db = Some(db);
-                self.success(map([]));
+                // Neo4j refuses a transaction on a missing or stopped database at BEGIN.
+                let unusable = self.shared.state().unusable(&db.to_ascii_lowercase());
+                match unusable {
+                    Some(f) => self.fail(f),
+                    None => {
+                        self.tx_db = Some(db);
+                        self.success(map([]));
+                    }
+                }
             }
             (Phase::Ready, COMMIT) if self.tx_db.is_some() => {
                 self.tx_db = None;
@@ -249,6 +256,10 @@ impl Session {
             std::future::pending::<()>().await;
         }
         if let Some(f) = self.shared.take_injected_failure() {
+            return self.fail(f);
+        }
+        let unusable = self.shared.state().unusable(&db.to_ascii_lowercase());
+        if let Some(f) = unusable {
             return self.fail(f);
         }
         let result = match self.shared.canned(&db, &query) {

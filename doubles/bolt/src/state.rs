@@ -161,6 +161,31 @@ impl State {
         }
     }
 
+    /// Why a query cannot run on database `db` (`None`: it can), as Neo4j
+    /// answers a RUN or BEGIN there: `DatabaseNotFound` for a name that is
+    /// neither a database nor an alias, `DatabaseUnavailable` for one that is
+    /// not online on any available server.
+    pub fn unusable(&mut self, db: &str) -> Option<Failure> {
+        self.settle();
+        if db == "system" {
+            return None;
+        }
+        let Some(d) = self.lookup(db) else {
+            return Some(failure(
+                NOT_FOUND,
+                format!("Database does not exist. Database name: '{db}'."),
+            ));
+        };
+        let reachable = self.hosts_of(d).iter().any(|(s, _)| s.up);
+        if d.current_status != "online" || !reachable {
+            return Some(failure(
+                "Neo.TransientError.Database.DatabaseUnavailable",
+                format!("Database '{db}' is unavailable."),
+            ));
+        }
+        None
+    }
+
     /// A database by name, or by an alias pointing at it.
     pub(crate) fn lookup(&self, name: &str) -> Option<&Database> {
         self.databases
