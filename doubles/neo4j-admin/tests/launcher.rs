@@ -80,17 +80,18 @@ fn pid_dir(s: &Scratch) -> PathBuf {
     s.dir("pids")
 }
 
+/// A backup of `a` into `b` whose worker sleeps `secs` before writing.
+fn slow_backup(s: &Scratch, pids: &Path, secs: u32) -> Child {
+    s.dir("b");
+    let fail = format!("a:slow:{secs}");
+    spawn(s.path(), pids, &["database", "backup", "--to-path=b", "a"], &fail)
+}
+
 #[test]
 fn an_admin_command_runs_in_a_worker_of_the_launchers_process_group() {
     let s = Scratch::new();
-    s.dir("b");
     let pids = pid_dir(&s);
-    let mut launcher = spawn(
-        s.path(),
-        &pids,
-        &["database", "backup", "--to-path=b", "a"],
-        "a:slow:30",
-    );
+    let mut launcher = slow_backup(&s, &pids, 30);
     let worker = wait_for_pid(&pids, "worker");
     let (_, ppid, pgrp) = proc_stat(worker).expect("the worker runs");
     assert_eq!(ppid, launcher.id(), "the launcher forked the worker");
@@ -123,14 +124,8 @@ fn the_launcher_answers_version_and_help_itself() {
 fn a_killed_launcher_leaves_its_worker_running_to_the_end() {
     for signal in ["-TERM", "-KILL"] {
         let s = Scratch::new();
-        s.dir("b");
         let pids = pid_dir(&s);
-        let mut launcher = spawn(
-            s.path(),
-            &pids,
-            &["database", "backup", "--to-path=b", "a"],
-            "a:slow:60",
-        );
+        let mut launcher = slow_backup(&s, &pids, 60);
         let worker = wait_for_pid(&pids, "worker");
         kill(signal, launcher.id());
         launcher.wait().unwrap();
