@@ -8,7 +8,7 @@ use crate::config::ConfigError;
 use crate::lease::{LeaseError, LockError};
 use crate::model::{ManifestError, NameError};
 use crate::neo4j::cypher_names::InvalidNeo4jName;
-use crate::neo4j::{AdminError, BoltError};
+use crate::neo4j::{AdminError, BoltError, RecordError};
 use crate::ops::backup_run::PreflightError;
 use crate::ops::OpsError;
 use crate::pipeline::{KeyError, OpenError, SealError};
@@ -115,6 +115,14 @@ fn bolt(e: &BoltError) -> Exit {
     }
 }
 
+fn admin(e: &AdminError) -> Exit {
+    match e {
+        // Staging (where the run records live) is unwritable or holds an unreadable record.
+        AdminError::Record(RecordError::Write { .. } | RecordError::Unreadable { .. }) => Exit::LocalIo,
+        _ => Exit::Neo4jFailed,
+    }
+}
+
 fn ops(e: &OpsError) -> Exit {
     match e {
         OpsError::AliasNotFound { .. } | OpsError::DatabaseNotFound { .. } => Exit::NotFound,
@@ -126,7 +134,8 @@ fn ops(e: &OpsError) -> Exit {
         | OpsError::ClusterOverwrite { .. }
         | OpsError::ClusterSeed { .. } => Exit::Usage,
         OpsError::Bolt(e) => bolt(e),
-        OpsError::Admin(_) => Exit::Neo4jFailed,
+        OpsError::Admin(e) => admin(e),
+        OpsError::DiffWithoutParent { .. } => Exit::Neo4jFailed,
         OpsError::BackupNotFound { .. } => Exit::NotFound,
         OpsError::ArtifactMissing { .. } | OpsError::DestinationExists { .. } | OpsError::LocalIo { .. } => {
             Exit::LocalIo
@@ -187,8 +196,8 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if let Some(e) = cause.downcast_ref::<BoltError>() {
             return bolt(e);
         }
-        if cause.is::<AdminError>() {
-            return Exit::Neo4jFailed;
+        if let Some(e) = cause.downcast_ref::<AdminError>() {
+            return admin(e);
         }
         if cause.is::<InvalidNeo4jName>() {
             return Exit::Usage;
@@ -256,6 +265,71 @@ mod tests {
             }],
         });
         assert_eq!(classify(&err), Exit::ProtectionUnknown);
+    }
+
+    #[test]
+    fn neo4j_admin_errors_map_to_neo4j_or_local_codes() {
+        use crate::neo4j::{AdminError, RecordError};
+        let io = || std::io::Error::other("x");
+        let table: Vec<(AdminError, Exit)> = vec![
+            (
+                AdminError::Failed {
+                    command: "database backup".into(),
+                    stderr: vec![],
+                },
+                Exit::Neo4jFailed,
+            ),
+            (
+                AdminError::Killed {
+                    command: "database backup".into(),
+                    signal: 9,
+                    stderr: vec![],
+                },
+                Exit::Neo4jFailed,
+            ),
+            (
+                AdminError::UnknownBackupType {
+                    database: "d".into(),
+                    artifact: "a".into(),
+                    detail: "x".into(),
+                },
+                Exit::Neo4jFailed,
+            ),
+            (
+                AdminError::Unstoppable {
+                    command: "database backup".into(),
+                    pids: vec![7],
+                },
+                Exit::Neo4jFailed,
+            ),
+            (
+                AdminError::Record(RecordError::Unstoppable { pgid: 7, pids: vec![8] }),
+                Exit::Neo4jFailed,
+            ),
+            (
+                AdminError::Record(RecordError::Write {
+                    path: "p".into(),
+                    source: io(),
+                }),
+                Exit::LocalIo,
+            ),
+            (
+                AdminError::Record(RecordError::Unreadable {
+                    path: "p".into(),
+                    detail: "x".into(),
+                }),
+                Exit::LocalIo,
+            ),
+        ];
+        for (e, code) in table {
+            let text = e.to_string();
+            assert_eq!(classify(&anyhow::Error::new(OpsError::Admin(e))), code, "{text}");
+        }
+        let orphan = OpsError::DiffWithoutParent {
+            database: "d".into(),
+            artifact: "a".into(),
+        };
+        assert_eq!(classify(&anyhow::Error::new(orphan)), Exit::Neo4jFailed);
     }
 
     #[derive(Debug, thiserror::Error)]

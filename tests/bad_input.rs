@@ -535,6 +535,23 @@ static CASES: &[Case] = &[
         ALL_FAILED,
         &["needs about", "min_free_mib"],
     ),
+    Case {
+        prep: &[Prep::File("staging/.neo4j-admin-runs/4242.json", "{not json")],
+        check: &[Check::FileIs("staging/.neo4j-admin-runs/4242.json", "{not json")],
+        ..case(
+            "run-record-unreadable",
+            "a neo4j-admin run record in staging that is not JSON (a stray neo4j-admin could not be ruled out)",
+            &[
+                "--set",
+                "backup.staging_dir=<tmp>/staging",
+                "backup",
+                "--alias",
+                "customer1",
+            ],
+            ALL_FAILED,
+            &["cannot read the neo4j-admin run record", "4242.json", "then delete"],
+        )
+    },
     case(
         "admin-missing",
         "neo4j-admin not found",

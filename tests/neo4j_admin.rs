@@ -6,53 +6,8 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use graphvault::neo4j::{
-    AdminError, AdminSettings, BackupRequest, BackupType, Neo4jAdmin, ProcessAdmin, RestoreRequest,
-};
-
-fn admin(dir: &Path, env: &[(&str, &str)]) -> ProcessAdmin {
-    admin_with_timeout(dir, env, Duration::from_secs(30))
-}
-
-fn admin_with_timeout(dir: &Path, env: &[(&str, &str)], timeout: Duration) -> ProcessAdmin {
-    let mut all: Vec<(String, String)> = vec![
-        (
-            "NEO4J_ADMIN_DOUBLE_LOG".into(),
-            dir.join("invocations.jsonl").display().to_string(),
-        ),
-        ("NEO4J_ADMIN_DOUBLE_DATA".into(), dir.join("data").display().to_string()),
-        ("NEO4J_ADMIN_DOUBLE_SIZE".into(), "65536".into()),
-    ];
-    all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    ProcessAdmin::new(AdminSettings {
-        binary: common::workspace_bin("neo4j-admin"),
-        extra_args: vec![],
-        from: vec!["127.0.0.1:6362".into()],
-        pagecache: None,
-        temp_path: None,
-        timeout,
-        env: all,
-    })
-}
-
-fn request(db: &str, to: &Path) -> BackupRequest {
-    BackupRequest {
-        database: db.parse().unwrap(),
-        to_path: to.to_path_buf(),
-        backup_type: BackupType::Full,
-        compress: None,
-        include_metadata: None,
-        from: Vec::new(),
-    }
-}
-
-fn invocations(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("invocations.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use common::admin_double::{admin, admin_with_timeout, invocations, request, wrapper_script};
+use graphvault::neo4j::{AdminError, AdminSettings, BackupKind, BackupType, Neo4jAdmin, ProcessAdmin, RestoreRequest};
 
 #[tokio::test]
 async fn a_backup_produces_one_named_artifact_found_from_the_output() {
@@ -62,7 +17,7 @@ async fn a_backup_produces_one_named_artifact_found_from_the_output() {
     let a = admin(dir.path(), &[]);
     assert!(a.version().await.unwrap().is_supported());
     let out = a.backup(&request("customer1-1767741527", &to)).await.unwrap();
-    assert_eq!(out.kind, Some("FULL"));
+    assert_eq!((out.kind, out.warnings.len()), (BackupKind::Full, 0));
     let artifacts = out.artifacts;
     assert_eq!(artifacts.len(), 1);
     let name = artifacts[0].file_name().unwrap().to_string_lossy().to_string();
@@ -71,12 +26,23 @@ async fn a_backup_produces_one_named_artifact_found_from_the_output() {
         "{name}"
     );
     assert!(artifacts[0].metadata().unwrap().len() >= 65536);
-    let log = invocations(dir.path());
-    let argv = &log.last().unwrap()["argv"];
-    let argv: Vec<&str> = argv.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let log: Vec<Vec<String>> = invocations(dir.path())
+        .iter()
+        .map(|l| serde_json::from_value(l["argv"].clone()).unwrap())
+        .collect();
+    let backup = log
+        .iter()
+        .find(|a| a.iter().any(|x| x.starts_with("--to-path")))
+        .unwrap();
     assert!(
-        argv.contains(&"--from=127.0.0.1:6362") && argv.contains(&"--type=FULL"),
-        "{argv:?}"
+        backup.contains(&"--from=127.0.0.1:6362".to_string()) && backup.contains(&"--type=FULL".to_string()),
+        "{backup:?}"
+    );
+    // The kind is read back from the artifact's own header.
+    let inspect = log.last().unwrap().join(" ");
+    assert!(
+        inspect.starts_with("backup inspect ") && inspect.contains(&name) && inspect.contains("--format=TABULAR"),
+        "{inspect}"
     );
 }
 
@@ -95,7 +61,8 @@ async fn each_documented_exit_code_maps_to_its_typed_error() {
         ("partial", |e| matches!(e, AdminError::Failed { .. })),
         ("usage", |e| matches!(e, AdminError::Usage { code: 64, .. })),
         ("crash", |e| matches!(e, AdminError::Crashed { .. })),
-        ("die", |e| matches!(e, AdminError::Killed { .. })),
+        // The worker is SIGKILLed; the launcher exits 137 (Java's 128 + 9).
+        ("die", |e| matches!(e, AdminError::Killed { signal: 9, .. })),
     ] {
         let fail = format!("customer2-1767741527:{mode}");
         let err = admin(dir.path(), &[("NEO4J_ADMIN_DOUBLE_FAIL", &fail)])
@@ -158,6 +125,8 @@ async fn a_missing_binary_says_where_it_looked() {
         temp_path: None,
         timeout: Duration::from_secs(5),
         env: vec![],
+        run_dir: None,
+        stop_grace: Duration::from_secs(10),
     });
     let err = a.version().await.unwrap_err();
     assert!(matches!(err, AdminError::NotFound { .. }) && err.to_string().contains("/nonexistent/neo4j-admin"));
@@ -240,7 +209,7 @@ async fn a_differential_restores_from_its_newest_artifact_and_check_reads_the_fo
     let mut diff = request(db, &to);
     diff.backup_type = BackupType::Diff;
     let out = a.backup(&diff).await.unwrap();
-    assert_eq!(out.kind, Some("DIFF"));
+    assert_eq!(out.kind, BackupKind::Diff);
     let newest = out.artifacts.last().unwrap().clone();
     a.check(&to, &db.parse().unwrap(), dir.path()).await.unwrap();
     a.restore(&RestoreRequest {
@@ -317,16 +286,12 @@ async fn a_usage_error_keeps_the_message_that_precedes_the_usage_text() {
 /// A wrapper around the double that drops the "Finished artifact creation"
 /// lines and records the environment it was given.
 fn wrapper(dir: &Path) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join("neo4j-admin-wrapper");
-    let script = format!(
-        "#!/bin/bash\nset -o pipefail\nenv > '{}'\n'{}' \"$@\" | grep -v 'Finished artifact creation'\n",
-        dir.join("child-env").display(),
-        common::workspace_bin("neo4j-admin").display()
+    let env = dir.join("child-env");
+    let body = format!(
+        "set -o pipefail\nenv > '{}'\n\"$ADMIN\" \"$@\" | grep -v 'Finished artifact creation'",
+        env.display()
     );
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
+    wrapper_script(dir, "neo4j-admin-wrapper", &body)
 }
 
 #[tokio::test]

@@ -40,6 +40,8 @@ fn admin(dir: &Path, fail: &str) -> ProcessAdmin {
             ("NEO4J_ADMIN_DOUBLE_DATA".into(), dir.join("data").display().to_string()),
             ("NEO4J_ADMIN_DOUBLE_FAIL".into(), fail.into()),
         ],
+        run_dir: Some(dir.to_path_buf()),
+        stop_grace: Duration::from_secs(10),
     })
 }
 

@@ -8,6 +8,7 @@ use crate::model::DbName;
 use crate::neo4j::cypher_names::database_name;
 use crate::neo4j::ProcessAdmin;
 use crate::ops::backup_run::StatvfsFreeSpace;
+use crate::ops::interrupt::until_interrupted;
 use crate::ops::{self, BackupFilter, ListFormat, OpsError, Pick};
 use crate::pipeline::{Identities, KeyError};
 
@@ -90,7 +91,8 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
         overwrite_destination: args.overwrite_destination,
         wait_for_archive,
     };
-    let outcome = restore_db::restore_db(&ctx, &req).await?;
+    let grace = config.neo4j.admin.stop_grace;
+    let outcome = until_interrupted("restore", grace, restore_db::restore_db(&ctx, &req)).await?;
     if args.json {
         print(&format!("{}\n", serde_json::to_string_pretty(&outcome)?))
     } else {
@@ -158,7 +160,9 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
             )
         }),
     };
-    let results = verify::verify(&ctx, &keys).await;
+    let grace = config.neo4j.admin.stop_grace;
+    let verifying = async { Ok::<_, OpsError>(verify::verify(&ctx, &keys).await) };
+    let results = until_interrupted("verify", grace, verifying).await?;
     if args.json {
         print(&format!("{}\n", serde_json::to_string_pretty(&results)?))?;
     } else {

@@ -378,6 +378,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
             });
         }
     }
+    let backup = backup::from_raw(raw.backup)?;
     Ok(Config {
         file,
         storage: StoreSettings {
@@ -401,8 +402,12 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         },
         recipients: raw.encryption.recipients.into_vec(),
         identity_file: raw.encryption.identity_file,
-        neo4j: Neo4jConfig::from_raw(raw.neo4j)?,
-        backup: backup::from_raw(raw.backup)?,
+        neo4j: {
+            let mut n = Neo4jConfig::from_raw(raw.neo4j)?;
+            n.admin.run_dir = Some(backup.staging_dir.clone());
+            n
+        },
+        backup,
         notify: notify::from_raw(raw.notify)?,
         stated_bucket: retention::stated_bucket(&raw.retention),
         retention: retention::from_raw(raw.retention)?,

@@ -33,6 +33,7 @@ pub(super) struct RawNeo4j {
     pagecache: Option<String>,
     temp_path: Option<PathBuf>,
     admin_timeout_secs: Option<u64>,
+    admin_stop_grace_secs: Option<u64>,
     #[serde(default)]
     admin_env: std::collections::BTreeMap<String, String>,
 }
@@ -54,6 +55,7 @@ pub(super) const KEYS: &[&str] = &[
     "pagecache",
     "temp_path",
     "admin_timeout_secs",
+    "admin_stop_grace_secs",
     "admin_env",
 ];
 
@@ -115,6 +117,15 @@ impl Neo4jConfig {
                 temp_path: raw.temp_path,
                 timeout: Duration::from_secs(raw.admin_timeout_secs.unwrap_or(6 * 3600).max(1)),
                 env: raw.admin_env.into_iter().collect(),
+                // Set to the staging directory once `[backup]` is read.
+                run_dir: None,
+                stop_grace: Duration::from_secs(super::in_range(
+                    "neo4j.admin_stop_grace_secs",
+                    raw.admin_stop_grace_secs,
+                    10,
+                    0..=3600,
+                    "",
+                )?),
             },
             bolt_uri,
             user: raw.user.unwrap_or_else(|| "neo4j".into()),

@@ -1,111 +1,35 @@
 //! Running neo4j-admin: the `Neo4jAdmin` trait and its process implementation.
 //!
-//! The process runs under tokio with a timeout (killed when it expires or when
-//! the future is dropped), its stdout/stderr lines go to tracing as they
-//! arrive, and exit codes map to typed errors carrying the tool's last stderr
-//! lines. Secrets in graphvault's environment (AWS keys, Bolt password) are
-//! removed from the child's environment; none is ever put on its command line.
+//! Each invocation is a supervised process group (`admin_process.rs`): its
+//! output goes to tracing as it arrives, it is stopped whole at the timeout
+//! or when the run is cancelled, and exit codes map to typed errors
+//! (`admin_error.rs`) carrying the tool's stderr lines. A backup's outcome is
+//! read from what it produced (`backup_outcome.rs`), not from its exit code
+//! or one log line alone.
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
 use super::admin_cmd::{
-    backup_args, check_args, finished_artifact, inspect_args, is_artifact_of, parse_version, restore_args,
-    started_backup_kind, AdminSettings, AdminVersion, BackupRequest, RestoreRequest,
+    backup_args, check_args, inspect_args, inspect_table_args, is_artifact_of, parse_version, restore_args,
+    AdminSettings, AdminVersion, BackupRequest, RestoreRequest,
 };
+pub use super::admin_error::AdminError;
+use super::admin_process::{run_process, Finished};
+use super::backup_outcome::{self as outcome, BackupKind};
 use crate::model::DbName;
-
-/// stderr lines kept for errors: the first ones (picocli puts the message
-/// before the usage text) and the last ones (Java puts the cause last).
-const HEAD_LINES: usize = 4;
-const TAIL_LINES: usize = 16;
-/// Variables never passed on to neo4j-admin.
-const SCRUBBED_ENV: &[&str] = &[
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_ACCESS_KEY_ID",
-    "GRAPHVAULT_NEO4J_PASSWORD",
-    "NEO4J_PASSWORD",
-];
-
-/// A neo4j-admin failure, by exit code, with the tool's last stderr lines.
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    #[error("neo4j-admin not found at {path}: install Neo4j Enterprise's neo4j-admin on this host, or set [neo4j] admin_path")]
-    NotFound { path: PathBuf },
-    #[error("cannot run {path}: {source}")]
-    Spawn {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path} is neo4j-admin {version}: graphvault needs Neo4j 5.x or 2025.x (`neo4j-admin database backup` syntax); 4.x and 3.x are not supported")]
-    UnsupportedVersion { path: PathBuf, version: String },
-    #[error("cannot read a version from `{path} --version`: {output:?}")]
-    UnknownVersion { path: PathBuf, output: String },
-    #[error("neo4j-admin {command} failed (exit 1){}", tail(.stderr))]
-    Failed { command: String, stderr: Vec<String> },
-    /// Exit 3, documented for neo4j-admin in general. `database backup`
-    /// itself reports a database that is not running with exit 1 (`Failed`).
-    #[error("neo4j-admin {command}: the database is not running or not available (exit 3){}", tail(.stderr))]
-    NotRunning { command: String, stderr: Vec<String> },
-    /// Exit 64 (a command's options) or 2 (unknown category or command, which
-    /// is also what a 4.x neo4j-admin says to 5.x syntax).
-    #[error("neo4j-admin rejected the command line of {command} (exit {code}){}; check [neo4j] admin_extra_args and that admin_path is neo4j-admin 5.x or 2025.x", tail(.stderr))]
-    Usage {
-        command: String,
-        code: i32,
-        stderr: Vec<String>,
-    },
-    #[error("neo4j-admin {command} crashed (exit 70){}", tail(.stderr))]
-    Crashed { command: String, stderr: Vec<String> },
-    #[error("neo4j-admin {command} exited with unexpected code {code}{}", tail(.stderr))]
-    Unexpected {
-        command: String,
-        code: i32,
-        stderr: Vec<String>,
-    },
-    #[error("neo4j-admin {command} was killed by a signal{}", tail(.stderr))]
-    Killed { command: String, stderr: Vec<String> },
-    #[error("neo4j-admin {command} did not finish within {secs} s and was stopped; raise [neo4j] admin_timeout_secs if the database is that large")]
-    Timeout { command: String, secs: u64 },
-    #[error("neo4j-admin backup of '{database}' reported success but left no artifact in {dir}")]
-    NoArtifact { database: String, dir: PathBuf },
-    #[error("neo4j-admin {command} printed output that is not the expected JSON: {detail}")]
-    BadOutput { command: String, detail: String },
-    #[error("`backup inspect` needs neo4j-admin 5.25 or newer; this is {version}")]
-    InspectUnavailable { version: String },
-}
-
-fn tail(lines: &[String]) -> String {
-    if lines.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", lines.join(" | "))
-    }
-}
-
-/// What a finished neo4j-admin process left.
-#[derive(Debug, Default)]
-struct Finished {
-    code: Option<i32>,
-    stdout: Vec<String>,
-    stderr_tail: Vec<String>,
-    artifacts: Vec<(String, String)>,
-}
 
 /// What a successful `database backup` produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BackupOutput {
     /// The new artifacts, in the order the tool finished them.
     pub artifacts: Vec<PathBuf>,
-    /// `FULL` or `DIFF` as the tool announced it (AUTO decides at run time).
-    pub kind: Option<&'static str>,
+    /// Full or differential: the artifact's header, else the tool's last decision.
+    pub kind: BackupKind,
+    /// Problems of a backup that still succeeded (exit 1 with the artifact made).
+    pub warnings: Vec<String>,
 }
 
 /// The operations graphvault needs from neo4j-admin.
@@ -128,122 +52,83 @@ pub trait Neo4jAdmin: Send + Sync {
 #[derive(Clone, Debug)]
 pub struct ProcessAdmin {
     settings: AdminSettings,
+    /// `--version`, asked once.
+    version: Arc<OnceLock<AdminVersion>>,
 }
 
 impl ProcessAdmin {
     pub fn new(settings: AdminSettings) -> Self {
-        Self { settings }
+        Self {
+            settings,
+            version: Arc::default(),
+        }
     }
 
     pub fn settings(&self) -> &AdminSettings {
         &self.settings
     }
 
+    /// Runs neo4j-admin; an exit code other than 0 is an error.
     async fn run(&self, args: Vec<String>) -> Result<Finished, AdminError> {
-        let command = args.iter().take(2).cloned().collect::<Vec<_>>().join(" ");
-        let path = self.settings.binary.clone();
-        let mut cmd = Command::new(&path);
-        cmd.args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for var in SCRUBBED_ENV {
-            cmd.env_remove(var);
-        }
-        cmd.envs(self.settings.env.iter().map(|(k, v)| (k, v)));
-        tracing::info!(binary = %path.display(), args = ?args, "running neo4j-admin");
-        let mut child = cmd.spawn().map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                AdminError::NotFound { path: path.clone() }
-            } else {
-                AdminError::Spawn {
-                    path: path.clone(),
-                    source,
-                }
-            }
-        })?;
-        let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
-            return Err(AdminError::Spawn {
-                path,
-                source: std::io::Error::other("no pipes to the child"),
-            });
-        };
-        let reading = async {
-            let mut done = Finished::default();
-            let (mut head, mut tail, mut omitted) = (Vec::new(), VecDeque::new(), 0usize);
-            let (mut out, mut err) = (BufReader::new(out).lines(), BufReader::new(err).lines());
-            let (mut out_open, mut err_open) = (true, true);
-            while out_open || err_open {
-                tokio::select! {
-                    line = out.next_line(), if out_open => match line {
-                        Ok(Some(l)) => {
-                            // Its progress chatter is detail; its warnings are not.
-                            if l.contains(" ERROR ") || l.contains(" WARN ") {
-                                tracing::warn!(target: "graphvault::neo4j_admin", "{l}");
-                            } else {
-                                tracing::debug!(target: "graphvault::neo4j_admin", "{l}");
-                            }
-                            if let Some(a) = finished_artifact(&l) {
-                                done.artifacts.push(a);
-                            }
-                            done.stdout.push(l);
-                        }
-                        _ => out_open = false,
-                    },
-                    line = err.next_line(), if err_open => match line {
-                        Ok(Some(l)) => {
-                            tracing::warn!(target: "graphvault::neo4j_admin", "{l}");
-                            if let Some(a) = finished_artifact(&l) {
-                                done.artifacts.push(a);
-                            }
-                            if head.len() < HEAD_LINES {
-                                head.push(l);
-                            } else {
-                                tail.push_back(l);
-                                if tail.len() > TAIL_LINES {
-                                    tail.pop_front();
-                                    omitted += 1;
-                                }
-                            }
-                        }
-                        _ => err_open = false,
-                    },
-                }
-            }
-            if omitted > 0 {
-                head.push(format!("… ({omitted} lines omitted)"));
-            }
-            head.extend(tail);
-            done.stderr_tail = head;
-            done
-        };
-        let secs = self.settings.timeout.as_secs();
-        let waited = tokio::time::timeout(self.settings.timeout, async {
-            let done = reading.await;
-            let status = child.wait().await;
-            (done, status)
-        })
-        .await;
-        let (mut done, status) = match waited {
-            Ok(v) => v,
-            Err(_) => {
-                // kill_on_drop stops the child when `child` goes out of scope.
-                return Err(AdminError::Timeout { command, secs });
-            }
-        };
-        let status = status.map_err(|source| AdminError::Spawn { path, source })?;
-        done.code = status.code();
-        let stderr = done.stderr_tail.clone();
-        match done.code {
-            Some(0) => Ok(done),
-            Some(1) => Err(AdminError::Failed { command, stderr }),
-            Some(3) => Err(AdminError::NotRunning { command, stderr }),
-            Some(code @ (2 | 64)) => Err(AdminError::Usage { command, code, stderr }),
-            Some(70) => Err(AdminError::Crashed { command, stderr }),
-            Some(code) => Err(AdminError::Unexpected { command, code, stderr }),
-            None => Err(AdminError::Killed { command, stderr }),
-        }
+        checked(run_process(&self.settings, args).await?)
+    }
+
+    /// The kind `artifact`'s own header states (its `FULL` column), read with
+    /// `backup inspect` (5.25+) or `database backup --inspect-path` (5.x).
+    async fn artifact_kind(&self, artifact: &Path) -> Result<BackupKind, String> {
+        let version = self.version().await.map_err(|e| e.to_string())?;
+        let done = self
+            .run(inspect_table_args(artifact, &version))
+            .await
+            .map_err(|e| e.to_string())?;
+        let name = artifact.file_name().unwrap_or_default().to_string_lossy();
+        let full = outcome::artifact_full(&done.stdout.join("\n"), &name)?;
+        Ok(if full { BackupKind::Full } else { BackupKind::Diff })
+    }
+
+    /// The warning for exit 1 with `artifact` made: the `--from` servers the
+    /// tool's problem lines name, and what it said.
+    fn exit1_warning(&self, done: &Finished, artifact: &Path) -> String {
+        let problems: Vec<&str> = done
+            .stdout
+            .iter()
+            .map(String::as_str)
+            .filter(|l| outcome::is_problem_line(l))
+            .chain(done.stderr.iter().map(String::as_str))
+            .collect();
+        let named = outcome::servers_named(problems.iter().copied(), &self.settings.from);
+        let said: Vec<String> = done
+            .stderr_tail
+            .iter()
+            .filter(|l| !l.starts_with("Run with '--verbose'"))
+            .cloned()
+            .collect();
+        let name = artifact.file_name().unwrap_or_default().to_string_lossy();
+        outcome::exit1_warning(&name, &named, &self.settings.from, &said)
+    }
+}
+
+/// Maps the exit code of a finished process to its typed error.
+fn checked(done: Finished) -> Result<Finished, AdminError> {
+    let command = done.command.clone();
+    let stderr = done.stderr_tail.clone();
+    match done.code {
+        Some(0) => Ok(done),
+        Some(1) => Err(AdminError::Failed { command, stderr }),
+        Some(3) => Err(AdminError::NotRunning { command, stderr }),
+        Some(code @ (2 | 64)) => Err(AdminError::Usage { command, code, stderr }),
+        Some(70) => Err(AdminError::Crashed { command, stderr }),
+        Some(code @ 129..=192) => Err(AdminError::Killed {
+            command,
+            signal: code - 128,
+            stderr,
+        }),
+        Some(code) => Err(AdminError::Unexpected { command, code, stderr }),
+        None => Err(AdminError::Killed {
+            command,
+            signal: 0,
+            stderr,
+        }),
     }
 }
 
@@ -266,6 +151,9 @@ fn scan_artifacts(dir: &Path, database: &str, since: std::time::SystemTime) -> V
 #[async_trait]
 impl Neo4jAdmin for ProcessAdmin {
     async fn version(&self) -> Result<AdminVersion, AdminError> {
+        if let Some(v) = self.version.get() {
+            return Ok(v.clone());
+        }
         let done = self.run(vec!["--version".into()]).await?;
         let output = done.stdout.join("\n");
         let path = self.settings.binary.clone();
@@ -276,37 +164,76 @@ impl Neo4jAdmin for ProcessAdmin {
         if !v.is_supported() {
             return Err(AdminError::UnsupportedVersion { path, version: v.text });
         }
-        Ok(v)
+        Ok(self.version.get_or_init(|| v).clone())
     }
 
     async fn backup(&self, req: &BackupRequest) -> Result<BackupOutput, AdminError> {
         // A little slack: file systems keep coarse modification times.
         let since = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
-        let done = self.run(backup_args(&self.settings, req)).await?;
+        let done = run_process(&self.settings, backup_args(&self.settings, req)).await?;
         let db = req.database.as_str();
-        let mut artifacts: Vec<PathBuf> = done
+        let no_artifact = || AdminError::NoArtifact {
+            database: db.to_string(),
+            dir: req.to_path.clone(),
+        };
+        // Only what the tool announced as finished, and only if it is there.
+        let announced: Vec<PathBuf> = done
             .artifacts
             .iter()
             .filter(|(_, d)| d == db)
             .map(|(file, _)| req.to_path.join(Path::new(file).file_name().unwrap_or_default()))
             .filter(|p| p.is_file())
             .collect();
-        if artifacts.is_empty() {
-            artifacts = scan_artifacts(&req.to_path, db, since);
+        let artifacts = match done.code {
+            Some(0) if announced.is_empty() => scan_artifacts(&req.to_path, db, since),
+            // Exit 1 is also "succeeded but encountered problems such as some
+            // servers being uncontactable": what it announced decides.
+            Some(0 | 1) => announced,
+            _ => return checked(done).and_then(|_| Err(no_artifact())),
+        };
+        let Some(newest) = artifacts.last().cloned() else {
+            return checked(done).and_then(|_| Err(no_artifact()));
+        };
+        let read_back = self.artifact_kind(&newest).await;
+        let mut warnings = Vec::new();
+        if done.code == Some(1) {
+            if let Err(detail) = &read_back {
+                return Err(AdminError::UnverifiedArtifact {
+                    database: db.to_string(),
+                    artifact: newest,
+                    detail: detail.clone(),
+                    stderr: done.stderr_tail,
+                });
+            }
+            let warning = self.exit1_warning(&done, &newest);
+            tracing::warn!(database = db, "{warning}");
+            warnings.push(warning);
         }
-        if artifacts.is_empty() {
-            return Err(AdminError::NoArtifact {
+        let logged = outcome::logged_kind(done.lines(), db);
+        let header = match read_back {
+            Ok(kind) => Some(kind),
+            Err(detail) => {
+                tracing::warn!(artifact = %newest.display(), detail, "cannot read the artifact's header; its kind comes from neo4j-admin's log");
+                None
+            }
+        };
+        if let (Some(h), Some(l)) = (header, logged) {
+            if h != l {
+                tracing::warn!(artifact = %newest.display(), header = h.as_str(), log = l.as_str(),
+                    "neo4j-admin's log and the artifact's header disagree; the header is recorded");
+            }
+        }
+        let kind =
+            outcome::decide_kind(req.backup_type, logged, header).map_err(|detail| AdminError::UnknownBackupType {
                 database: db.to_string(),
-                dir: req.to_path.clone(),
-            });
-        }
-        let kind = done
-            .stdout
-            .iter()
-            .filter_map(|l| started_backup_kind(l))
-            .find(|(_, d)| d == db)
-            .map(|(k, _)| k);
-        Ok(BackupOutput { artifacts, kind })
+                artifact: newest.clone(),
+                detail,
+            })?;
+        Ok(BackupOutput {
+            artifacts,
+            kind,
+            warnings,
+        })
     }
 
     async fn restore(&self, req: &RestoreRequest) -> Result<(), AdminError> {

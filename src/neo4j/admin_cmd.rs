@@ -20,6 +20,11 @@ pub struct AdminSettings {
     pub timeout: std::time::Duration,
     /// Extra environment for the child, e.g. `NEO4J_CONF`, `JAVA_HOME`.
     pub env: Vec<(String, String)>,
+    /// Where records of running neo4j-admin process groups are kept (the
+    /// staging directory), so a later run can stop one a killed run left.
+    pub run_dir: Option<PathBuf>,
+    /// Between SIGTERM and SIGKILL when neo4j-admin's group is stopped.
+    pub stop_grace: std::time::Duration,
 }
 
 /// `--type` of `database backup`.
@@ -145,6 +150,27 @@ pub fn inspect_args(path: &Path, version: &AdminVersion) -> Vec<String> {
     a
 }
 
+/// Arguments that print the metadata table (with its `FULL` column) of one
+/// artifact: `backup inspect FILE --format=TABULAR --empty` from 5.25 (with
+/// `--show-metadata` before 2025.07), else `database backup --inspect-path=FILE`,
+/// which every 5.x has (Operations Manual, "Restore a database backup").
+pub fn inspect_table_args(path: &Path, version: &AdminVersion) -> Vec<String> {
+    if !version.has_inspect() {
+        return vec!["database".into(), "backup".into(), path_arg("--inspect-path", path)];
+    }
+    let mut a = vec![
+        "backup".into(),
+        "inspect".into(),
+        path.display().to_string(),
+        "--format=TABULAR".into(),
+        "--empty".into(),
+    ];
+    if !version.shows_metadata_by_default() {
+        a.push("--show-metadata".into());
+    }
+    a
+}
+
 /// `neo4j-admin database check --from-path=DIR --report-path=REPORTS DB`
 /// arguments. `--from-path` is the directory holding the artifacts: the tool
 /// checks the latest chain of `database` in it (a file there is refused). The
@@ -221,20 +247,6 @@ pub fn finished_artifact(line: &str) -> Option<(String, String)> {
     Some((file.to_string(), db.to_string()))
 }
 
-/// The kind of backup a "Start full backup of database '<db>'" or "Start
-/// differential backup …" line announces: `FULL` or `DIFF`, with the database.
-pub fn started_backup_kind(line: &str) -> Option<(&'static str, String)> {
-    let (kind, rest) = if let Some(i) = line.find("Start full backup of database '") {
-        ("FULL", &line[i + "Start full backup of database '".len()..])
-    } else if let Some(i) = line.find("Start differential backup of database '") {
-        ("DIFF", &line[i + "Start differential backup of database '".len()..])
-    } else {
-        return None;
-    };
-    let (db, _) = rest.split_once('\'')?;
-    Some((kind, db.to_string()))
-}
-
 /// Whether `file_name` is an artifact of `database` as neo4j-admin names them:
 /// `<db>-YYYY-MM-DDTHH-MM-SS.backup`.
 pub fn is_artifact_of(database: &str, file_name: &str) -> bool {
@@ -262,6 +274,8 @@ mod tests {
             temp_path: Some("/var/tmp/neo4j".into()),
             timeout: Duration::from_secs(60),
             env: Vec::new(),
+            run_dir: None,
+            stop_grace: Duration::from_secs(10),
         }
     }
 
@@ -304,6 +318,21 @@ mod tests {
             restore_args(&s, &r).join(" "),
             "database restore --from-path=/s/diff1.backup --temp-path=/var/tmp/neo4j customer1-1800000000"
         );
+    }
+
+    #[test]
+    fn an_artifacts_table_comes_from_inspect_or_from_inspect_path() {
+        let a = Path::new("/s/x.backup");
+        for (version, line) in [
+            ("5.24.0", "database backup --inspect-path=/s/x.backup"),
+            (
+                "5.26.0",
+                "backup inspect /s/x.backup --format=TABULAR --empty --show-metadata",
+            ),
+            ("2025.07.0", "backup inspect /s/x.backup --format=TABULAR --empty"),
+        ] {
+            assert_eq!(inspect_table_args(a, &parse_version(version).unwrap()).join(" "), line);
+        }
     }
 
     #[test]
@@ -351,23 +380,6 @@ mod tests {
             ))
         );
         assert_eq!(finished_artifact("Starting backup of database 'x'"), None);
-    }
-
-    #[test]
-    fn the_kind_of_backup_is_read_from_its_start_line() {
-        let p = "2026-11-24 02:00:13.412+0000 INFO  [c.n.b.b.BackupOutputMonitor] ";
-        assert_eq!(
-            started_backup_kind(&format!("{p}Start full backup of database 'c1-1'.")),
-            Some(("FULL", "c1-1".into()))
-        );
-        assert_eq!(
-            started_backup_kind(&format!("{p}Start differential backup of database 'c1-1'.")),
-            Some(("DIFF", "c1-1".into()))
-        );
-        assert_eq!(
-            started_backup_kind(&format!("{p}Start backup of database 'c1-1'.")),
-            None
-        );
     }
 
     #[test]

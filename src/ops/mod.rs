@@ -12,6 +12,7 @@ mod cluster_seed;
 pub mod cutover;
 pub mod doctor;
 pub mod drill;
+pub mod interrupt;
 mod key;
 mod list;
 pub mod progress;
@@ -99,6 +100,8 @@ pub enum OpsError {
     },
     #[error("{what} interrupted; what it started was cleaned up")]
     Interrupted { what: String },
+    #[error("neo4j-admin made a differential backup of '{database}' ({artifact}) but staging holds no committed backup it can build on, so it was not stored (a differential without its parent cannot be restored); run `graphvault backup --type full --database {database}`")]
+    DiffWithoutParent { database: String, artifact: PathBuf },
     #[error("{failed} of {total} restore drill(s) failed; the report names each and why")]
     DrillFailed { failed: usize, total: usize },
     #[error("doctor found {errors} error(s); each is listed with its fix")]

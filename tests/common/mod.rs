@@ -5,8 +5,10 @@
 //! a test that cannot reach it FAILS, it is never skipped.
 #![allow(dead_code)]
 
+pub mod admin_double;
 pub mod cli;
 pub mod cli_world;
+pub mod processes;
 pub mod s3_proxy;
 pub mod world;
 

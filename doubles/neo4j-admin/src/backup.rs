@@ -18,6 +18,9 @@ use crate::timefmt::{neo4j_duration, Utc};
 
 const DIFF_NEEDS_FULL: &str =
     "Differential backups require that a full backup of the same database exists in the folder defined in --to-path.";
+/// The double's own wording (mode `nodiff`); the real reason text is not published.
+const NO_DIFF_FROM_SERVER: &str = "The remote server can no longer provide the transactions the latest backup in \
+    --to-path ends with (injected by neo4j-admin-double: nodiff).";
 
 fn options(cfg: &Config) -> Vec<Opt> {
     let mut opts = cli::COMMON.to_vec();
@@ -147,28 +150,94 @@ pub fn run(cfg: &Config, args: &[String], root_verbose: bool) -> i32 {
         }
     }
     let mut seen = Vec::new();
+    let mut problems = Vec::new();
     for db in databases {
         if seen.contains(&db) {
             continue;
         }
-        if let Err(reason) = backup_one(&req, &db) {
-            out::log(
-                "ERROR",
-                out::BACKUP_LOGGER,
-                &format!("Backup of database '{db}' failed. Reason: {reason}"),
-            );
-            failures.push(format!("Backup of database '{db}' failed: {reason}"));
+        match backup_one(&req, &db) {
+            Ok(mut p) => problems.append(&mut p),
+            Err(reason) => {
+                out::log(
+                    "ERROR",
+                    out::BACKUP_LOGGER,
+                    &format!("Backup of database '{db}' failed. Reason: {reason}"),
+                );
+                failures.push(format!("Backup of database '{db}' failed: {reason}"));
+            }
         }
         seen.push(db);
     }
-    if failures.is_empty() {
-        0
-    } else {
-        out::failed(
-            &format!("Execution of backup failed.\n{}", failures.join("\n")),
+    // The manual: servers that do not respond do not stop the backup, "but the
+    // exit code of the command is non-zero, to alert the user".
+    match (failures.is_empty(), problems.is_empty()) {
+        (true, true) => 0,
+        (true, false) => out::failed(
+            &format!("Execution of backup completed with problems.\n{}", problems.join("\n")),
             verbose,
             out::FAIL,
-        )
+        ),
+        _ => out::failed(
+            &format!(
+                "Execution of backup failed.\n{}",
+                [failures, problems].concat().join("\n")
+            ),
+            verbose,
+            out::FAIL,
+        ),
+    }
+}
+
+/// The first `--from` server that responds, in order; the ones that did not,
+/// as problem lines. `Err` when none responds.
+fn pick_server(req: &Request, db: &str) -> Result<(String, Vec<String>), String> {
+    let mut problems = Vec::new();
+    for server in &req.servers {
+        if req.cfg.fail.has(db, &Mode::Unreachable(server.clone())) {
+            let problem = format!(
+                "Unable to connect to server {server} for backup of database '{db}': Connection refused \
+                 (injected by neo4j-admin-double)"
+            );
+            out::log("ERROR", out::BACKUP_LOGGER, &problem);
+            problems.push(problem);
+            continue;
+        }
+        return Ok((server.clone(), problems));
+    }
+    Err(format!(
+        "Could not back up database '{db}' from any of the servers [{}]: none could be contacted.",
+        req.servers.join(", ")
+    ))
+}
+
+/// Whether the backup is full: FULL always; DIFF only on a chain the server
+/// can extend; AUTO tries a differential and falls back to a full backup,
+/// logging the fall-back as Neo4j 5.26 does.
+fn decide_full(req: &Request, db: &str, has_chain: bool) -> Result<bool, String> {
+    let no_diff = req.cfg.fail.has(db, &Mode::NoDiff);
+    let reason = if !has_chain {
+        DIFF_NEEDS_FULL
+    } else if no_diff {
+        NO_DIFF_FROM_SERVER
+    } else {
+        ""
+    };
+    match req.kind.as_str() {
+        "FULL" => Ok(true),
+        "DIFF" if !reason.is_empty() => {
+            info(&format!("Start differential backup of database '{db}'."));
+            Err(reason.to_string())
+        }
+        "DIFF" => Ok(false),
+        _ if reason.is_empty() => Ok(false),
+        _ => {
+            info(&format!("Start differential backup of database '{db}'."));
+            info(&format!(
+                "Differential backup of database '{db}' failed. Reason: {reason}"
+            ));
+            info(&format!("Falling back to full backup of database '{db}'."));
+            Ok(true)
+        }
     }
 }
 
@@ -184,9 +253,9 @@ fn fresh_name(dir: &Path, db: &str) -> (Utc, String) {
     }
 }
 
-fn backup_one(req: &Request, db: &str) -> Result<(), String> {
+/// Backs up `db`; returns the problems met on the way (servers that did not respond).
+fn backup_one(req: &Request, db: &str) -> Result<Vec<String>, String> {
     let cfg = req.cfg;
-    let server = &req.servers[0];
     info(&format!(
         "Starting backup of database '{db}' from servers: [{}]",
         req.servers.join(", ")
@@ -202,6 +271,7 @@ fn backup_one(req: &Request, db: &str) -> Result<(), String> {
             req.servers.join(", ")
         ));
     }
+    let (server, problems) = pick_server(req, db)?;
     info(&format!("Using remote server {server} for backup of database '{db}'."));
     let existing: Vec<_> = artifact::list(req.to)
         .map_err(|e| format!("cannot list {}: {e}", req.to.display()))?
@@ -209,15 +279,7 @@ fn backup_one(req: &Request, db: &str) -> Result<(), String> {
         .filter(|(_, h)| h.database == db)
         .collect();
     let has_chain = artifact::latest_chain(&existing, db).is_some();
-    let full = match req.kind.as_str() {
-        "FULL" => true,
-        "DIFF" if !has_chain => {
-            info(&format!("Start differential backup of database '{db}'."));
-            return Err(DIFF_NEEDS_FULL.to_string());
-        }
-        "DIFF" => false,
-        _ => !has_chain,
-    };
+    let full = decide_full(req, db, has_chain)?;
     let label = if full { "full" } else { "differential" };
     info(&format!("Start {label} backup of database '{db}'."));
     if cfg.fail.has(db, &Mode::Crash) {
@@ -284,7 +346,7 @@ fn backup_one(req: &Request, db: &str) -> Result<(), String> {
         "Finished artifact creation '{name}' for database '{db}', took {}.",
         neo4j_duration(creating.elapsed())
     ));
-    Ok(())
+    Ok(problems)
 }
 
 #[cfg(test)]

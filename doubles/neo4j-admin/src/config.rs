@@ -14,6 +14,8 @@ pub const ENV_FAIL: &str = "NEO4J_ADMIN_DOUBLE_FAIL";
 pub const ENV_LOG: &str = "NEO4J_ADMIN_DOUBLE_LOG";
 pub const ENV_DATA: &str = "NEO4J_ADMIN_DOUBLE_DATA";
 pub const ENV_DATABASES: &str = "NEO4J_ADMIN_DOUBLE_DATABASES";
+/// Directory where the launcher and the worker write `<role>-<pid>` files.
+pub const ENV_PID_DIR: &str = "NEO4J_ADMIN_DOUBLE_PID_DIR";
 
 const DEFAULT_VERSION: &str = "5.26.0";
 const DEFAULT_SIZE: u64 = 1024 * 1024;

@@ -26,6 +26,13 @@ pub enum Mode {
     Partial,
     /// Sleep this long before the artifact is written.
     Slow(Duration),
+    /// The server at this `host:port` does not respond: the backup goes on
+    /// with the next `--from` server, and the invocation exits 1 at the end.
+    Unreachable(String),
+    /// The server cannot serve a differential backup of this database (its
+    /// transaction logs no longer reach back to the folder's chain): AUTO
+    /// falls back to a full backup, DIFF fails.
+    NoDiff,
     /// Part of the artifact is written, then the process SIGKILLs itself.
     Die,
     /// `database restore` of this database fails (exit 1).
@@ -46,6 +53,17 @@ impl Mode {
             "die" => Self::Die,
             "restorefail" => Self::RestoreFail,
             "inconsistent" => Self::Inconsistent,
+            "nodiff" => Self::NoDiff,
+            _ if s.starts_with("unreachable:") => {
+                let server = &s["unreachable:".len()..];
+                if server
+                    .rsplit_once(':')
+                    .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+                {
+                    return Err(format!("'{s}' needs a host:port"));
+                }
+                Self::Unreachable(server.to_string())
+            }
             _ => match s.strip_prefix("slow:") {
                 Some(secs) => Self::Slow(
                     secs.parse::<f64>()
@@ -163,6 +181,10 @@ mod tests {
         assert_eq!(plan.delay("b"), Duration::from_secs(2));
         assert!(plan.has("c", &Mode::Die));
         assert!(FailPlan::parse("a:explode").is_err());
+        let plan = FailPlan::parse("*:unreachable:db1:6362,a:nodiff").unwrap();
+        assert_eq!(plan.modes("b"), vec![Mode::Unreachable("db1:6362".into())]);
+        assert!(plan.has("a", &Mode::NoDiff));
+        assert!(FailPlan::parse("a:unreachable:db1").is_err());
         assert!(FailPlan::parse("nocolon").is_err());
         assert_eq!(FailPlan::parse("").unwrap(), FailPlan::default());
     }

@@ -45,6 +45,7 @@ mod config;
 mod fail;
 mod inspect;
 mod invocation;
+mod launcher;
 mod out;
 mod restore;
 mod text;
@@ -59,9 +60,22 @@ const PICOCLI_USAGE: i32 = 2;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    invocation::append(&args);
+    let worker = launcher::is_worker();
+    if !worker {
+        invocation::append(&args);
+    }
     let code = match Config::from_env() {
-        Ok(cfg) => run(&cfg, &args),
+        // The launcher runs admin commands in a worker process, as the real one does.
+        Ok(cfg) if !worker && launcher::forks(&cfg, &args) => {
+            launcher::record_pid("launcher", &args);
+            launcher::fork_and_wait(&args)
+        }
+        Ok(cfg) => {
+            if worker {
+                launcher::record_pid("worker", &args);
+            }
+            run(&cfg, &args)
+        }
         Err(e) => {
             errln!("neo4j-admin-double: {e}");
             70

@@ -96,10 +96,30 @@ fn auto_is_full_then_differential_and_diff_needs_a_full() {
         .contains("Differential backups require that a full backup of the same database exists"));
     assert!(artifacts(&to).is_empty());
 
-    for _ in 0..2 {
-        let r = admin(s.path(), &["database", "backup", "--to-path=b", "neo4j"], &[]);
-        assert_eq!(r.code, Some(0), "{}", r.all());
-    }
+    // AUTO in an empty folder tries a differential, then falls back (5.26 log).
+    let r = admin(s.path(), &["database", "backup", "--to-path=b", "neo4j"], &[]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let steps: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.split("BackupOutputMonitor] ").nth(1))
+        .filter(|m| m.contains("ifferential") || m.contains("full backup"))
+        .collect();
+    assert_eq!(
+        steps[..4],
+        [
+            "Start differential backup of database 'neo4j'.",
+            "Differential backup of database 'neo4j' failed. Reason: Differential backups require that a full \
+             backup of the same database exists in the folder defined in --to-path.",
+            "Falling back to full backup of database 'neo4j'.",
+            "Start full backup of database 'neo4j'.",
+        ],
+        "{}",
+        r.stdout
+    );
+    let r = admin(s.path(), &["database", "backup", "--to-path=b", "neo4j"], &[]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(!r.stdout.contains("Falling back"), "{}", r.stdout);
     let files = artifacts(&to);
     assert_eq!(files.len(), 2);
     let (full, _) = split(&files[0]);
@@ -205,6 +225,70 @@ fn partial_leaves_half_an_artifact_under_the_final_name() {
     assert!(!r.stdout.contains("Finished artifact creation"));
 }
 
+#[test]
+fn an_unreachable_server_is_skipped_but_the_exit_code_says_so() {
+    let s = Scratch::new();
+    let to = s.dir("b");
+    let from = [
+        "database",
+        "backup",
+        "--from=db1:6362,db2:6362",
+        "--to-path=b",
+        "a",
+        "c",
+    ];
+    let r = admin(
+        s.path(),
+        &from,
+        &[("NEO4J_ADMIN_DOUBLE_FAIL", "*:unreachable:db1:6362")],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    assert_eq!(artifacts(&to).len(), 2, "both databases were backed up from db2");
+    assert!(r
+        .stdout
+        .contains("Using remote server db2:6362 for backup of database 'a'."));
+    assert!(r.stdout.contains("Finished artifact creation 'a-"));
+    assert!(
+        r.stderr.contains("Unable to connect to server db1:6362"),
+        "{}",
+        r.stderr
+    );
+
+    let r = admin(
+        s.path(),
+        &from,
+        &[(
+            "NEO4J_ADMIN_DOUBLE_FAIL",
+            "a:unreachable:db1:6362,a:unreachable:db2:6362",
+        )],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    assert!(r.stderr.contains("Backup of database 'a' failed"), "{}", r.stderr);
+    assert_eq!(artifacts(&to).len(), 3, "only c was backed up again");
+}
+
+#[test]
+fn a_server_that_cannot_serve_a_differential_makes_auto_fall_back_to_full() {
+    let s = Scratch::new();
+    let to = s.dir("b");
+    let run = |kind: &str| {
+        let t = format!("--type={kind}");
+        admin(
+            s.path(),
+            &["database", "backup", "--to-path=b", &t, "a"],
+            &[("NEO4J_ADMIN_DOUBLE_FAIL", "a:nodiff")],
+        )
+    };
+    assert_eq!(run("FULL").code, Some(0));
+    let r = run("AUTO");
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(r.stdout.contains("Falling back to full backup of database 'a'."));
+    assert!(artifacts(&to).iter().all(|f| split(f).0["type"] == "FULL"));
+    let r = run("DIFF");
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    assert_eq!(artifacts(&to).len(), 2);
+}
+
 #[cfg(unix)]
 #[test]
 fn die_kills_itself_mid_write() {
@@ -216,8 +300,9 @@ fn die_kills_itself_mid_write() {
         &["database", "backup", "--to-path=b", "a"],
         &[("NEO4J_ADMIN_DOUBLE_FAIL", "a:die")],
     );
-    assert_eq!(r.code, None);
-    assert_eq!(r.out.status.signal(), Some(9));
+    // The worker is SIGKILLed; the launcher reports Java's 128 + 9.
+    assert_eq!(r.code, Some(137), "{}", r.all());
+    assert_eq!(r.out.status.signal(), None);
     let files = artifacts(&to);
     assert_eq!(files.len(), 1);
     assert!(split(&files[0]).1.len() < SMALL.parse::<usize>().unwrap());

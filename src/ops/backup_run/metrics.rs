@@ -57,12 +57,19 @@ pub fn render(report: &RunReport, now: i64, previous: &str) -> String {
             "Bytes stored after compression and encryption in the last run.",
             vec![],
         ),
+        (
+            "graphvault_backup_warnings",
+            "Warnings of the database's backup in the last run (it committed, but e.g. a --from server did not respond).",
+            vec![],
+        ),
     ];
     for r in &report.results {
         let l = labels(&r.alias, &r.database);
-        let (ok, read, stored) = match &r.outcome {
-            DbOutcome::Ok { size, stored, .. } => (1, *size, *stored),
-            DbOutcome::Failed { .. } => (0, 0, 0),
+        let (ok, read, stored, warned) = match &r.outcome {
+            DbOutcome::Ok {
+                size, stored, warnings, ..
+            } => (1, *size, *stored, warnings.len()),
+            DbOutcome::Failed { .. } => (0, 0, 0, 0),
         };
         if ok == 1 {
             last_success.insert(l.clone(), now.to_string());
@@ -72,6 +79,7 @@ pub fn render(report: &RunReport, now: i64, previous: &str) -> String {
             format!("{:.3}", r.seconds),
             read.to_string(),
             stored.to_string(),
+            warned.to_string(),
         ];
         for (g, v) in gauges.iter_mut().zip(values) {
             g.2.push((l.clone(), v));
@@ -148,6 +156,7 @@ mod tests {
                     backup_type: None,
                     size: 400,
                     stored: 100,
+                    warnings: vec!["a --from server did not respond".into()],
                 }
             } else {
                 DbOutcome::Failed {
@@ -177,6 +186,14 @@ mod tests {
         assert!(text2.contains(&format!("graphvault_backup_success{l2} 0\n")), "{text2}");
         assert!(
             text2.contains(&format!("graphvault_backup_bytes_stored{l1} 100\n")),
+            "{text2}"
+        );
+        assert!(
+            text2.contains(&format!("graphvault_backup_warnings{l1} 1\n")),
+            "{text2}"
+        );
+        assert!(
+            text2.contains(&format!("graphvault_backup_warnings{l2} 0\n")),
             "{text2}"
         );
         assert!(

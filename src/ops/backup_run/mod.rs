@@ -32,10 +32,11 @@ use crate::config::Config;
 use crate::lease::{self, Holder, Lease, LocalLock};
 use crate::model::{BackupManifest, DbName, Label, ManifestKey, Neo4jInfo};
 use crate::neo4j::topology::backup_sources;
-use crate::neo4j::{BackupRequest, BackupType, DatabaseInfo, Neo4jAdmin, Neo4jCatalog};
+use crate::neo4j::{BackupKind, BackupRequest, BackupType, DatabaseInfo, Neo4jAdmin, Neo4jCatalog};
 use crate::pipeline::Recipients;
 use crate::store::ObjectStore;
 
+use super::interrupt::until_interrupted;
 use super::progress::ProgressStyle;
 use super::{backup_artifacts, list_backups, read_manifest_unverified, ArtifactBackupRequest, BackupFilter, OpsError};
 
@@ -96,7 +97,10 @@ pub async fn backup_run(ctx: &RunContext<'_>, req: &BackupRunRequest) -> Result<
         command: "backup".into(),
     };
     let lease = lease::acquire(ctx.store.clone(), LEASE_SCOPE, holder, ctx.config.backup.lease).await?;
-    let report = run_targets(ctx, req, &sel, &databases, &admin_version, &lease).await;
+    // Ctrl-C or SIGTERM: neo4j-admin's whole group is stopped, the lease released.
+    let grace = ctx.config.neo4j.admin.stop_grace;
+    let work = run_targets(ctx, req, &sel, &databases, &admin_version, &lease);
+    let report = until_interrupted("backup", grace, work).await;
     if let Err(e) = lease.release().await {
         tracing::warn!(error = %e, "lease not released; it expires on its own");
     }
@@ -143,13 +147,14 @@ async fn run_targets(
             back_up_one(ctx, req, target, &existing, info, admin_version, lease).await
         };
         let outcome = match work.instrument(span).await {
-            Ok(manifest) => {
+            Ok((manifest, warnings)) => {
                 let (size, stored) = manifest.totals();
                 DbOutcome::Ok {
                     backup_id: manifest.backup_id.to_string(),
                     backup_type: manifest.neo4j.and_then(|n| n.backup_type),
                     size,
                     stored,
+                    warnings,
                 }
             }
             Err(error) => {
@@ -196,7 +201,7 @@ async fn back_up_one(
     info: Option<&DatabaseInfo>,
     admin_version: &str,
     lease: &Lease,
-) -> Result<BackupManifest, OpsError> {
+) -> Result<(BackupManifest, Vec<String>), OpsError> {
     let cfg = &ctx.config.backup;
     let store_size = info.and_then(|d| d.store_size);
     // On a cluster without configured `backup_from`: the database's online
@@ -245,11 +250,22 @@ async fn back_up_one(
         .await?;
     // Counts for a later drill to compare (cheap: Neo4j's count store).
     let (node_count, relationship_count) = counts(ctx.catalog, &database).await;
-    // A differential backup builds on the newest backup kept in staging.
+    // A differential backup builds on the newest backup kept in staging;
+    // without one it could not be restored, so it is not stored.
     let parent = match output.kind {
-        Some("DIFF") => staging.local_backups()?.last().map(|b| b.backup_id.clone()),
-        _ => None,
+        BackupKind::Full => None,
+        BackupKind::Diff => Some(
+            staging
+                .local_backups()?
+                .last()
+                .map(|b| b.backup_id.clone())
+                .ok_or_else(|| OpsError::DiffWithoutParent {
+                    database: target.database.clone(),
+                    artifact: output.artifacts.last().cloned().unwrap_or_default(),
+                })?,
+        ),
     };
+    let kind = Some(output.kind.as_str().to_string());
     let manifest = backup_artifacts(
         ctx.store.clone(),
         ctx.config,
@@ -260,7 +276,7 @@ async fn back_up_one(
             labels: req.labels.clone(),
             neo4j: Some(Neo4jInfo {
                 admin_version: Some(admin_version.to_string()),
-                backup_type: output.kind.map(String::from),
+                backup_type: kind.clone(),
                 parent: parent.clone(),
                 node_count,
                 relationship_count,
@@ -275,12 +291,12 @@ async fn back_up_one(
     let local = LocalBackup {
         backup_id: manifest.backup_id.to_string(),
         artifacts: manifest.artifacts.iter().map(|a| a.name.clone()).collect(),
-        backup_type: output.kind.map(String::from),
+        backup_type: kind,
         parent,
     };
     match staging.commit(local, cfg.keep_local) {
         Ok(removed) => tracing::info!(removed = ?removed, keep_local = cfg.keep_local, "staging tidied"),
         Err(e) => tracing::warn!(error = %e, "backup committed, but staging could not be tidied; the next run retries"),
     }
-    Ok(manifest)
+    Ok((manifest, output.warnings))
 }

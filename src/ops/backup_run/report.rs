@@ -15,6 +15,9 @@ pub enum DbOutcome {
         /// Artifact bytes, and bytes stored after compression and encryption.
         size: u64,
         stored: u64,
+        /// Problems of a backup that still succeeded (neo4j-admin exit 1
+        /// with its artifact made, e.g. a `--from` server not responding).
+        warnings: Vec<String>,
     },
     Failed {
         error: OpsError,
@@ -65,6 +68,8 @@ struct JsonRow<'a> {
     stored_size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
     seconds: f64,
 }
 
@@ -87,6 +92,14 @@ impl RunReport {
         self.results.iter().filter_map(|r| match &r.outcome {
             DbOutcome::Failed { error } => Some((r, error)),
             DbOutcome::Ok { .. } => None,
+        })
+    }
+
+    /// The warnings of backups that succeeded, by database.
+    pub fn warnings(&self) -> impl Iterator<Item = (&DbResult, &String)> {
+        self.results.iter().flat_map(|r| match &r.outcome {
+            DbOutcome::Ok { warnings, .. } => warnings.iter().map(|w| (r, w)).collect::<Vec<_>>(),
+            DbOutcome::Failed { .. } => Vec::new(),
         })
     }
 
@@ -144,10 +157,23 @@ impl RunReport {
         for (r, e) in self.failures() {
             out.push_str(&format!("{}: {e}\n", r.database));
         }
+        for (r, w) in self.warnings() {
+            out.push_str(&format!("{}: warning: {w}\n", r.database));
+        }
         let ok = self.results.len() - self.failures().count();
+        let warned = self
+            .results
+            .iter()
+            .filter(|r| matches!(&r.outcome, DbOutcome::Ok { warnings, .. } if !warnings.is_empty()))
+            .count();
         out.push_str(&format!(
-            "{ok} of {} database(s) backed up{}\n",
+            "{ok} of {} database(s) backed up{}{}\n",
             self.results.len(),
+            if warned == 0 {
+                String::new()
+            } else {
+                format!(", {warned} with warnings")
+            },
             if self.unaliased.is_empty() {
                 String::new()
             } else {
@@ -172,6 +198,7 @@ impl RunReport {
                     size: None,
                     stored_size: None,
                     error: None,
+                    warnings: &[],
                     seconds: (r.seconds * 1000.0).round() / 1000.0,
                 };
                 match &r.outcome {
@@ -180,11 +207,13 @@ impl RunReport {
                         backup_type,
                         size,
                         stored,
+                        warnings,
                     } => {
                         row.backup_id = Some(backup_id);
                         row.backup_type = backup_type.as_deref();
                         row.size = Some(*size);
                         row.stored_size = Some(*stored);
+                        row.warnings = warnings;
                     }
                     DbOutcome::Failed { error } => {
                         row.status = "failed";
@@ -222,6 +251,7 @@ mod tests {
                 backup_type: Some("FULL".into()),
                 size,
                 stored,
+                warnings: Vec::new(),
             },
             seconds: 1.25,
         }
@@ -289,5 +319,32 @@ mod tests {
         assert_eq!(j["outcome"], "partial");
         assert_eq!(j["databases"][0]["stored_size"], 1 << 20);
         assert_eq!(j["databases"][1]["status"], "failed");
+        assert!(j["databases"][0].get("warnings").is_none(), "no empty warnings list");
+    }
+
+    #[test]
+    fn a_backup_with_warnings_is_ok_and_its_warnings_are_shown() {
+        let mut row = ok("customer1-100", 1, 1);
+        if let DbOutcome::Ok { warnings, .. } = &mut row.outcome {
+            warnings.push("neo4j-admin exited 1; servers it reported problems with: db1:6362".into());
+        }
+        let r = RunReport {
+            results: vec![row],
+            unaliased: vec![],
+        };
+        assert_eq!(r.outcome(), RunOutcome::Ok);
+        let t = r.table();
+        assert!(
+            t.contains("customer1-100: warning: neo4j-admin exited 1; servers it reported problems with: db1:6362"),
+            "{t}"
+        );
+        assert!(t.contains("1 of 1 database(s) backed up, 1 with warnings"), "{t}");
+        let j = r.to_json();
+        assert_eq!(j["outcome"], "ok");
+        assert_eq!(j["databases"][0]["status"], "ok");
+        assert_eq!(
+            j["databases"][0]["warnings"][0].as_str().unwrap(),
+            "neo4j-admin exited 1; servers it reported problems with: db1:6362"
+        );
     }
 }

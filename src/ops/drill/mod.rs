@@ -53,22 +53,6 @@ pub struct DrillContext<'a> {
     pub host: String,
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn interrupted() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
-}
-
 /// Drops `drill-*` databases left by an earlier, crashed drill.
 async fn drop_leftovers(catalog: &dyn Neo4jCatalog) -> Result<Vec<String>, OpsError> {
     let mut dropped = Vec::new();
@@ -212,8 +196,9 @@ pub async fn drill(ctx: &DrillContext<'_>, req: &DrillRequest) -> Result<DrillRe
         tokio::pin!(one);
         tokio::select! {
             r = &mut one => results.push(r),
-            _ = interrupted() => {
-                tracing::warn!(alias, "interrupted: dropping the scratch database before stopping");
+            _ = crate::ops::interrupt::interrupted() => {
+                tracing::warn!(alias, "interrupted: stopping neo4j-admin, dropping the scratch database before stopping");
+                crate::ops::interrupt::stop_admins(ctx.config.neo4j.admin.stop_grace).await;
                 let scratch_prefix = format!("{SCRATCH_PREFIX}{alias}-");
                 for db in ctx.catalog.databases().await.unwrap_or_default() {
                     if db.name.starts_with(&scratch_prefix) {
