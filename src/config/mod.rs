@@ -537,6 +537,7 @@ mod tests {
                     "trusted_keys" => "[\"RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3\"]",
                     "allow_unsigned" => "true",
                     "cache_dir" => "\"/var/cache/graphvault\"",
+                    "lease_max_ttl_secs" => "3600",
                     _ => "5",
                 };
                 let text = match (*section, *key) {
