@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what graphvault's quickstart and tests need on a fresh Debian/Ubuntu
-# machine: the stock age/zstd/minisign CLIs (to prove backups open and
+# machine: the stock age/zstd/minisign/aws CLIs (to prove backups open and
 # manifests verify without graphvault),
 # curl and jq. Idempotent: does nothing when everything is there.
 set -euo pipefail
 
 # command -> Debian package (systemd-analyze checks the units in infra/systemd).
-declare -A package=([age]=age [zstd]=zstd [curl]=curl [jq]=jq [systemd-analyze]=systemd [/usr/bin/time]=time [minisign]=minisign [openssl]=openssl)
+declare -A package=([aws]=awscli [age]=age [zstd]=zstd [curl]=curl [jq]=jq [systemd-analyze]=systemd [/usr/bin/time]=time [minisign]=minisign [openssl]=openssl)
 need=()
 for tool in "${!package[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || need+=("${package[$tool]}")

@@ -102,6 +102,14 @@ fn signing(e: &SigningError) -> Exit {
     }
 }
 
+fn lease(e: &LeaseError) -> Exit {
+    match e {
+        LeaseError::Held { .. } => Exit::Busy,
+        LeaseError::Corrupt { .. } => Exit::Integrity,
+        LeaseError::Store { source, .. } => store(source),
+    }
+}
+
 fn bolt(e: &BoltError) -> Exit {
     match e {
         BoltError::Unreachable { .. } | BoltError::Unauthorized { .. } | BoltError::Timeout { .. } => {
@@ -144,7 +152,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Key(_) => Exit::Key,
         OpsError::Seal(e) => seal(e),
         OpsError::Open(e) => open(e),
-        OpsError::Manifest(_) => Exit::Integrity,
+        OpsError::Manifest(_) | OpsError::NoUsableBackup { .. } => Exit::Integrity,
         OpsError::Signing(e) => signing(e),
         OpsError::Store { source, .. } => store(source),
         OpsError::NothingToBackUp { .. } => Exit::NotFound,
@@ -157,11 +165,8 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::DrillFailed { failed, total } if failed == total => Exit::AllFailed,
         OpsError::DrillFailed { .. } => Exit::Partial,
         OpsError::SomeFailed { .. } | OpsError::PruneIncomplete { .. } => Exit::Partial,
-        OpsError::Lease(LeaseError::Held { .. })
-        | OpsError::Lock(LockError::Busy { .. })
-        | OpsError::LeaseLost { .. } => Exit::Busy,
-        OpsError::Lease(LeaseError::Corrupt { .. }) => Exit::Integrity,
-        OpsError::Lease(LeaseError::Store { source, .. }) => store(source),
+        OpsError::Lock(LockError::Busy { .. }) | OpsError::LeaseLost { .. } => Exit::Busy,
+        OpsError::Lease(e) => lease(e),
         OpsError::Lock(LockError::Io { .. }) => Exit::LocalIo,
         OpsError::AllFailed { .. } => Exit::AllFailed,
         OpsError::Staging(_) => Exit::LocalIo,
@@ -189,6 +194,9 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         }
         if let Some(e) = cause.downcast_ref::<OpenError>() {
             return open(e);
+        }
+        if let Some(e) = cause.downcast_ref::<LeaseError>() {
+            return lease(e);
         }
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return store(e);
@@ -330,6 +338,59 @@ mod tests {
             artifact: "a".into(),
         };
         assert_eq!(classify(&anyhow::Error::new(orphan)), Exit::Neo4jFailed);
+    }
+
+    /// The errors issue 17 added or re-routed, each with its documented code,
+    /// whether it reaches `main` bare or wrapped in `OpsError`.
+    #[test]
+    fn forged_bucket_objects_and_secret_recipients_map_to_their_codes() {
+        use crate::lease::{Holder, LeaseError};
+        use crate::model::ManifestError;
+        use crate::pipeline::KeyError;
+        let held = || LeaseError::Held {
+            location: "s3://b".into(),
+            key: "locks/repository/00000000000000000001.json".into(),
+            holder: Box::new(Holder {
+                run_id: "r".into(),
+                host: "h".into(),
+                pid: 1,
+                command: "backup".into(),
+            }),
+            free_at: chrono::Utc::now(),
+            note: String::new(),
+        };
+        let corrupt = || LeaseError::Corrupt {
+            key: "k".into(),
+            detail: "d".into(),
+        };
+        let unsafe_name = || ManifestError::UnsafeArtifactName {
+            key: "k".into(),
+            name: "../x".into(),
+        };
+        let table: Vec<(anyhow::Error, Exit)> = vec![
+            (anyhow::Error::new(held()), Exit::Busy),
+            (anyhow::Error::new(OpsError::Lease(held())), Exit::Busy),
+            (anyhow::Error::new(corrupt()), Exit::Integrity),
+            (anyhow::Error::new(unsafe_name()), Exit::Integrity),
+            (anyhow::Error::new(OpsError::Manifest(unsafe_name())), Exit::Integrity),
+            (
+                anyhow::Error::new(OpsError::NoUsableBackup {
+                    what: "of 'customer1'".into(),
+                    location: "s3://b".into(),
+                    skipped: 1,
+                    newest: "20261124T020000Z-3fa91c".into(),
+                    reason: "it has no signature".into(),
+                }),
+                Exit::Integrity,
+            ),
+            (
+                anyhow::Error::new(KeyError::SecretKeyAsRecipient { index: 1 }),
+                Exit::Key,
+            ),
+        ];
+        for (err, code) in table {
+            assert_eq!(classify(&err), code, "{err}");
+        }
     }
 
     #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,7 @@ mod harness;
 use harness::{Case, Check, Edit, Prep, World};
 
 const USAGE: i32 = 2;
+const INTEGRITY: i32 = 4;
 const KEY: i32 = 6;
 const STORAGE: i32 = 5;
 const NOT_FOUND: i32 = 7;
@@ -24,6 +25,7 @@ const LOCAL_IO: i32 = 8;
 const NEO4J_UNAVAILABLE: i32 = 9;
 const NEO4J_FAILED: i32 = 10;
 const ALL_FAILED: i32 = 11;
+const BUSY: i32 = 12;
 const PROTECTION_UNKNOWN: i32 = 15;
 
 /// A case with the defaults (working config, no files, no environment).
@@ -74,6 +76,19 @@ const RESTORE_WITH_TMP_IDENTITY: &[&str] = &[
     "--identity",
     "<tmp>/identity.txt",
 ];
+/// `RESTORE_TO_OUT` accepting unsigned manifests.
+const RESTORE_TO_OUT_UNSIGNED: &[&str] = &[
+    "--allow-unsigned",
+    "restore",
+    "--backup",
+    "<id>",
+    "--to-dir",
+    "<tmp>/out",
+    "--identity",
+    "<identity>",
+];
+/// A made-up age secret key (the shape `age-keygen` writes), mis-pasted.
+const SECRET_KEY_BODY: &str = "1QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2TVDW0S3JN54KHCE6MU";
 /// A Neo4j-driven backup of the alias customer1.
 const BACKUP_ALIAS: &[&str] = &["backup", "--alias", "customer1"];
 const OUT_EMPTY: &[Check] = &[Check::Absent("out")];
@@ -195,6 +210,23 @@ static CASES: &[Case] = &[
         KEY,
         &["recipient #1", "is not an age X25519 recipient"],
     ),
+    Case {
+        config: &[Edit::Put(
+            "encryption.recipients",
+            "[\"AGE-SECRET-KEY-1QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2TVDW0S3JN54KHCE6MU\"]",
+        )],
+        check: &[Check::NotEchoed(SECRET_KEY_BODY)],
+        ..case(
+            "recipient-secret-key",
+            "an age secret key pasted into `recipients` (never echoed, not even partly)",
+            BACKUP_ARTIFACT,
+            KEY,
+            &[
+                "recipient #1",
+                "this looks like an age secret key (identity); put the public key (age1…) here",
+            ],
+        )
+    },
     case(
         "recipients-empty",
         "no recipients on backup",
@@ -499,6 +531,109 @@ static CASES: &[Case] = &[
             RESTORE_TO_OUT,
             LOCAL_IO,
             &["already exists", "restore into an empty directory"],
+        )
+    },
+    // --- forged objects in the bucket: exit 4/12 ----------------------------
+    Case {
+        config: &[Edit::Put("storage.url", "\"s3://<bucket>/gv-forged-parent\"")],
+        prep: &[Prep::ForgedBackup {
+            prefix: "gv-forged-parent",
+            name: "../escaped.backup",
+            signed: true,
+        }],
+        check: &[Check::Absent("out"), Check::Absent("escaped.backup")],
+        ..case(
+            "manifest-name-parent",
+            "a signed manifest names an artifact `../escaped.backup` (outside `--to-dir`)",
+            RESTORE_TO_OUT,
+            INTEGRITY,
+            &[
+                "\"../escaped.backup\" is not a plain file name",
+                "nothing was downloaded or written",
+            ],
+        )
+    },
+    Case {
+        config: &[Edit::Put("storage.url", "\"s3://<bucket>/gv-forged-absolute\"")],
+        prep: &[Prep::ForgedBackup {
+            prefix: "gv-forged-absolute",
+            name: "<tmp>/absolute.backup",
+            signed: false,
+        }],
+        check: &[Check::Absent("out"), Check::Absent("absolute.backup")],
+        ..case(
+            "manifest-name-absolute",
+            "an unsigned manifest names an artifact by an absolute path, restored with `--allow-unsigned`",
+            RESTORE_TO_OUT_UNSIGNED,
+            INTEGRITY,
+            &[
+                "\"<tmp>/absolute.backup\" is not a plain file name",
+                "nothing was downloaded or written",
+            ],
+        )
+    },
+    Case {
+        config: &[Edit::Put("storage.url", "\"s3://<bucket>/gv-forged-deep\"")],
+        prep: &[Prep::ForgedBackup {
+            prefix: "gv-forged-deep",
+            name: "../escaped.backup",
+            signed: true,
+        }],
+        ..case(
+            "manifest-name-verify-deep",
+            "`verify --deep` of a signed manifest naming an artifact `../escaped.backup` (outside staging)",
+            &["verify", "--backup", "<id>", "--deep", "--identity", "<identity>"],
+            INTEGRITY,
+            &[
+                "../escaped.backup",
+                "is not a plain file name",
+                "backup FAILED verification",
+            ],
+        )
+    },
+    Case {
+        config: &[Edit::Put("storage.url", "\"s3://<bucket>/gv-unsigned-only\"")],
+        prep: &[Prep::ForgedBackup {
+            prefix: "gv-unsigned-only",
+            name: "customer1-1800000000-2026-11-24T02-00-00.backup",
+            signed: false,
+        }],
+        check: OUT_EMPTY,
+        ..case(
+            "latest-unsigned-only",
+            "`restore --database` when the alias's only backup has no signature",
+            &[
+                "restore",
+                "--database",
+                "customer1",
+                "--to-dir",
+                "<tmp>/out",
+                "--identity",
+                "<identity>",
+            ],
+            INTEGRITY,
+            &[
+                "no trusted, complete backup of 'customer1'",
+                "has no signature",
+                "graphvault verify --all",
+            ],
+        )
+    },
+    Case {
+        config: &[Edit::Put("storage.url", "\"s3://<bucket>/gv-stuck-lease\"")],
+        prep: &[Prep::LeaseUntil9999 {
+            prefix: "gv-stuck-lease",
+        }],
+        ..case(
+            "lease-until-9999",
+            "a lease object claiming to be held until the year 9999",
+            BACKUP_ARTIFACT,
+            BUSY,
+            &[
+                "until 9999-12-31",
+                "longer than lease_max_ttl_secs",
+                "graphvault doctor",
+            ],
         )
     },
     // --- staging and Neo4j: exit 8/9/10/11 ----------------------------------

@@ -304,7 +304,8 @@ async fn backup_list_restore_round_trip_through_the_cli() {
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cells[1], ALIAS, "{row}");
     assert_eq!(cells[2], DB, "{row}");
-    assert_eq!(cells.last().copied(), Some("pinned,pre-deploy"), "{row}");
+    assert_eq!(cells[cells.len() - 2], "pinned,pre-deploy", "{row}");
+    assert_eq!(cells.last().copied(), Some("signed"), "{row}");
     assert!(l.stdout.lines().next().unwrap().starts_with("ID"), "{}", l.explain());
     assert!(l.stdout.ends_with("1 backup(s)\n"), "{}", l.explain());
 

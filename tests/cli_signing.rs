@@ -2,7 +2,10 @@
 //! with write access to the bucket (simulated with raw S3 calls) cannot make
 //! restore, verify or prune trust a manifest the backup host did not sign;
 //! stock `minisign` verifies what graphvault signed; `--allow-unsigned` is an
-//! explicit, logged way past.
+//! explicit, logged way past. `list` marks unsigned manifests, and "the
+//! latest backup" is the newest trusted, complete one, so forgeries cannot
+//! block restores. Even a signed manifest cannot name an artifact file
+//! outside the directory a restore writes to.
 
 mod common;
 
@@ -119,6 +122,15 @@ impl Repo {
             .send()
             .await
             .unwrap();
+    }
+
+    /// Signs `body` for `key` with the test signing key (the trusted one) and
+    /// writes both: what a holder of the signing key could forge.
+    async fn put_signed(&self, key: &str, body: Vec<u8>) {
+        let signer = graphvault::signing::SigningKey::from_file(&common::signing().key_file).unwrap();
+        let signature = signer.sign_manifest(key, &body).unwrap();
+        self.put(&format!("{key}.minisig"), signature.into_bytes()).await;
+        self.put(key, body).await;
     }
 
     async fn delete(&self, key: &str) {
@@ -325,4 +337,178 @@ async fn forged_newer_manifests_cannot_make_prune_delete_real_backups() {
     for f in &forged {
         assert!(keys.contains(f), "{keys:?}");
     }
+}
+
+/// A manifest naming an artifact `../escaped.backup` (signed with the trusted
+/// key: a compromised backup host) or an absolute path (unsigned, restored
+/// with `--allow-unsigned`: anyone who can write to the bucket) is refused
+/// before anything is downloaded: exit 4, the manifest and the name in the
+/// message, nothing written inside or outside the target directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artifact_names_that_leave_the_target_directory_are_refused_signed_or_not() {
+    let repo = Repo::new(&common::signing_toml()).await;
+    let (id, key) = repo.backup("one");
+    let genuine = String::from_utf8(repo.get(&key).await).unwrap();
+    let m: Value = serde_json::from_str(&genuine).unwrap();
+    let name = m["artifacts"][0]["name"].as_str().unwrap().to_string();
+    let work = repo.work.path();
+    let absolute = work.join("absolute.backup").display().to_string();
+    for (evil, signed, extra, escaped) in [
+        ("../escaped.backup", true, None, work.join("escaped.backup")),
+        (
+            absolute.as_str(),
+            false,
+            Some("--allow-unsigned"),
+            work.join("absolute.backup"),
+        ),
+    ] {
+        let forged = genuine.replace(&format!("\"name\": \"{name}\""), &format!("\"name\": \"{evil}\""));
+        assert_ne!(forged, genuine);
+        if signed {
+            repo.put_signed(&key, forged.into_bytes()).await;
+        } else {
+            repo.delete(&format!("{key}.minisig")).await;
+            repo.put(&key, forged.into_bytes()).await;
+        }
+        let dir = work.join(format!("restored-{}", rand::random::<u32>()));
+        let mut args = vec!["restore", "--backup", &id, "--to-dir", s(&dir), "--identity"];
+        args.push(s(&repo.key.identity_path));
+        args.extend(extra);
+        let r = repo.gv(&args).code(EXIT_INTEGRITY);
+        assert!(
+            r.stderr.contains(&key) && r.stderr.contains(evil) && r.stderr.contains("a plain file name"),
+            "{evil}: {}",
+            r.explain()
+        );
+        assert!(!escaped.exists(), "{evil}: {} was written", escaped.display());
+        assert!(entries_or_none(&dir).is_empty(), "{evil}: {:?}", entries_or_none(&dir));
+        let mut args = vec!["verify", "--backup", &id];
+        args.extend(extra);
+        let v = repo.gv(&args).code(EXIT_INTEGRITY);
+        assert!(v.stdout.contains(evil), "{evil}: {}", v.explain());
+    }
+}
+
+fn entries_or_none(dir: &Path) -> Vec<String> {
+    if dir.exists() {
+        entries(dir)
+    } else {
+        Vec::new()
+    }
+}
+
+/// Copies the manifest at `key` (and its data objects) to backup id `to`:
+/// returns the new manifest key and body.
+async fn copy_backup(repo: &Repo, from: &str, key: &str, to: &str, with_data: bool) -> (String, Vec<u8>) {
+    let body = String::from_utf8(repo.get(key).await).unwrap().replace(from, to);
+    let new_key = key.replace(from, to);
+    if with_data {
+        let data = graphvault::store::ObjectStore::list(&repo.store, &format!("data/{ALIAS}/{from}/"))
+            .await
+            .unwrap();
+        for o in data {
+            repo.put(&o.key.replace(from, to), repo.get(&o.key).await).await;
+        }
+    }
+    (new_key, body.into_bytes())
+}
+
+/// A newer unsigned manifest (a forgery, data and all), a newer signed one
+/// whose data is gone, and an unsigned copy of the real manifest under
+/// another alias: `list` marks the unsigned ones untrusted, `restore
+/// --database` and `verify --latest` skip the newer ones, say so, and use
+/// the newest trusted, complete backup; `--backup ID` finds the signed one. `--allow-unsigned` keeps the old choice
+/// (the newest manifest), logged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_marks_unsigned_manifests_and_latest_skips_untrusted_and_incomplete_backups() {
+    let repo = Repo::new(&common::signing_toml()).await;
+    let (real, real_key) = repo.backup("real");
+    let forged_id = "20990101T000000Z-aaaaaa";
+    let (forged_key, body) = copy_backup(&repo, &real, &real_key, forged_id, true).await;
+    repo.put(&forged_key, body).await;
+    let broken_id = "20980101T000000Z-bbbbbb";
+    let (broken_key, body) = copy_backup(&repo, &real, &real_key, broken_id, false).await;
+    repo.put_signed(&broken_key, body).await;
+    // The real backup's id again, unsigned, under an alias that sorts first:
+    // naming the id must still find the signed one.
+    let twin_key = real_key.replacen(&format!("manifests/{ALIAS}/"), "manifests/aaa/", 1);
+    repo.put(&twin_key, repo.get(&real_key).await).await;
+
+    let r = repo.gv(&["list", "--json"]).ok();
+    let list: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.explain()));
+    let entry = |key: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["manifest_key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("{key} not listed: {}", r.explain()))
+    };
+    for (key, signed) in [
+        (&forged_key, false),
+        (&twin_key, false),
+        (&real_key, true),
+        (&broken_key, true),
+    ] {
+        assert_eq!(entry(key)["signed"], signed, "{key}: {}", r.explain());
+        assert_eq!(entry(key)["untrusted"], !signed, "{key}: {}", r.explain());
+    }
+    let table = repo.gv(&["list"]).ok().stdout;
+    let row = table.lines().find(|l| l.starts_with(forged_id)).unwrap();
+    assert!(row.contains("UNSIGNED"), "{table}");
+    assert!(table.contains("2 unsigned"), "{table}");
+
+    let dir = repo.work.path().join("latest");
+    let r = repo
+        .gv(&[
+            "restore",
+            "--database",
+            ALIAS,
+            "--to-dir",
+            s(&dir),
+            "--identity",
+            s(&repo.key.identity_path),
+        ])
+        .ok();
+    let skipped = |r: &Run, id: &str, why: &str| {
+        r.stderr
+            .lines()
+            .any(|l| l.contains("WARN") && l.contains("skipping") && l.contains(id) && l.contains(why))
+    };
+    assert!(skipped(&r, forged_id, "no signature"), "{}", r.explain());
+    assert!(skipped(&r, broken_id, "missing"), "{}", r.explain());
+    assert_eq!(entries(&dir).len(), 1, "{}", r.explain());
+    repo.restore(&real, &[]).ok();
+
+    let v = repo.gv(&["verify", "--latest", "--database", ALIAS]).ok();
+    assert!(
+        v.stdout.contains(&real) && !v.stdout.contains(forged_id),
+        "{}",
+        v.explain()
+    );
+    assert!(skipped(&v, forged_id, "no signature"), "{}", v.explain());
+    // Over every alias, one with no trusted backup at all (here only the
+    // unsigned copy under `aaa`) fails, named; the others still verify.
+    let v = repo.gv(&["verify", "--latest"]).code(EXIT_INTEGRITY);
+    assert!(
+        v.stdout.contains(&format!("ok      stored  {real}  {ALIAS} / {DB}")),
+        "{}",
+        v.explain()
+    );
+    assert!(
+        v.stdout.contains("no trusted, complete backup of aaa"),
+        "{}",
+        v.explain()
+    );
+
+    // The old choice, explicitly: the newest manifest, accepted unsigned and logged.
+    let v = repo
+        .gv(&["--allow-unsigned", "verify", "--latest", "--database", ALIAS])
+        .ok();
+    assert!(v.stdout.contains(forged_id), "{}", v.explain());
+    assert!(
+        v.stderr.contains("accepting a manifest without a trusted signature"),
+        "{}",
+        v.explain()
+    );
 }

@@ -1,6 +1,8 @@
 //! `graphvault doctor` on LocalStack with the Neo4j doubles: a healthy setup,
 //! then a lifecycle rule that would expire backups early, stale backups and
-//! a missing Neo4j, each reported with its fix and exit code 14.
+//! a missing Neo4j, each reported with its fix and exit code 14; a lease
+//! object claiming to be held until the year 9999, reported with the exact
+//! command that clears it (run here with the stock `aws` CLI).
 
 mod common;
 
@@ -203,4 +205,63 @@ async fn the_suggested_lifecycle_rules_apply_and_doctor_agrees_with_them() {
         };
         assert_eq!(tags, [("graphvault-tier".to_string(), want.to_string())], "{k}");
     }
+}
+
+/// Anyone who can write to `locks/` (every role can) writes a lease "held"
+/// until the year 9999: backups stop with exit 12 pointing at doctor, and
+/// doctor names the lease and the command that removes it; that command,
+/// run as printed, frees the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_claiming_the_year_9999_is_an_error_with_the_command_that_clears_it() {
+    use graphvault::lease::{generation_key, Holder, LeaseRecord};
+    use graphvault::store::{ObjectStore, PutMode};
+    use sha2::{Digest, Sha256};
+
+    let s = Setup::new(SMALL).await;
+    s.run(&["backup"]).await.ok();
+    let lease = |r: &Run| -> Vec<Value> {
+        serde_json::from_str::<Vec<Value>>(&r.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", r.explain()))
+            .into_iter()
+            .filter(|f| f["check"] == "lease")
+            .collect()
+    };
+    let r = s.run(&["doctor", "--json", "--no-neo4j"]).await;
+    assert_eq!(lease(&r)[0]["severity"], "ok", "{}", r.explain());
+
+    let holder = Holder {
+        run_id: "forged".into(),
+        host: "nowhere".into(),
+        pid: 1,
+        command: "backup".into(),
+    };
+    let mut record = LeaseRecord::new(2, holder, chrono::Utc::now(), chrono::Duration::minutes(10));
+    record.expires_at = "9999-12-31T23:59:59Z".parse().unwrap();
+    let key = generation_key("repository", 2);
+    let body = record.to_json();
+    let sha: [u8; 32] = Sha256::digest(&body).into();
+    s.store.put(&key, body.into(), sha, PutMode::CreateOnly).await.unwrap();
+
+    let b = s.run(&["backup", "--alias", "customer1"]).await.code(12);
+    assert!(
+        b.stderr.contains("lease_max_ttl_secs") && b.stderr.contains("graphvault doctor"),
+        "{}",
+        b.explain()
+    );
+    let r = s.run(&["doctor", "--json", "--no-neo4j"]).await.code(EXIT_UNHEALTHY);
+    let e = errors(&r);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0]["check"], "lease");
+    assert!(e[0]["message"].as_str().unwrap().contains("9999-12-31"), "{e:?}");
+    let fix = e[0]["fix"].as_str().unwrap();
+    let object = format!("s3://{}/gv/{key}", s.store.bucket());
+    let command = format!("aws s3 rm {object} --endpoint-url {}", common::endpoint());
+    assert!(fix.ends_with(&command), "{fix}");
+
+    let mut rm = std::process::Command::new("sh");
+    rm.args(["-c", &command]);
+    run(rm).ok();
+    s.run(&["backup", "--alias", "customer1"]).await.ok();
+    let r = s.run(&["doctor", "--json", "--no-neo4j"]).await;
+    assert_eq!(lease(&r)[0]["severity"], "ok", "{}", r.explain());
 }

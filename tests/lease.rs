@@ -1,8 +1,9 @@
 //! Leases on real S3 (LocalStack) and on the filesystem store: one holder at
 //! a time, takeover of an expired lease, a race with exactly one winner,
 //! renewal, loss detection (takeover, missed expiry, stuck renewal), a lost
-//! PUT response, a store that ignores create-only writes, and a corrupt
-//! lease object.
+//! PUT response, a store that ignores create-only writes, a corrupt lease
+//! object, and a lease object claiming to be held until the year 9999 (it
+//! blocks for `max_ttl` after it was written, not forever).
 
 mod common;
 
@@ -68,6 +69,7 @@ fn quick(ttl_ms: u64, renew_ms: u64) -> LeaseSettings {
         ttl: Duration::from_millis(ttl_ms),
         renew_every: Duration::from_millis(renew_ms),
         clock_skew: Duration::ZERO,
+        max_ttl: Duration::from_secs(3600),
     }
 }
 
@@ -191,6 +193,90 @@ async fn a_corrupt_lease_object_is_reported_with_its_key() {
             .put(&key, bytes::Bytes::from_static(b"garbage"), sha, PutMode::CreateOnly)
             .await
             .unwrap();
+        let err = acquire(store.clone(), "repository", holder("a"), LeaseSettings::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LeaseError::Corrupt { .. }), "{name}: {err:?}");
+        assert!(err.to_string().contains(&key), "{name}: {err}");
+    }
+}
+
+/// What anyone who can write to `locks/` can write: a lease "held" until the
+/// end of the year 9999, renewed just now by its own account.
+async fn put_lease_until_9999(store: &dyn ObjectStore, generation: u64) -> String {
+    let mut r = LeaseRecord::new(
+        generation,
+        holder("forger"),
+        chrono::Utc::now(),
+        chrono::Duration::minutes(10),
+    );
+    r.expires_at = "9999-12-31T23:59:59Z".parse().unwrap();
+    let key = generation_key("repository", generation);
+    let body = r.to_json();
+    let sha: [u8; 32] = Sha256::digest(&body).into();
+    store.put(&key, body.into(), sha, PutMode::CreateOnly).await.unwrap();
+    key
+}
+
+#[tokio::test]
+async fn a_lease_claiming_the_year_9999_holds_only_until_the_maximum_ttl_after_it_was_written() {
+    let logs = Logs::default();
+    let _guard = logs.capture();
+    let settings = LeaseSettings::default();
+    for (name, store, dir) in stores().await {
+        let key = put_lease_until_9999(store.as_ref(), 1).await;
+        // Just written: it holds, but the error gives the capped expiry
+        // (written + max_ttl), not the year 9999, and says where to look.
+        let err = acquire(store.clone(), "repository", holder("next"), settings)
+            .await
+            .unwrap_err();
+        let LeaseError::Held { free_at, .. } = &err else {
+            panic!("{name}: {err:?}")
+        };
+        let cap = chrono::Utc::now() + chrono::Duration::from_std(settings.max_ttl + settings.clock_skew).unwrap();
+        assert!(*free_at <= cap, "{name}: held until {free_at}");
+        let text = err.to_string();
+        assert!(
+            text.contains("9999-12-31") && text.contains("lease_max_ttl_secs") && text.contains("graphvault doctor"),
+            "{name}: {text}"
+        );
+        // The filesystem store dates objects by their mtime: as if written
+        // longer ago than max_ttl + skew, it is taken over, with a warning.
+        let Some(dir) = dir else { continue };
+        let file = std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("store").join(&key))
+            .unwrap();
+        let long_ago = settings.max_ttl + settings.clock_skew + Duration::from_secs(60);
+        file.set_modified(std::time::SystemTime::now() - long_ago).unwrap();
+        let lease = acquire(store.clone(), "repository", holder("next"), settings)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(lease.key(), generation_key("repository", 2), "{name}");
+        lease.release().await.unwrap();
+        let text = logs.text();
+        assert!(
+            text.lines()
+                .any(|l| l.contains("WARN") && l.contains("claimed to last until 9999-12-31")),
+            "{name}: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lease_whose_generation_cannot_be_followed_is_reported_not_overflowed() {
+    for (name, store, _dir) in stores().await {
+        let key = generation_key("repository", u64::MAX);
+        let mut r = LeaseRecord::new(
+            u64::MAX,
+            holder("forger"),
+            chrono::Utc::now(),
+            chrono::Duration::minutes(10),
+        );
+        r.released = true;
+        let body = r.to_json();
+        let sha: [u8; 32] = Sha256::digest(&body).into();
+        store.put(&key, body.into(), sha, PutMode::CreateOnly).await.unwrap();
         let err = acquire(store.clone(), "repository", holder("a"), LeaseSettings::default())
             .await
             .unwrap_err();

@@ -141,6 +141,20 @@ async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
             .map(|(_, m)| m.artifacts[0].key.clone())
             .unwrap()
     };
+    // Named by id: "the latest" would skip the ones whose objects are
+    // missing or of the wrong size (below); by id they are downloaded, and
+    // the download must catch each kind of damage.
+    let by_id = |db: &str| {
+        let id = manifests
+            .iter()
+            .find(|(k, _)| k.alias.as_str() == db)
+            .map(|(k, _)| k.backup_id.to_string())
+            .unwrap();
+        RestoreDbRequest {
+            pick: Pick::Id(id),
+            ..request(db)
+        }
+    };
     // customer1: a flipped byte; customer2: the object is gone.
     let k1 = key_of("customer1-1800000000");
     let mut body = graphvault::store::get_all(w.store.as_ref(), &k1)
@@ -178,9 +192,7 @@ async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
         .to_vec();
     put(key_of("customer5-1800000000"), other).await;
     for db in ["customer4", "customer5"] {
-        let err = restore(&w, &config, w.key.identities(), &request(db))
-            .await
-            .unwrap_err();
+        let err = restore(&w, &config, w.key.identities(), &by_id(db)).await.unwrap_err();
         assert!(
             matches!(err, OpsError::Open(OpenError::Integrity { .. })),
             "{db}: {err:?}"
@@ -192,7 +204,16 @@ async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
         .await
         .unwrap_err();
     assert!(matches!(err, OpsError::Open(OpenError::Integrity { .. })), "{err:?}");
-    let err = restore(&w, &config, w.key.identities(), &request("customer2"))
+    // As "the latest", a backup whose object is gone or of the wrong size is
+    // skipped, and with no other backup there is none to restore.
+    for db in ["customer2", "customer4"] {
+        let err = restore(&w, &config, w.key.identities(), &request(db))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, OpsError::NoUsableBackup { .. }), "{db}: {err:?}");
+        assert!(err.to_string().contains("data object"), "{db}: {err}");
+    }
+    let err = restore(&w, &config, w.key.identities(), &by_id("customer2"))
         .await
         .unwrap_err();
     assert!(
@@ -260,15 +281,25 @@ async fn a_differential_backup_with_a_missing_parent_never_reaches_neo4j_admin()
     w.store.delete(&full.to_string()).await.unwrap();
     let (config, _host) = fresh_host(&w);
     let before = restores(&w).len();
-    let err = restore(&w, &config, w.key.identities(), &request("customer1"))
-        .await
-        .unwrap_err();
-    let text = err.to_string();
-    assert!(matches!(err, OpsError::BrokenChain { .. }), "{text}");
-    assert!(
-        text.contains(full.backup_id.as_str()),
-        "names the missing parent: {text}"
-    );
+    // By id: refused as a broken chain; as "the latest": skipped for it,
+    // leaving none.
+    let by_id = RestoreDbRequest {
+        pick: Pick::Id(keys[1].backup_id.to_string()),
+        ..request("customer1")
+    };
+    for (req, broken) in [(by_id, true), (request("customer1"), false)] {
+        let err = restore(&w, &config, w.key.identities(), &req).await.unwrap_err();
+        let text = err.to_string();
+        if broken {
+            assert!(matches!(err, OpsError::BrokenChain { .. }), "{text}");
+        } else {
+            assert!(matches!(err, OpsError::NoUsableBackup { .. }), "{text}");
+        }
+        assert!(
+            text.contains(full.backup_id.as_str()),
+            "names the missing parent: {text}"
+        );
+    }
     assert_eq!(restores(&w).len(), before, "neo4j-admin never ran");
     let ctx = graphvault::ops::verify::VerifyContext {
         store: w.store.clone(),

@@ -117,7 +117,11 @@ async fn intact_backups_verify_at_every_depth() {
     let f = Fixture::new().await;
     f.backup("customer1-1700000000").await;
     f.backup("customer2-1700000000").await;
-    let keys = select(f.store.as_ref(), None, &Which::Latest).await.unwrap();
+    let trust = config(&f.key.recipient).signing.trust().unwrap();
+    let keys = select(f.store.as_ref(), &trust, None, &Which::Latest)
+        .await
+        .unwrap()
+        .keys;
     assert_eq!(keys.len(), 2);
     let a = admin(f.work.path(), "");
     for ctx in [
@@ -168,7 +172,8 @@ async fn every_kind_of_damage_is_named_with_its_object() {
     f.overwrite(&swapped.artifacts[0].key, other).await;
     f.store.delete(&missing.artifacts[0].key).await.unwrap();
 
-    let keys = select(f.store.as_ref(), None, &Which::All).await.unwrap();
+    let trust = config(&f.key.recipient).signing.trust().unwrap();
+    let keys = select(f.store.as_ref(), &trust, None, &Which::All).await.unwrap().keys;
     for identities in [None, Some(f.key.identities())] {
         let ctx = VerifyContext {
             store: f.store.clone(),
@@ -200,9 +205,16 @@ async fn every_kind_of_damage_is_named_with_its_object() {
 async fn deep_verify_reports_what_neo4j_admin_found() {
     let f = Fixture::new().await;
     f.backup("customer1-1700000000").await;
-    let keys = select(f.store.as_ref(), Some(&"customer1".parse().unwrap()), &Which::Latest)
-        .await
-        .unwrap();
+    let trust = config(&f.key.recipient).signing.trust().unwrap();
+    let keys = select(
+        f.store.as_ref(),
+        &trust,
+        Some(&"customer1".parse().unwrap()),
+        &Which::Latest,
+    )
+    .await
+    .unwrap()
+    .keys;
     let a = admin(f.work.path(), "customer1-1700000000:inconsistent");
     let ctx = VerifyContext {
         store: f.store.clone(),

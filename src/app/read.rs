@@ -20,9 +20,9 @@ pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
         database: args.database.as_deref().map(str::parse).transpose()?,
     };
     let store = store_for(&config).await?;
-    let keys = ops::list_backups(store.as_ref(), &filter).await?;
+    let listing = ops::list_with_signatures(store.as_ref(), &filter).await?;
     let format = if args.json { ListFormat::Json } else { ListFormat::Table };
-    print(&ops::render_list(&keys, format))
+    print(&ops::render_list(&listing, format))
 }
 
 pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()> {
@@ -50,27 +50,17 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
         .wait_for_archive
         .then(|| std::time::Duration::from_secs(args.archive_timeout));
     let store = store_for(&config).await?;
+    let trust = config.signing.trust()?;
+    let key = ops::pick_backup(store.as_ref(), &trust, database.as_ref(), &pick).await?;
     if let Some(dir) = &args.to_dir {
-        let key = ops::pick_backup(store.as_ref(), database.as_ref(), &pick).await?;
         let progress = progress_style(cli, &config);
-        let trust = config.signing.trust()?;
-        let written = ops::restore_to_dir(
-            store,
-            identities,
-            &trust,
-            key.backup_id.as_str(),
-            dir,
-            wait_for_archive,
-            progress,
-        )
-        .await?;
+        let written = ops::restore_to_dir(store, identities, &trust, &key, dir, wait_for_archive, progress).await?;
         let mut out = String::new();
         for path in written {
             out.push_str(&format!("{}\n", path.display()));
         }
         return print(&out);
     }
-    let key = ops::pick_backup(store.as_ref(), database.as_ref(), &pick).await?;
     let target = args.target.as_deref().map(database_name).transpose()?;
     let catalog = catalog_for(&config)?;
     let admin = ProcessAdmin::new(config.neo4j.admin.clone());
@@ -140,8 +130,9 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
         None => None,
     };
     let store = store_for(&config).await?;
-    let keys = verify::select(store.as_ref(), database.as_ref(), &which).await?;
-    if keys.is_empty() {
+    let trust = config.signing.trust()?;
+    let selected = verify::select(store.as_ref(), &trust, database.as_ref(), &which).await?;
+    if selected.keys.is_empty() && selected.unusable.is_empty() {
         return Err(OpsError::BackupNotFound {
             what: "to verify".into(),
             location: store.location(),
@@ -152,7 +143,7 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     let ctx = VerifyContext {
         store,
         identities,
-        trust: config.signing.trust()?,
+        trust,
         deep: args.deep.then(|| {
             (
                 &admin as &dyn crate::neo4j::Neo4jAdmin,
@@ -161,8 +152,9 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
         }),
     };
     let grace = config.neo4j.admin.stop_grace;
-    let verifying = async { Ok::<_, OpsError>(verify::verify(&ctx, &keys).await) };
-    let results = until_interrupted("verify", grace, verifying).await?;
+    let verifying = async { Ok::<_, OpsError>(verify::verify(&ctx, &selected.keys).await) };
+    let mut results = until_interrupted("verify", grace, verifying).await?;
+    results.extend(selected.unusable);
     if args.json {
         print(&format!("{}\n", serde_json::to_string_pretty(&results)?))?;
     } else {

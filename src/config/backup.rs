@@ -21,6 +21,7 @@ pub(super) struct RawBackup {
     abandoned_upload_hours: Option<u64>,
     lease_ttl_secs: Option<u64>,
     lease_clock_skew_secs: Option<u64>,
+    lease_max_ttl_secs: Option<u64>,
     max_chain_length: Option<u32>,
 }
 
@@ -35,6 +36,7 @@ pub(super) const KEYS: &[&str] = &[
     "abandoned_upload_hours",
     "lease_ttl_secs",
     "lease_clock_skew_secs",
+    "lease_max_ttl_secs",
     "max_chain_length",
 ];
 
@@ -105,7 +107,23 @@ pub(super) fn from_raw(raw: RawBackup) -> Result<BackupConfig, ConfigError> {
         )? as i64),
         lease: {
             let ttl = in_range("backup.lease_ttl_secs", raw.lease_ttl_secs, 600, 2..=86400, "")?;
+            let max_ttl = in_range(
+                "backup.lease_max_ttl_secs",
+                raw.lease_max_ttl_secs,
+                3600,
+                2..=7 * 86400,
+                "",
+            )?;
+            if max_ttl < ttl {
+                return Err(ConfigError::Invalid {
+                    key: "backup.lease_max_ttl_secs",
+                    message: format!(
+                        "{max_ttl} is less than backup.lease_ttl_secs ({ttl}): raise it to at least the lease TTL of every host using this store"
+                    ),
+                });
+            }
             crate::lease::LeaseSettings {
+                max_ttl: std::time::Duration::from_secs(max_ttl),
                 ttl: std::time::Duration::from_secs(ttl),
                 renew_every: std::time::Duration::from_secs(ttl) / 3,
                 clock_skew: std::time::Duration::from_secs(in_range(

@@ -543,6 +543,7 @@ mod tests {
                     "allow_unsigned" => "true",
                     "cache_dir" => "\"/var/cache/graphvault\"",
                     "cluster_server" => "\"db1:7687\"",
+                    "lease_max_ttl_secs" => "3600",
                     _ => "5",
                 };
                 let text = match (*section, *key) {

@@ -8,7 +8,10 @@
 //! run reads the newest
 //! generation: if it is held and not expired, the run stops with `Held`;
 //! otherwise it creates the next generation, and of several runs racing for
-//! it exactly one wins the create. The holder renews by overwriting its own
+//! it exactly one wins the create. A lease counts as expired at most
+//! `max_ttl` after it was last written, whatever its `expires_at` says
+//! (`record.rs`), so a lease object written by hand or by a forger blocks
+//! runs for that long at most. The holder renews by overwriting its own
 //! generation and then checks that no newer one exists (`renew.rs`); finding
 //! one, or failing to renew before expiry, makes the lease `lost`. The
 //! backup run checks `lost()` before each manifest commit. Release marks the
@@ -43,6 +46,10 @@ pub struct LeaseSettings {
     pub renew_every: Duration,
     /// How far past expiry a foreign lease must be before it is taken over.
     pub clock_skew: Duration,
+    /// The longest a lease can hold after it was last written, whatever it
+    /// claims (at least `ttl`, and at least the TTL of every host sharing
+    /// the store).
+    pub max_ttl: Duration,
 }
 
 impl Default for LeaseSettings {
@@ -51,6 +58,7 @@ impl Default for LeaseSettings {
             ttl: Duration::from_secs(600),
             renew_every: Duration::from_secs(200),
             clock_skew: Duration::from_secs(60),
+            max_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -58,12 +66,15 @@ impl Default for LeaseSettings {
 /// A lease problem.
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
-    #[error("{location} is in use by {holder} until {expires_at} (lease {key}); wait for that run to finish. If that host is gone, the lease is taken over automatically once it has expired")]
+    #[error("{location} is in use by {holder} until {free_at}{note} (lease {key}); wait for that run to finish. If that host is gone, the lease is taken over automatically from then on")]
     Held {
         location: String,
         key: String,
         holder: Box<Holder>,
-        expires_at: chrono::DateTime<Utc>,
+        /// From when another run may take the lease over.
+        free_at: chrono::DateTime<Utc>,
+        /// Said of a lease that claims more than the maximum TTL.
+        note: String,
     },
     #[error("lease object {key} is not a graphvault lease ({detail}); inspect it, and remove it only when no graphvault run uses this store")]
     Corrupt { key: String, detail: String },
@@ -125,6 +136,36 @@ async fn newest(
     Ok(Some((generation, r, info.last_modified)))
 }
 
+/// The newest generation of a scope as a reader sees it (for `doctor`).
+#[derive(Clone, Debug)]
+pub struct LeaseView {
+    pub key: String,
+    pub record: LeaseRecord,
+    /// When the store last wrote it (S3's LastModified, the file's mtime).
+    pub stored_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// The newest generation of `scope`, if any (one LIST and one GET).
+pub async fn inspect(store: &dyn ObjectStore, scope: &str) -> Result<Option<LeaseView>, LeaseError> {
+    Ok(newest(store, scope).await?.map(|(g, record, stored_at)| LeaseView {
+        key: generation_key(scope, g),
+        record,
+        stored_at,
+    }))
+}
+
+/// What a `Held` error adds about a lease that claims more than `max_ttl`.
+fn over_long_note(r: &LeaseRecord, stored_at: Option<chrono::DateTime<Utc>>, max_ttl: chrono::Duration) -> String {
+    if r.is_over_long(stored_at, max_ttl) {
+        format!(
+            " (it claims to last until {}, longer than lease_max_ttl_secs allows; `graphvault doctor` says how to clear it)",
+            r.expires_at
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// Takes the lease of `scope` for `holder`, or says who has it.
 pub async fn acquire(
     store: Arc<dyn ObjectStore>,
@@ -132,7 +173,11 @@ pub async fn acquire(
     holder: Holder,
     settings: LeaseSettings,
 ) -> Result<Lease, LeaseError> {
-    let (ttl, skew) = (chrono_dur(settings.ttl), chrono_dur(settings.clock_skew));
+    let (ttl, skew, max_ttl) = (
+        chrono_dur(settings.ttl),
+        chrono_dur(settings.clock_skew),
+        chrono_dur(settings.max_ttl),
+    );
     let location = store.location();
     probe::ensure_create_only_is_honoured(store.as_ref())
         .await
@@ -148,20 +193,29 @@ pub async fn acquire(
     let next = match &current {
         None => 1,
         Some((g, r, stored_at)) => {
-            if !r.is_free(now, *stored_at, skew) {
+            let free_at = r.free_at(*stored_at, skew, max_ttl);
+            if !r.is_free(now, *stored_at, skew, max_ttl) {
                 return Err(LeaseError::Held {
                     location,
                     key: generation_key(scope, *g),
                     holder: Box::new(r.holder.clone()),
-                    expires_at: r.expires_at,
+                    free_at,
+                    note: over_long_note(r, *stored_at, max_ttl),
                 });
             }
-            if !r.released {
+            if r.is_over_long(*stored_at, max_ttl) && !r.released {
+                tracing::warn!(previous = %r.holder, claimed_expiry = %r.expires_at, generation = g,
+                    "taking over the lease of {}: it claimed to last until {}, longer than lease_max_ttl_secs, so it could be taken over from {free_at} (forged, or written by a host whose clock is far off)",
+                    r.holder, r.expires_at);
+            } else if !r.released {
                 tracing::warn!(previous = %r.holder, expired_at = %r.expires_at, generation = g,
                     "taking over the stale lease of {} (expired at {}): that run did not finish (crashed, killed or stalled)",
                     r.holder, r.expires_at);
             }
-            g + 1
+            g.checked_add(1).ok_or_else(|| LeaseError::Corrupt {
+                key: generation_key(scope, *g),
+                detail: "its generation number is the largest there can be, so no lease can follow it".into(),
+            })?
         }
     };
     let key = generation_key(scope, next);
@@ -185,8 +239,9 @@ pub async fn acquire(
                 return Err(LeaseError::Held {
                     location,
                     key,
+                    note: over_long_note(&winner, None, max_ttl),
+                    free_at: winner.free_at(None, skew, max_ttl),
                     holder: Box::new(winner.holder),
-                    expires_at: winner.expires_at,
                 });
             }
         }

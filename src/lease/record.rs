@@ -1,5 +1,8 @@
 //! The lease object's content and the pure rules about it: its key layout,
-//! when it counts as expired (robust to the writer's clock), and its JSON.
+//! when it counts as expired (robust to the writer's clock, and never later
+//! than the maximum TTL: every role can write `locks/`, so a lease object
+//! claiming to last until the year 9999 must not block every run forever),
+//! and its JSON.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -91,18 +94,43 @@ impl LeaseRecord {
         Ok(r)
     }
 
+    /// Whether the lease claims to last beyond [`Self::capped_expiry`]: more
+    /// than `max_ttl` after its last renewal or after the store wrote it. No
+    /// graphvault run writes one (forged, or a host clock far off).
+    pub fn is_over_long(&self, stored_at: Option<DateTime<Utc>>, max_ttl: Duration) -> bool {
+        self.expires_at > self.capped_expiry(stored_at, max_ttl)
+    }
+
+    /// The expiry a reader goes by: `expires_at`, but never more than
+    /// `max_ttl` after the holder's last renewal, nor after the time the
+    /// store wrote the object (`stored_at`, which no writer can choose).
+    pub fn capped_expiry(&self, stored_at: Option<DateTime<Utc>>, max_ttl: Duration) -> DateTime<Utc> {
+        let own = self.expires_at.min(self.renewed_at + max_ttl);
+        stored_at.map_or(own, |t| own.min(t + max_ttl))
+    }
+
+    /// From when another run may take this lease over (unless it is
+    /// released): more than `skew` past its expiry both by its own clock
+    /// (`expires_at`, capped as [`Self::capped_expiry`] says) and by the
+    /// store's (`stored_at` + the holder's TTL, at most `max_ttl`, when the
+    /// store reports a time). So a writer whose clock runs slow cannot lose a
+    /// live lease, and no lease outlives `max_ttl` after its last write.
+    pub fn free_at(&self, stored_at: Option<DateTime<Utc>>, skew: Duration, max_ttl: Duration) -> DateTime<Utc> {
+        let ttl = (self.expires_at - self.renewed_at).min(max_ttl);
+        let by_own_clock = self.capped_expiry(stored_at, max_ttl) + skew;
+        stored_at.map_or(by_own_clock, |t| by_own_clock.max(t + ttl + skew))
+    }
+
     /// Whether another run may take this lease over at `now`: released, or
-    /// expired by more than `skew` both by its own clock (`expires_at`) and
-    /// by the store's (`stored_at` + the holder's TTL, when the store reports
-    /// a time), so a writer whose clock runs slow cannot lose a live lease.
-    pub fn is_free(&self, now: DateTime<Utc>, stored_at: Option<DateTime<Utc>>, skew: Duration) -> bool {
-        if self.released {
-            return true;
-        }
-        let ttl = self.expires_at - self.renewed_at;
-        let by_own_clock = now > self.expires_at + skew;
-        let by_store_clock = stored_at.is_none_or(|t| now > t + ttl + skew);
-        by_own_clock && by_store_clock
+    /// past [`Self::free_at`].
+    pub fn is_free(
+        &self,
+        now: DateTime<Utc>,
+        stored_at: Option<DateTime<Utc>>,
+        skew: Duration,
+        max_ttl: Duration,
+    ) -> bool {
+        self.released || now > self.free_at(stored_at, skew, max_ttl)
     }
 }
 
@@ -140,7 +168,7 @@ mod tests {
     #[test]
     fn a_lease_is_free_only_when_released_or_expired_by_both_clocks() {
         let t0: DateTime<Utc> = "2026-11-24T02:00:00Z".parse().unwrap();
-        let (ttl, skew) = (Duration::minutes(10), Duration::minutes(1));
+        let (ttl, skew, max) = (Duration::minutes(10), Duration::minutes(1), Duration::hours(1));
         let r = LeaseRecord::new(1, holder(), t0, ttl);
         let at = |m: i64| t0 + Duration::minutes(m);
         for (now, stored_at, free) in [
@@ -153,11 +181,58 @@ mod tests {
             (at(12), Some(at(30)), false),
             (at(42), Some(at(30)), true),
         ] {
-            assert_eq!(r.is_free(now, stored_at, skew), free, "now {now} stored {stored_at:?}");
+            assert_eq!(
+                r.is_free(now, stored_at, skew, max),
+                free,
+                "now {now} stored {stored_at:?}"
+            );
+            assert!(!r.is_over_long(Some(t0), max));
         }
         let mut released = r.clone();
         released.released = true;
-        assert!(released.is_free(at(1), Some(t0), skew));
+        assert!(released.is_free(at(1), Some(t0), skew, max));
+    }
+
+    #[test]
+    fn a_lease_claiming_more_than_the_maximum_ttl_expires_at_that_maximum() {
+        let t0: DateTime<Utc> = "2026-11-24T02:00:00Z".parse().unwrap();
+        let (skew, max) = (Duration::minutes(1), Duration::hours(1));
+        let far: DateTime<Utc> = "9999-12-31T23:59:59Z".parse().unwrap();
+        let at = |m: i64| t0 + Duration::minutes(m);
+        let lease = |renewed_at: DateTime<Utc>, expires_at| LeaseRecord {
+            renewed_at,
+            acquired_at: renewed_at,
+            expires_at,
+            ..LeaseRecord::new(1, holder(), t0, Duration::minutes(10))
+        };
+        // (renewed_at as written, expires_at as written, stored at, now, free)
+        for (renewed, expires, stored, now, free) in [
+            // Written now, claiming the year 9999: held for the maximum only.
+            (t0, far, Some(t0), at(30), false),
+            (t0, far, Some(t0), at(61), false), // within the skew
+            (t0, far, Some(t0), at(62), true),
+            (t0, far, None, at(62), true),
+            // A renewal time in the far future cannot stretch it either: the
+            // store's own time caps it.
+            (far - Duration::minutes(10), far, Some(t0), at(62), true),
+            (far - Duration::minutes(10), far, Some(t0), at(30), false),
+            // An old renewal time with a far expiry: the store's time decides.
+            (t0 - Duration::days(400), far, Some(t0), at(30), false),
+            (t0 - Duration::days(400), far, Some(t0), at(62), true),
+        ] {
+            let r = lease(renewed, expires);
+            assert!(r.is_over_long(stored, max));
+            assert_eq!(
+                r.is_free(now, stored, skew, max),
+                free,
+                "renewed {renewed} stored {stored:?} now {now}"
+            );
+        }
+        assert_eq!(lease(t0, far).capped_expiry(Some(at(5)), max), at(60));
+        assert_eq!(lease(t0, far).capped_expiry(None, max), at(60));
+        // Free from the later of both clocks' capped expiries, plus the skew.
+        let old = lease(t0 - Duration::days(400), far);
+        assert_eq!(old.free_at(Some(at(5)), skew, max), at(66));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! Pure: no I/O.
 
 use std::fmt;
+use std::path::{Component, Path, PathBuf};
 
 use super::{BackupId, DbName, Label};
 
@@ -153,6 +154,19 @@ pub fn check_artifact_name(name: &str) -> Result<(), InvalidArtifactName> {
     }
 }
 
+/// Where an artifact named `name` goes inside `dir`: the one place a name
+/// (from the command line or from a manifest) becomes a path, so it is
+/// checked again here, whatever checked it before.
+pub fn artifact_path(dir: &Path, name: &str) -> Result<PathBuf, InvalidArtifactName> {
+    check_artifact_name(name)?;
+    let path = dir.join(name);
+    // A plain name is one normal component; anything else never gets here.
+    match Path::new(name).components().collect::<Vec<_>>()[..] {
+        [Component::Normal(_)] => Ok(path),
+        _ => Err(InvalidArtifactName(name.to_string())),
+    }
+}
+
 /// Key of one sealed artifact of a backup.
 pub fn data_key(alias: &DbName, id: &BackupId, artifact_name: &str) -> String {
     format!("{DATA}{alias}/{id}/{artifact_name}{SEALED_SUFFIX}")
@@ -251,8 +265,20 @@ mod tests {
     #[test]
     fn artifact_names_must_be_plain_file_names() {
         assert!(check_artifact_name("neo4j-2026-11-24T02-00-00.backup").is_ok());
-        for bad in ["", ".hidden", "a/b", "../x", "a b", "x\n"] {
+        for bad in ["", ".hidden", "a/b", "../x", "a b", "x\n", "..", "/etc/passwd"] {
             assert!(check_artifact_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_artifact_path_stays_inside_its_directory() {
+        let dir = Path::new("/restore/here");
+        assert_eq!(
+            artifact_path(dir, "neo4j.backup").unwrap(),
+            Path::new("/restore/here/neo4j.backup")
+        );
+        for bad in ["../x.backup", "/etc/cron.d/x", "a/../../b", "..", ".", "", "x/"] {
+            assert!(artifact_path(dir, bad).is_err(), "{bad:?}");
         }
     }
 }

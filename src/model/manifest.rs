@@ -2,12 +2,16 @@
 //!
 //! A manifest is written last, after every data object it lists was uploaded
 //! and verified; the schema is documented in `docs/FORMAT.md`. Parsing refuses
-//! unknown versions instead of guessing. Pure: no I/O.
+//! unknown versions instead of guessing, and refuses a manifest whose
+//! artifact names or keys are not exactly what a backup writes (a plain file
+//! name, `data/<alias>/<backup-id>/<name>.zst.age`): names read from the
+//! bucket become file paths on restore, so they pass the same check as names
+//! given on the command line. Pure: no I/O.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BackupId, Chain, DbName, Label, ManifestKey};
+use super::{check_artifact_name, data_key, BackupId, Chain, DbName, Label, ManifestKey};
 
 /// Value of the `format` field: tells a reader what this JSON is.
 pub const MANIFEST_FORMAT: &str = "graphvault-manifest";
@@ -111,6 +115,10 @@ pub enum ManifestError {
     Unsupported { key: String, format: String, version: u32 },
     #[error("manifest {key} does not match its key: {what}")]
     KeyMismatch { key: String, what: String },
+    #[error("manifest {key} is refused: its artifact name {name:?} is not a plain file name (ASCII letters, digits, '.', '-', '_'; no leading dot; at most 200 characters), so a restore could write outside its directory. It was forged or damaged by someone who can write to the bucket (or holds the signing key): nothing was downloaded or written; restore another backup and find out who wrote this one")]
+    UnsafeArtifactName { key: String, name: String },
+    #[error("manifest {key} is refused: {what}. It was forged or damaged: nothing was downloaded or written; restore another backup and find out who wrote this one")]
+    BadArtifact { key: String, what: String },
 }
 
 impl BackupManifest {
@@ -174,7 +182,38 @@ impl BackupManifest {
                 });
             }
         }
+        manifest.check_artifacts(key)?;
         Ok(manifest)
+    }
+
+    /// Every artifact has a plain file name, given once, stored where a
+    /// backup stores it: what restore relies on before it turns names into
+    /// paths.
+    fn check_artifacts(&self, key: &str) -> Result<(), ManifestError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for a in &self.artifacts {
+            if check_artifact_name(&a.name).is_err() {
+                return Err(ManifestError::UnsafeArtifactName {
+                    key: key.to_string(),
+                    name: a.name.clone(),
+                });
+            }
+            let bad = |what: String| ManifestError::BadArtifact {
+                key: key.to_string(),
+                what,
+            };
+            if !seen.insert(a.name.as_str()) {
+                return Err(bad(format!("it names the artifact {} twice", a.name)));
+            }
+            let expected = data_key(&self.alias, &self.backup_id, &a.name);
+            if a.key != expected {
+                return Err(bad(format!(
+                    "its artifact {} is stored under {:?}, not {expected} where a backup stores it",
+                    a.name, a.key
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// A manifest for `key` naming these (object key, stored size) data
@@ -291,6 +330,44 @@ pub(crate) mod tests {
         v["version"] = 2.into();
         let err = BackupManifest::from_json("k", v.to_string().as_bytes()).unwrap_err();
         assert!(err.to_string().contains("upgrade graphvault"), "{err}");
+    }
+
+    #[test]
+    fn artifact_names_that_are_not_plain_file_names_are_refused() {
+        for bad in [
+            "../escaped.backup",
+            "../../etc/cron.d/x",
+            "/etc/passwd",
+            "a/b.backup",
+            ".hidden",
+            "..",
+            "",
+            "x\n",
+            "C:\\x",
+        ] {
+            let mut m = sample();
+            m.artifacts[0].name = bad.into();
+            m.artifacts[0].key = format!("data/customer1/20261124T020000Z-3fa91c/{bad}.zst.age");
+            let err = BackupManifest::from_json(&m.key().to_string(), &m.to_json()).unwrap_err();
+            assert!(
+                matches!(err, ManifestError::UnsafeArtifactName { .. }),
+                "{bad:?}: {err}"
+            );
+            assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn artifacts_stored_elsewhere_or_named_twice_are_refused() {
+        let mut elsewhere = sample();
+        elsewhere.artifacts[0].key = "data/customer2/20261124T020000Z-3fa91c/x.backup.zst.age".into();
+        let mut twice = sample();
+        twice.artifacts.push(twice.artifacts[0].clone());
+        for (m, says) in [(elsewhere, "is stored under"), (twice, "twice")] {
+            let err = BackupManifest::from_json(&m.key().to_string(), &m.to_json()).unwrap_err();
+            assert!(matches!(err, ManifestError::BadArtifact { .. }), "{err}");
+            assert!(err.to_string().contains(says), "{err}");
+        }
     }
 
     #[test]

@@ -8,8 +8,8 @@ mod names;
 
 pub use backup_id::{BackupId, InvalidBackupId};
 pub use layout::{
-    backup_data_prefix, check_artifact_name, data_key, Chain, InvalidArtifactName, ManifestKey, DATA, MANIFESTS,
-    SEALED_SUFFIX,
+    artifact_path, backup_data_prefix, check_artifact_name, data_key, Chain, InvalidArtifactName, ManifestKey, DATA,
+    MANIFESTS, SEALED_SUFFIX,
 };
 pub use manifest::{
     ArtifactRecord, BackupManifest, CompressionInfo, EncryptionInfo, ManifestError, Neo4jInfo, MANIFEST_FORMAT,

@@ -5,7 +5,7 @@
 //! only for the backup a command acts on, together with its signature
 //! (`<manifest>.minisig`, see `src/signing/`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{BackupId, BackupManifest, DbName, ManifestKey, MANIFESTS};
 use crate::signing::{signature_key, ManifestTrust, Verdict, SIGNATURE_SUFFIX};
@@ -49,6 +49,22 @@ pub struct CatalogListing {
     pub signatures: Vec<ObjectInfo>,
 }
 
+impl CatalogListing {
+    /// The manifest keys that have a signature object listed next to them.
+    pub fn signed_keys(&self) -> BTreeSet<&str> {
+        signed_manifests(&self.signatures)
+    }
+}
+
+/// The manifest keys these signature objects sign (whether a signature
+/// checks out takes a GET: `read_manifest`).
+pub fn signed_manifests(signatures: &[ObjectInfo]) -> BTreeSet<&str> {
+    signatures
+        .iter()
+        .filter_map(|o| o.key.strip_suffix(SIGNATURE_SUFFIX))
+        .collect()
+}
+
 /// The backups matching the filter and the signature objects under
 /// `manifests/` whose name matches it too, from one listing.
 pub async fn list_with_signatures(store: &dyn ObjectStore, filter: &BackupFilter) -> Result<CatalogListing, OpsError> {
@@ -77,10 +93,23 @@ pub async fn list_with_signatures(store: &dyn ObjectStore, filter: &BackupFilter
 
 /// Finds one backup by id.
 pub async fn find_backup(store: &dyn ObjectStore, id: &str) -> Result<ManifestKey, OpsError> {
+    find_backup_in(store, id, &BackupFilter::default()).await
+}
+
+/// Finds one backup by id among those the filter matches. Anyone who can
+/// write to the bucket can copy a manifest under another alias or label,
+/// so several manifests may carry one id: one with a signature object
+/// listed next to it is preferred (reading it still checks the signature).
+pub async fn find_backup_in(store: &dyn ObjectStore, id: &str, filter: &BackupFilter) -> Result<ManifestKey, OpsError> {
     id.parse::<BackupId>()?;
-    let all = list_backups(store, &BackupFilter::default()).await?;
-    all.into_iter()
-        .find(|k| k.backup_id.as_str() == id)
+    let listing = list_with_signatures(store, filter).await?;
+    let signed = listing.signed_keys();
+    let with_id: Vec<&ManifestKey> = listing.keys.iter().filter(|k| k.backup_id.as_str() == id).collect();
+    with_id
+        .iter()
+        .find(|k| signed.contains(k.to_string().as_str()))
+        .or(with_id.first())
+        .map(|k| (*k).clone())
         .ok_or_else(|| OpsError::BackupNotFound {
             what: format!("with id {id}"),
             location: store.location(),

@@ -1,7 +1,8 @@
 //! Which backup a command means, and the chain it needs: the newest of an
-//! alias or database, the newest at or before a time, or one by id; for a
-//! differential backup, its parents back to the full one (from the bucket
-//! alone, as a fresh host must).
+//! alias or database, the newest at or before a time (both: the newest
+//! trusted, complete one, `latest.rs`), or one by id; for a differential
+//! backup, its parents back to the full one (from the bucket alone, as a
+//! fresh host must).
 
 use chrono::{DateTime, Utc};
 
@@ -9,7 +10,8 @@ use crate::model::{BackupManifest, DbName, ManifestKey};
 use crate::signing::ManifestTrust;
 use crate::store::ObjectStore;
 
-use super::catalog::{find_backup, find_in_alias, list_backups, read_manifest, BackupFilter};
+use super::catalog::{find_backup, find_backup_in, find_in_alias, list_with_signatures, read_manifest, BackupFilter};
+use super::latest::newest_usable;
 use super::OpsError;
 
 /// How the operator named the backup.
@@ -21,44 +23,64 @@ pub enum Pick {
     At(DateTime<Utc>),
 }
 
-/// The backup of `database` (alias or database name) that `pick` means.
+/// The backup of `database` (alias or database name) that `pick` means. A
+/// backup named by id is taken as named (reading it checks it); "the
+/// newest" skips the untrusted and incomplete ones, saying so.
 pub async fn pick_backup(
     store: &dyn ObjectStore,
+    trust: &ManifestTrust,
     database: Option<&DbName>,
     pick: &Pick,
 ) -> Result<ManifestKey, OpsError> {
-    if let Pick::Id(id) = pick {
-        let key = find_backup(store, id).await?;
-        if let Some(db) = database {
-            if &key.alias != db && &key.database != db {
-                return Err(OpsError::BackupNotFound {
-                    what: format!(
-                        "with id {id} of '{db}' (that backup is of {} / {})",
-                        key.alias, key.database
-                    ),
-                    location: store.location(),
-                });
-            }
-        }
-        return Ok(key);
-    }
     let filter = BackupFilter {
         database: database.cloned(),
     };
-    let keys = list_backups(store, &filter).await?;
-    let found = match pick {
-        Pick::At(t) => keys.into_iter().rev().find(|k| k.backup_id.time() <= *t),
-        _ => keys.into_iter().next_back(),
+    if let Pick::Id(id) = pick {
+        return match (find_backup_in(store, id, &filter).await, database) {
+            (Err(OpsError::BackupNotFound { .. }), Some(db)) => {
+                let other = find_backup(store, id).await?;
+                Err(OpsError::BackupNotFound {
+                    what: format!(
+                        "with id {id} of '{db}' (that backup is of {} / {})",
+                        other.alias, other.database
+                    ),
+                    location: store.location(),
+                })
+            }
+            (found, _) => found,
+        };
+    }
+    let listing = list_with_signatures(store, &filter).await?;
+    let candidates: Vec<ManifestKey> = match pick {
+        Pick::At(t) => listing
+            .keys
+            .iter()
+            .filter(|k| k.backup_id.time() <= *t)
+            .cloned()
+            .collect(),
+        _ => listing.keys.clone(),
     };
-    found.ok_or_else(|| OpsError::BackupNotFound {
-        what: match (pick, database) {
-            (Pick::At(t), Some(db)) => format!("of '{db}' at or before {t}"),
-            (Pick::At(t), None) => format!("at or before {t}"),
-            (_, Some(db)) => format!("of '{db}'"),
-            _ => "at all".into(),
-        },
-        location: store.location(),
-    })
+    let what = match (pick, database) {
+        (Pick::At(t), Some(db)) => format!("of '{db}' at or before {t}"),
+        (Pick::At(t), None) => format!("at or before {t}"),
+        (_, Some(db)) => format!("of '{db}'"),
+        _ => "at all".into(),
+    };
+    let (found, skipped) = newest_usable(store, trust, &candidates, &listing.signed_keys()).await?;
+    match (found, skipped.first()) {
+        (Some(key), _) => Ok(key),
+        (None, Some(newest)) => Err(OpsError::NoUsableBackup {
+            what,
+            location: store.location(),
+            skipped: skipped.len(),
+            newest: newest.key.backup_id.to_string(),
+            reason: newest.reason.clone(),
+        }),
+        (None, None) => Err(OpsError::BackupNotFound {
+            what,
+            location: store.location(),
+        }),
+    }
 }
 
 /// The backup and the ones it builds on, oldest (the full one) first.

@@ -14,6 +14,7 @@ pub mod doctor;
 pub mod drill;
 pub mod interrupt;
 mod key;
+mod latest;
 mod list;
 pub mod progress;
 pub mod prune;
@@ -48,6 +49,16 @@ pub enum OpsError {
     /// `what`: "with id …", "of 'alias'", "of 'alias' at or before …".
     #[error("no backup {what} in {location}: run `graphvault list` to see the backups there")]
     BackupNotFound { what: String, location: String },
+    /// Backups exist, but none is trusted and complete (each was skipped,
+    /// with a WARN log line saying why).
+    #[error("no trusted, complete backup {what} in {location}: {skipped} backup(s) skipped (the newest, {newest}: {reason}); the warnings above name each. Check them with `graphvault verify --all`; back up again if none is good")]
+    NoUsableBackup {
+        what: String,
+        location: String,
+        skipped: usize,
+        newest: String,
+        reason: String,
+    },
     #[error("artifact {path} cannot be backed up: {detail}. Give the path of a neo4j-admin backup file (<database>-YYYY-MM-DDTHH-MM-SS.backup)")]
     ArtifactMissing { path: PathBuf, detail: String },
     #[error("{path} already exists: restore into an empty directory, or move the file away first")]

@@ -90,8 +90,9 @@ fn timed(phases: &mut Vec<Phase>, name: &'static str, started: Instant) {
 pub async fn restore_db(ctx: &RestoreContext<'_>, req: &RestoreDbRequest) -> Result<RestoreOutcome, OpsError> {
     let begin = Instant::now();
     let mut phases = Vec::new();
-    let key = pick_backup(ctx.store.as_ref(), Some(&req.database), &req.pick).await?;
-    let chain = resolve_chain(ctx.store.as_ref(), &ctx.config.signing.trust()?, &key).await?;
+    let trust = ctx.config.signing.trust()?;
+    let key = pick_backup(ctx.store.as_ref(), &trust, Some(&req.database), &req.pick).await?;
+    let chain = resolve_chain(ctx.store.as_ref(), &trust, &key).await?;
     let target = match &req.target {
         Some(t) => t.clone(),
         None => format!("{}-{}", key.alias, chrono::Utc::now().timestamp()).parse()?,

@@ -22,8 +22,9 @@ use crate::neo4j::Neo4jAdmin;
 use crate::pipeline::{check_stored, open_from_store, Identities};
 use crate::store::ObjectStore;
 
-use super::catalog::{find_backup, list_backups, read_manifest, BackupFilter};
+use super::catalog::{find_backup, list_with_signatures, read_manifest, BackupFilter};
 use super::chain::{chain_from, resolve_chain};
+use super::latest::newest_usable;
 use super::progress::ProgressStyle;
 use super::restore_to_dir::download_verified;
 use super::OpsError;
@@ -77,30 +78,67 @@ impl BackupResult {
     }
 }
 
-/// The backups `which` names, oldest first.
+/// What `select` chose.
+#[derive(Debug, Default)]
+pub struct Selected {
+    /// The backups to verify, oldest first.
+    pub keys: Vec<ManifestKey>,
+    /// `--latest`: a failed result for each alias whose every backup was
+    /// skipped (none trusted and complete).
+    pub unusable: Vec<BackupResult>,
+}
+
+/// The backups `which` names. `--latest` means the newest trusted, complete
+/// backup of each alias (`latest.rs`: the newer ones are skipped with a
+/// warning; `--all` or `--backup ID` verify them).
 pub async fn select(
     store: &dyn ObjectStore,
+    trust: &ManifestTrust,
     database: Option<&DbName>,
     which: &Which,
-) -> Result<Vec<ManifestKey>, OpsError> {
+) -> Result<Selected, OpsError> {
+    let mut out = Selected::default();
     if let Which::Id(id) = which {
-        return Ok(vec![find_backup(store, id).await?]);
+        out.keys.push(find_backup(store, id).await?);
+        return Ok(out);
     }
-    let keys = list_backups(
-        store,
-        &BackupFilter {
-            database: database.cloned(),
-        },
-    )
-    .await?;
+    let filter = BackupFilter {
+        database: database.cloned(),
+    };
+    let listing = list_with_signatures(store, &filter).await?;
     if *which == Which::All {
-        return Ok(keys);
+        out.keys = listing.keys;
+        return Ok(out);
     }
-    let mut newest: std::collections::BTreeMap<String, ManifestKey> = Default::default();
-    for k in keys {
-        newest.insert(k.alias.to_string(), k); // oldest first: the last one wins
+    let mut by_alias: std::collections::BTreeMap<&DbName, Vec<ManifestKey>> = Default::default();
+    for k in &listing.keys {
+        by_alias.entry(&k.alias).or_default().push(k.clone());
     }
-    Ok(newest.into_values().collect())
+    let signed = listing.signed_keys();
+    for (alias, keys) in by_alias {
+        match newest_usable(store, trust, &keys, &signed).await? {
+            (Some(key), _) => out.keys.push(key),
+            (None, skipped) => {
+                let Some(newest) = skipped.first() else { continue };
+                out.unusable.push(BackupResult {
+                    backup_id: newest.key.backup_id.to_string(),
+                    alias: alias.to_string(),
+                    database: newest.key.database.to_string(),
+                    depth: "stored",
+                    objects: Vec::new(),
+                    problem: Some(format!(
+                        "no trusted, complete backup of {alias}: {} skipped, the newest because {}",
+                        skipped.len(),
+                        newest.reason
+                    )),
+                    seconds: 0.0,
+                });
+            }
+        }
+    }
+    out.keys
+        .sort_by(|a, b| (&a.backup_id, &a.alias).cmp(&(&b.backup_id, &b.alias)));
+    Ok(out)
 }
 
 async fn check_objects(ctx: &VerifyContext<'_>, manifest: &BackupManifest) -> Vec<ObjectResult> {
@@ -199,7 +237,14 @@ pub async fn verify(ctx: &VerifyContext<'_>, keys: &[ManifestKey]) -> Vec<Backup
         if r.ok() {
             tracing::info!(backup_id = r.backup_id, depth, "backup verified");
         } else {
-            tracing::error!(backup_id = r.backup_id, depth, "backup FAILED verification");
+            let problem = r
+                .problem
+                .iter()
+                .chain(r.objects.iter().filter_map(|o| o.problem.as_ref()))
+                .next()
+                .cloned()
+                .unwrap_or_default();
+            tracing::error!(backup_id = r.backup_id, depth, problem, "backup FAILED verification");
         }
         results.push(r);
     }

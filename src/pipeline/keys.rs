@@ -22,6 +22,9 @@ pub enum KeyError {
         "recipient #{index} ('{shown}') is not an age X25519 recipient (age1…) or an ssh-ed25519/ssh-rsa public key: copy the age1… line `graphvault key generate` printed on the restore host into [encryption] recipients"
     )]
     BadRecipient { index: usize, shown: String },
+    /// Nothing of the value is shown: it is secret.
+    #[error("recipient #{index} is not a recipient: this looks like an age secret key (identity); put the public key (age1…) here — `age-keygen -y IDENTITY_FILE` prints it — and keep the secret key on restore hosts only (if this config has been shared, make a new key pair)")]
+    SecretKeyAsRecipient { index: usize },
     #[error("identity file {path} cannot be read: {source}")]
     IdentityUnreadable {
         path: PathBuf,
@@ -66,6 +69,9 @@ impl Recipients {
         let mut text = Vec::new();
         for (i, raw) in list.iter().enumerate() {
             let s = raw.trim();
+            if looks_secret(s) {
+                return Err(KeyError::SecretKeyAsRecipient { index: i + 1 });
+            }
             let bad = || KeyError::BadRecipient {
                 index: i + 1,
                 shown: shorten(s),
@@ -90,6 +96,13 @@ impl Recipients {
     pub(crate) fn encryptor(&self) -> Result<age::Encryptor, age::EncryptError> {
         age::Encryptor::with_recipients(self.keys.iter().map(|k| k.as_ref() as &dyn age::Recipient))
     }
+}
+
+/// Whether a would-be recipient is secret key material (an age identity,
+/// in any casing, or a private key block), which must never be echoed.
+fn looks_secret(s: &str) -> bool {
+    let upper = s.to_ascii_uppercase();
+    upper.contains("AGE-SECRET-KEY") || upper.contains("PRIVATE KEY")
 }
 
 fn shorten(s: &str) -> String {
@@ -255,5 +268,28 @@ mod tests {
         let both = Recipients::parse(&[ssh.into(), rsa.into()]).unwrap();
         assert_eq!(both.as_strings().len(), 2);
         both.encryptor().unwrap();
+    }
+
+    #[test]
+    fn a_secret_key_in_recipients_is_named_but_never_echoed_even_partly() {
+        let secret = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZVGQ3J7YN";
+        let body = &secret["AGE-SECRET-KEY-1".len()..];
+        for pasted in [
+            secret.to_string(),
+            secret.to_ascii_lowercase(),
+            format!("  {secret}  "),
+            format!("# created: 2026-11-24\n{secret}"),
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ".to_string(),
+        ] {
+            let err = Recipients::parse(std::slice::from_ref(&pasted)).unwrap_err();
+            assert!(matches!(err, KeyError::SecretKeyAsRecipient { index: 1 }), "{err}");
+            let text = format!("{err} {err:?}");
+            assert!(text.contains("this looks like an age secret key"), "{text}");
+            for window in body.as_bytes().windows(4) {
+                let w = std::str::from_utf8(window).unwrap();
+                assert!(!text.to_ascii_uppercase().contains(w), "{w} echoed: {text}");
+            }
+            assert!(!text.contains("b3Blbn"), "{text}");
+        }
     }
 }

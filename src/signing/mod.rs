@@ -27,6 +27,11 @@ pub fn signature_key(manifest_key: &str) -> String {
     format!("{manifest_key}{SIGNATURE_SUFFIX}")
 }
 
+/// Why a manifest whose signature object is missing is not trusted.
+pub fn missing_signature(manifest_key: &str) -> String {
+    format!("it has no signature ({} is missing)", signature_key(manifest_key))
+}
+
 /// What a signature object's name ends with.
 pub const SIGNATURE_SUFFIX: &str = ".minisig";
 
@@ -170,7 +175,7 @@ impl ManifestTrust {
 
     /// The id of the trusted key that signed it, or why it is not trusted.
     fn reason_to_distrust(&self, key: &str, body: &[u8], signature: Option<&[u8]>) -> Result<String, String> {
-        let sig = signature.ok_or_else(|| format!("it has no signature ({} is missing)", signature_key(key)))?;
+        let sig = signature.ok_or_else(|| missing_signature(key))?;
         let text = std::str::from_utf8(sig).map_err(|_| "its signature object is not text".to_string())?;
         let sig = SignatureBox::from_string(text).map_err(|e| format!("its signature object is unreadable ({e})"))?;
         let signer = signature_key_id(&sig);

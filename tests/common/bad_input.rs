@@ -87,6 +87,20 @@ pub enum Prep {
     Dir(&'static str),
     /// `<tmp>/NAME`: a copy of the shared artifact.
     ArtifactCopy(&'static str),
+    /// Under the store prefix `prefix` (the case points `storage.url` at
+    /// it): a copy of the committed backup, data and manifest, whose
+    /// artifact is renamed `name` (placeholders expanded), with a signature
+    /// by the trusted key when `signed` (what a compromised backup host
+    /// could write) or none (what anyone with write access to the bucket
+    /// could).
+    ForgedBackup {
+        prefix: &'static str,
+        name: &'static str,
+        signed: bool,
+    },
+    /// Under the store prefix `prefix`: lease generation 1 held by a forger
+    /// until 9999-12-31 (every role can write `locks/`).
+    LeaseUntil9999 { prefix: &'static str },
 }
 
 /// A check made after the run.
@@ -97,6 +111,9 @@ pub enum Check {
     FileIs(&'static str, &'static str),
     /// `<tmp>/PATH` still exists (a file the run must not delete).
     Exists(&'static str),
+    /// No 6 characters in a row of this text (any casing) appear in stdout
+    /// or stderr: secret material is not echoed, not even partly.
+    NotEchoed(&'static str),
 }
 
 /// The world every case runs in.
@@ -281,7 +298,7 @@ impl World {
         text
     }
 
-    fn prepare(&self, prep: &Prep, dir: &Path) {
+    async fn prepare(&self, prep: &Prep, dir: &Path) {
         let write = |name: &str, bytes: &[u8], mode: u32| {
             let path = dir.join(name);
             if let Some(parent) = path.parent() {
@@ -305,7 +322,81 @@ impl World {
             Prep::File(name, text) => write(name, text.as_bytes(), 0o600),
             Prep::Dir(name) => std::fs::create_dir_all(dir.join(name)).unwrap(),
             Prep::ArtifactCopy(name) => write(name, &self.artifact_bytes, 0o600),
+            Prep::ForgedBackup { prefix, name, signed } => {
+                self.forge_backup(prefix, &self.expand(name, dir), *signed).await
+            }
+            Prep::LeaseUntil9999 { prefix } => {
+                let holder = graphvault::lease::Holder {
+                    run_id: "forged".into(),
+                    host: "nowhere".into(),
+                    pid: 1,
+                    command: "backup".into(),
+                };
+                let mut lease =
+                    graphvault::lease::LeaseRecord::new(1, holder, chrono::Utc::now(), chrono::Duration::minutes(10));
+                lease.expires_at = "9999-12-31T23:59:59Z".parse().unwrap();
+                let key = graphvault::lease::generation_key("repository", 1);
+                self.put_raw(&format!("{prefix}/{key}"), lease.to_json()).await;
+            }
         }
+    }
+
+    async fn put_raw(&self, full_key: &str, body: Vec<u8>) {
+        self.store
+            .client()
+            .put_object()
+            .bucket(&self.bucket)
+            .key(full_key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutObject {full_key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)));
+    }
+
+    async fn get_raw(&self, full_key: &str) -> Vec<u8> {
+        let out = self
+            .store
+            .client()
+            .get_object()
+            .bucket(&self.bucket)
+            .key(full_key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GetObject {full_key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)));
+        out.body.collect().await.unwrap().into_bytes().to_vec()
+    }
+
+    /// See [`Prep::ForgedBackup`].
+    async fn forge_backup(&self, prefix: &str, name: &str, signed: bool) {
+        let manifests = self.manifests().await;
+        let full = manifests
+            .iter()
+            .find(|k| k.ends_with(".json"))
+            .expect("the committed backup's manifest");
+        let key = full.strip_prefix(&format!("{PREFIX}/")).unwrap();
+        let genuine = String::from_utf8(self.get_raw(full).await).unwrap();
+        let manifest: serde_json::Value = serde_json::from_str(&genuine).unwrap();
+        let data = manifest["artifacts"][0]["key"].as_str().unwrap();
+        self.put_raw(
+            &format!("{prefix}/{data}"),
+            self.get_raw(&format!("{PREFIX}/{data}")).await,
+        )
+        .await;
+        let forged = genuine.replace(
+            &format!("\"name\": \"{ARTIFACT_NAME}\""),
+            &format!("\"name\": {}", serde_json::Value::from(name)),
+        );
+        assert!(
+            name == ARTIFACT_NAME || forged != genuine,
+            "the artifact name was replaced"
+        );
+        if signed {
+            let signer = graphvault::signing::SigningKey::from_file(&common::signing().key_file).unwrap();
+            let signature = signer.sign_manifest(key, forged.as_bytes()).unwrap();
+            self.put_raw(&format!("{prefix}/{key}.minisig"), signature.into_bytes())
+                .await;
+        }
+        self.put_raw(&format!("{prefix}/{key}"), forged.into_bytes()).await;
     }
 
     /// Manifests (and their signatures) in the bucket.
@@ -360,7 +451,7 @@ impl World {
                 out = out.replace(&value, name);
             }
         }
-        replace_free_space(&replace_tempfile_dirs(&out))
+        replace_times(&replace_free_space(&replace_tempfile_dirs(&out)))
     }
 }
 
@@ -468,6 +559,40 @@ fn replace_free_space(text: &str) -> String {
     out
 }
 
+/// `2026-12-02 16:38:56.624321 UTC`, a time within a day of now (one that
+/// differs from run to run) → `<time>`; others (times the case gives, a
+/// forged lease's 9999) stay.
+fn replace_times(text: &str) -> String {
+    const SHAPE: &str = "dddd-dd-dd dd:dd:dd";
+    let fits = |s: &str| {
+        s.len() >= SHAPE.len()
+            && s.bytes()
+                .zip(SHAPE.bytes())
+                .all(|(c, p)| if p == b'd' { c.is_ascii_digit() } else { c == p })
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.char_indices().map(|(i, _)| i).find(|&i| fits(&rest[i..])) {
+        let after = &rest[at + SHAPE.len()..];
+        let fraction = after
+            .strip_prefix('.')
+            .map_or(0, |f| 1 + f.bytes().take_while(u8::is_ascii_digit).count());
+        let end = at + SHAPE.len() + fraction;
+        let recent = chrono::NaiveDateTime::parse_from_str(&rest[at..at + SHAPE.len()], "%Y-%m-%d %H:%M:%S")
+            .is_ok_and(|t| (t.and_utc() - chrono::Utc::now()).num_hours().abs() <= 24);
+        if rest[end..].starts_with(" UTC") && recent {
+            out.push_str(&rest[..at]);
+            out.push_str("<time>");
+            rest = &rest[end + " UTC".len()..];
+        } else {
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// What one case did.
 pub struct Outcome {
     pub run: Run,
@@ -483,7 +608,7 @@ pub async fn run_case(world: &World, case: &Case) -> Outcome {
     let dir = world.work.path().join(case.id);
     std::fs::create_dir_all(&dir).unwrap();
     for prep in case.prep {
-        world.prepare(prep, &dir);
+        world.prepare(prep, &dir).await;
     }
     let config = dir.join("graphvault.toml");
     if !case.config.iter().any(|e| matches!(e, Edit::NoFile)) {
@@ -568,6 +693,20 @@ pub async fn run_case(world: &World, case: &Case) -> Outcome {
                     failures.push(format!("{p} was removed"));
                 }
             }
+            Check::NotEchoed(secret) => {
+                let output = format!("{}{}", run.stdout, run.stderr).to_ascii_uppercase();
+                let secret = secret.to_ascii_uppercase();
+                if let Some(w) = secret
+                    .as_bytes()
+                    .windows(6)
+                    .find(|w| output.contains(std::str::from_utf8(w).unwrap()))
+                {
+                    failures.push(format!(
+                        "the output echoes part of the secret ({:?})",
+                        std::str::from_utf8(w).unwrap()
+                    ));
+                }
+            }
         }
     }
     Outcome {
@@ -620,6 +759,22 @@ pub fn setup_words(case: &Case) -> String {
             Prep::File(name, text) => format!("`<tmp>/{name}`: {}", code_cell(text.trim_end())),
             Prep::Dir(name) => format!("`<tmp>/{name}`: a directory"),
             Prep::ArtifactCopy(name) => format!("`<tmp>/{name}`: an artifact"),
+            Prep::ForgedBackup { prefix, name, signed } => format!(
+                "under `{prefix}/`: a copy of backup `<id>`{}, {}",
+                if *name == ARTIFACT_NAME {
+                    String::new()
+                } else {
+                    format!(" whose artifact is named `{name}`")
+                },
+                if *signed {
+                    "signed with the trusted key"
+                } else {
+                    "unsigned"
+                }
+            ),
+            Prep::LeaseUntil9999 { prefix } => {
+                format!("under `{prefix}/`: a lease object held until 9999-12-31, written by hand")
+            }
         });
     }
     parts.join("; ")
@@ -688,7 +843,8 @@ pub fn failures_md(rows: &[(&Case, String)]) -> String {
          `<bucket>` the bucket, `<endpoint>` the S3 endpoint, `<no-versioning-endpoint>` the\n\
          S3 endpoint through a proxy that denies GetBucketVersioning, `<bolt-uri>` Neo4j's Bolt URI,\n\
          `<recipient>` an age recipient, `<signing-key>` the trusted signing key,\n\
-         `<neo4j-admin>` the neo4j-admin binary. In every case nothing was lost: no\n\
+         `<neo4j-admin>` the neo4j-admin binary, `<time>` a time that differs from run to run.\n\
+         In every case nothing was lost: no\n\
          manifest was written, the artifact and any existing files are untouched.\n\
          \n\
          | Case | Command | Exit code | Message |\n\

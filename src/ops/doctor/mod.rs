@@ -2,12 +2,15 @@
 //! finding with a severity and a fix. Checks: the store answers; versioning
 //! and object lock (one that cannot be read is an error, never "off");
 //! whether these credentials can delete while nothing locks the objects;
-//! lifecycle rules against the retention policy; an age identity
-//! lying on a backup host; staging free space; neo4j-admin and Bolt; the age
-//! of the newest backup of every alias. Any error makes the exit code 14.
+//! lifecycle rules against the retention policy; the store lease (one that
+//! claims to outlive `lease_max_ttl_secs` is an error, with the command that
+//! removes it); manifests without a signature; an age identity lying on a
+//! backup host; staging free space; neo4j-admin and Bolt; the age of the
+//! newest signed backup of every alias. Any error makes the exit code 14.
 
 mod bucket;
 mod judge;
+mod lease;
 
 use std::sync::Arc;
 
@@ -15,14 +18,18 @@ use chrono::{Duration, Utc};
 
 pub use bucket::{judge_bucket, judge_delete};
 pub use judge::{finding, judge_backup_age, judge_lifecycle, Finding, Severity};
+pub use lease::{judge_lease, remove_command};
 
 use crate::config::Config;
+use crate::model::ManifestKey;
 use crate::neo4j::{Neo4jAdmin, Neo4jCatalog};
 use crate::ops::bucket_settings::{Known, Setting};
 use crate::store::ObjectStore;
 
+use super::backup_run::LEASE_SCOPE;
 use super::backup_run::{Bytes, FreeSpace};
-use super::catalog::{list_backups, BackupFilter};
+use super::catalog::CatalogListing;
+use super::catalog::{list_with_signatures, BackupFilter};
 
 /// What doctor can look at (Neo4j parts are optional: a restore-only host).
 pub struct DoctorContext<'a> {
@@ -35,8 +42,63 @@ pub struct DoctorContext<'a> {
     pub max_backup_age: Duration,
 }
 
-async fn storage_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) -> Option<Vec<crate::model::ManifestKey>> {
-    let keys = match list_backups(ctx.store.as_ref(), &BackupFilter::default()).await {
+/// The backups whose age counts: those with a signature (an unsigned
+/// manifest, possibly forged, must not make stale backups look fresh),
+/// and a warning naming the unsigned ones.
+fn signed_backups(ctx: &DoctorContext<'_>, listing: CatalogListing, out: &mut Vec<Finding>) -> Vec<ManifestKey> {
+    let signed: Vec<bool> = {
+        let with_signature = listing.signed_keys();
+        listing
+            .keys
+            .iter()
+            .map(|k| with_signature.contains(k.to_string().as_str()))
+            .collect()
+    };
+    let unsigned: Vec<&ManifestKey> = listing
+        .keys
+        .iter()
+        .zip(&signed)
+        .filter(|(_, s)| !**s)
+        .map(|(k, _)| k)
+        .collect();
+    if let Some(first) = unsigned.first() {
+        let accepted = ctx.config.signing.allow_unsigned;
+        out.push(finding(
+            "signatures",
+            Severity::Warning,
+            format!(
+                "{} manifest(s) have no signature (first: {first}): {}",
+                unsigned.len(),
+                if accepted {
+                    "accepted only because signing.allow_unsigned is set"
+                } else {
+                    "not trusted, and not counted as backups"
+                }
+            ),
+            Some("find out who wrote them (anyone who can write to the bucket can); `graphvault list` marks them UNSIGNED"),
+        ));
+    }
+    let accepted = ctx.config.signing.allow_unsigned;
+    listing
+        .keys
+        .into_iter()
+        .zip(signed)
+        .filter_map(|(k, signed)| (signed || accepted).then_some(k))
+        .collect()
+}
+
+async fn lease_finding(ctx: &DoctorContext<'_>) -> Finding {
+    let read = crate::lease::inspect(ctx.store.as_ref(), LEASE_SCOPE).await;
+    judge_lease(
+        read.as_ref().map(Option::as_ref),
+        &ctx.config.backup.lease,
+        Utc::now(),
+        |key| remove_command(&ctx.config.storage, key),
+    )
+}
+
+async fn storage_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) -> Option<Vec<ManifestKey>> {
+    let listing = match list_with_signatures(ctx.store.as_ref(), &BackupFilter::default()).await {
         Ok(k) => k,
         Err(e) => {
             out.push(finding(
@@ -51,9 +113,11 @@ async fn storage_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) -> Op
     out.push(finding(
         "storage",
         Severity::Ok,
-        format!("{} answers; {} backup(s)", ctx.store.location(), keys.len()),
+        format!("{} answers; {} backup(s)", ctx.store.location(), listing.keys.len()),
         None,
     ));
+    let keys = signed_backups(ctx, listing, out);
+    out.push(lease_finding(ctx).await);
     let versioning = Known::read(ctx.store.as_ref(), Setting::Versioning, &ctx.config.stated_bucket).await;
     let object_lock = Known::read(ctx.store.as_ref(), Setting::ObjectLock, &ctx.config.stated_bucket).await;
     out.push(judge_bucket(&versioning, &object_lock));

@@ -23,7 +23,7 @@ use crate::pipeline::Identities;
 use crate::store::ObjectStore;
 
 use super::backup_run::FreeSpace;
-use super::catalog::{list_backups, BackupFilter};
+use super::catalog::{list_with_signatures, BackupFilter};
 use super::chain::Pick;
 use super::progress::ProgressStyle;
 use super::restore_db::{restore_db, RestoreContext, RestoreDbRequest};
@@ -168,7 +168,11 @@ async fn drill_one(ctx: &DrillContext<'_>, alias: &str, pick: Pick) -> DrillResu
 pub async fn drill(ctx: &DrillContext<'_>, req: &DrillRequest) -> Result<DrillReport, OpsError> {
     let started_at = Utc::now();
     let dropped = drop_leftovers(ctx.catalog).await?;
-    let keys = list_backups(ctx.store.as_ref(), &BackupFilter::default()).await?;
+    let listing = list_with_signatures(ctx.store.as_ref(), &BackupFilter::default()).await?;
+    let (keys, signed) = (&listing.keys, listing.signed_keys());
+    // A random backup is drawn among the signed ones (an unsigned manifest
+    // is not trusted; the latest skips it too).
+    let allow_unsigned = ctx.config.signing.allow_unsigned;
     let mut aliases: Vec<String> = if req.aliases.is_empty() {
         let mut all: Vec<String> = keys.iter().map(|k| k.alias.to_string()).collect();
         all.dedup();
@@ -185,7 +189,10 @@ pub async fn drill(ctx: &DrillContext<'_>, req: &DrillRequest) -> Result<DrillRe
     }
     let mut results = Vec::new();
     for alias in &aliases {
-        let mine: Vec<_> = keys.iter().filter(|k| k.alias.as_str() == alias).collect();
+        let mine: Vec<_> = keys
+            .iter()
+            .filter(|k| k.alias.as_str() == alias && (allow_unsigned || signed.contains(k.to_string().as_str())))
+            .collect();
         let pick = match (req.random_backup, mine.choose(&mut rand::thread_rng())) {
             (true, Some(k)) => Pick::Id(k.backup_id.to_string()),
             _ => Pick::Latest,

@@ -37,6 +37,22 @@ impl ManifestFacts {
             artifacts: m.artifacts.iter().map(|a| (a.key.clone(), a.stored_size)).collect(),
         }
     }
+
+    /// Why the backup's own data is not complete, judged from a listing of
+    /// its data prefix: every object the manifest names must be listed at
+    /// the size the manifest records.
+    pub fn missing_data(&self, listed: &[&ObjectInfo]) -> Option<String> {
+        self.artifacts
+            .iter()
+            .find_map(|(key, size)| match listed.iter().find(|o| &o.key == key) {
+                None => Some(format!("data object {key} is missing")),
+                Some(o) if o.size != *size => Some(format!(
+                    "data object {key} is {} bytes, its manifest says {size}",
+                    o.size
+                )),
+                Some(_) => None,
+            })
+    }
 }
 
 /// Only objects with an ETag can be cached (the ETag is what a rewrite of

@@ -24,6 +24,7 @@ use serde::Serialize;
 use super::facts::ManifestFacts;
 use crate::config::RetentionConfig;
 use crate::model::{backup_data_prefix, ManifestKey, DATA};
+use crate::ops::catalog::signed_manifests;
 use crate::retention::chain::{needed_by, restorability, ChainNode};
 use crate::retention::select;
 use crate::signing::SIGNATURE_SUFFIX;
@@ -137,24 +138,14 @@ pub struct Learned {
     pub facts: BTreeMap<String, ManifestFacts>,
 }
 
-/// Why a backup's own data is not complete, judged from the listing: every
-/// object its manifest names must be listed at the size the manifest
-/// records; before the manifest is read, the prefix must not be empty.
+/// Why a backup's own data is not complete, judged from the listing (see
+/// [`ManifestFacts::missing_data`]); before the manifest is read, the prefix
+/// must not be empty.
 fn own_fault(prefix: &str, objects: &[&ObjectInfo], facts: Option<&ManifestFacts>) -> Option<String> {
-    let Some(facts) = facts else {
-        return objects.is_empty().then(|| format!("no data objects under {prefix}"));
-    };
-    facts
-        .artifacts
-        .iter()
-        .find_map(|(key, size)| match objects.iter().find(|o| &o.key == key) {
-            None => Some(format!("data object {key} is missing")),
-            Some(o) if o.size != *size => Some(format!(
-                "data object {key} is {} bytes, its manifest says {size}",
-                o.size
-            )),
-            Some(_) => None,
-        })
+    match facts {
+        None => objects.is_empty().then(|| format!("no data objects under {prefix}")),
+        Some(facts) => facts.missing_data(objects),
+    }
 }
 
 fn new_plan(
@@ -190,10 +181,7 @@ pub fn plan(listing: Listing<'_>, learned: &Learned, cfg: &RetentionConfig, now:
         signatures,
         data,
     } = listing;
-    let signed: BTreeSet<&str> = signatures
-        .iter()
-        .filter_map(|o| o.key.strip_suffix(SIGNATURE_SUFFIX))
-        .collect();
+    let signed = signed_manifests(signatures);
     let mut by_prefix: BTreeMap<String, Vec<&ObjectInfo>> = BTreeMap::new();
     for o in data {
         if let Some(p) = backup_prefix(&o.key) {
