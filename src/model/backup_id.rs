@@ -41,6 +41,20 @@ impl BackupId {
             .unwrap_or_else(|_| unreachable!("formatted id always parses"))
     }
 
+    /// A new id for a backup starting at `now` that sorts after `previous`
+    /// (the alias's newest backup): when `now` is not later than it by a
+    /// whole second (two backups in one second, or a clock that went back),
+    /// the id takes the second after `previous`, so id order stays the order
+    /// backups were made in, which "latest", chains and retention rely on.
+    pub fn after(now: DateTime<Utc>, previous: Option<&BackupId>) -> Self {
+        match previous {
+            Some(p) if p.time >= now - chrono::Duration::milliseconds(999) => {
+                Self::new(p.time + chrono::Duration::seconds(1))
+            }
+            _ => Self::new(now),
+        }
+    }
+
     /// When the backup started (UTC, whole seconds).
     pub fn time(&self) -> DateTime<Utc> {
         self.time
@@ -107,6 +121,23 @@ mod tests {
     #[test]
     fn lexical_order_is_time_order() {
         let a = BackupId::new(Utc.with_ymd_and_hms(2025, 12, 31, 23, 59, 59).unwrap());
+        // `after` keeps id order the order backups were made in.
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 2, 0, 0).unwrap();
+        let prev = BackupId::new(t);
+        for (now, want) in [
+            (t - chrono::Duration::hours(1), t + chrono::Duration::seconds(1)),
+            (t, t + chrono::Duration::seconds(1)),
+            (
+                t + chrono::Duration::milliseconds(500),
+                t + chrono::Duration::seconds(1),
+            ),
+            (t + chrono::Duration::seconds(5), t + chrono::Duration::seconds(5)),
+        ] {
+            let next = BackupId::after(now, Some(&prev));
+            assert_eq!(next.time(), want, "{now}");
+            assert!(next > prev);
+        }
+        assert_eq!(BackupId::after(t, None).time(), t);
         let b = BackupId::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
         assert!(a.as_str() < b.as_str());
         assert!(a < b);

@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::model::{
-    check_artifact_name, data_key, BackupId, BackupManifest, CompressionInfo, DbName, EncryptionInfo, Label, Neo4jInfo,
-    MANIFEST_FORMAT, MANIFEST_VERSION,
+    check_artifact_name, data_key, BackupId, BackupManifest, CompressionInfo, DbName, EncryptionInfo, Label,
+    ManifestKey, Neo4jInfo, MANIFEST_FORMAT, MANIFEST_VERSION,
 };
 use crate::pipeline::{seal_to_store, Recipients};
 use crate::signing::signature_key;
@@ -66,6 +66,22 @@ pub fn check_artifacts(artifacts: &[PathBuf]) -> Result<Vec<String>, OpsError> {
     Ok(names)
 }
 
+/// The newest backup id of `alias`, from one listing of its manifests.
+async fn newest_of_alias(store: &dyn ObjectStore, alias: &DbName) -> Result<Option<BackupId>, OpsError> {
+    let listed = store
+        .list(&ManifestKey::alias_prefix(alias))
+        .await
+        .map_err(|source| OpsError::Store {
+            location: store.location(),
+            source,
+        })?;
+    Ok(listed
+        .iter()
+        .filter_map(|o| ManifestKey::parse(&o.key))
+        .map(|k| k.backup_id)
+        .max())
+}
+
 /// Seals and uploads the artifacts, then commits the manifest.
 pub async fn backup_artifacts(
     store: Arc<dyn ObjectStore>,
@@ -77,8 +93,16 @@ pub async fn backup_artifacts(
     let names = check_artifacts(&req.artifacts)?;
 
     let started_at = Utc::now();
-    let backup_id = BackupId::new(started_at);
     let alias = req.alias.clone().unwrap_or_else(|| req.database.clone());
+    let previous = newest_of_alias(store.as_ref(), &alias).await?;
+    let backup_id = BackupId::after(started_at, previous.as_ref());
+    if backup_id.time() > started_at + chrono::Duration::seconds(1) {
+        tracing::warn!(
+            newest = %previous.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            backup_id = %backup_id,
+            "this host's clock is behind the alias's newest backup: the id is set after it, so backups stay in the order they were made"
+        );
+    }
     let span = tracing::info_span!("backup", backup_id = %backup_id, alias = %alias, database = %req.database);
     let _enter = span.enter();
 

@@ -1,0 +1,306 @@
+//! The shell procedures of docs/FORMAT.md section 12, "Restoring without
+//! graphvault", run as written with stock tools (`aws`, `minisign`, `age`,
+//! `zstd`, `jq`, `sha256sum`) against a backup graphvault made: from
+//! LocalStack (12.1) and from a `file://` store (12.2). Only the variables
+//! of the procedure's first step are replaced by the test's values, and
+//! `aws` is given the LocalStack endpoint, as the section tells S3-compatible
+//! users to do. A manifest edited after signing stops the procedure before
+//! anything is written. When the document drifts from the format, this
+//! test fails.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::cli::*;
+use serde_json::Value;
+
+const DB: &str = "customer1-1767741527";
+const ALIAS: &str = "customer1";
+
+/// The ```sh blocks under the heading `### {section}`, in order.
+fn blocks(section: &str) -> Vec<String> {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/FORMAT.md")).unwrap();
+    let start = doc
+        .find(&format!("\n### {section}"))
+        .unwrap_or_else(|| panic!("docs/FORMAT.md has no section {section}"));
+    let body = &doc[start + 1..];
+    let end = ["\n## ", "\n### "]
+        .iter()
+        .filter_map(|h| body[4..].find(h))
+        .min()
+        .map_or(body.len(), |e| e + 4);
+    let mut out = Vec::new();
+    let mut lines = body[..end].lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "```sh" {
+            let block: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+            out.push(block.join("\n"));
+        }
+    }
+    assert!(!out.is_empty(), "no sh blocks in section {section}");
+    out
+}
+
+/// The blocks as one script, each `NAME=…` line of `vars` set to the test's value.
+fn script(blocks: &[String], vars: &[(&str, String)]) -> String {
+    let mut seen = vec![false; vars.len()];
+    let mut text = String::from("aws() { command aws --endpoint-url \"$GV_ENDPOINT\" \"$@\"; }\n");
+    for block in blocks {
+        for line in block.lines() {
+            let set = vars.iter().position(|(name, _)| line.starts_with(&format!("{name}=")));
+            match set {
+                Some(i) => {
+                    seen[i] = true;
+                    text.push_str(&format!("{}='{}'\n", vars[i].0, vars[i].1));
+                }
+                None => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    for (i, (name, _)) in vars.iter().enumerate() {
+        assert!(
+            seen[i],
+            "the procedure no longer sets {name}: update this test with the document"
+        );
+    }
+    text
+}
+
+fn bash(script: &str, cwd: &Path) -> Run {
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg(script)
+        .current_dir(cwd)
+        .env("GV_ENDPOINT", common::endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_PAGER", "");
+    run(cmd)
+}
+
+/// A config for `url`, a signed backup of one artifact, and its id.
+struct Backup {
+    work: tempfile::TempDir,
+    key: common::TestKey,
+    id: String,
+    artifact: PathBuf,
+}
+
+fn back_up(storage: &str) -> Backup {
+    let work = tempfile::tempdir().unwrap();
+    let key = common::TestKey::new();
+    let config = work.path().join("graphvault.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[storage]\n{storage}\n[encryption]\nrecipients = [\"{}\"]\n{}",
+            key.recipient,
+            common::signing_toml()
+        ),
+    )
+    .unwrap();
+    let data = common::compressible_bytes(300_000, 7);
+    let artifact = common::write_artifact(work.path(), DB, &data);
+    let mut cmd = graphvault();
+    cmd.arg("--config").arg(&config).args([
+        "backup",
+        "--artifact",
+        s(&artifact),
+        "--database",
+        DB,
+        "--alias",
+        ALIAS,
+        "--json",
+    ]);
+    let r = run(cmd).ok();
+    let m: Value = serde_json::from_str(&r.stdout).unwrap();
+    let id = m["backup_id"].as_str().unwrap().to_string();
+    Backup {
+        work,
+        key,
+        id,
+        artifact,
+    }
+}
+
+fn restored(dest: &Path, b: &Backup) -> Option<Vec<u8>> {
+    std::fs::read(dest.join(b.artifact.file_name().unwrap())).ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_s3_procedure_restores_a_signed_backup_and_refuses_an_edited_manifest() {
+    let (store, bucket) = common::s3_store_with_bucket("neo4j/prod").await;
+    let b = back_up(&format!(
+        "url = \"s3://{bucket}/neo4j/prod\"\nendpoint = \"{}\"\nforce_path_style = true",
+        common::endpoint()
+    ));
+    let dest = b.work.path().join("restore");
+    let vars = |dest: &Path| {
+        vec![
+            ("BUCKET", bucket.clone()),
+            ("PREFIX", "neo4j/prod".to_string()),
+            ("ALIAS", ALIAS.to_string()),
+            ("IDENTITY", b.key.identity_path.display().to_string()),
+            ("SIGNING_KEY", common::signing().public.clone()),
+            ("ID", b.id.clone()),
+            ("DEST", dest.display().to_string()),
+        ]
+    };
+    let steps = blocks("12.1 From S3");
+    let r = bash(&script(&steps, &vars(&dest)), b.work.path()).ok();
+    assert!(
+        r.stdout
+            .contains(&format!("{DB}-2026-11-24T02-00-00.backup.partial: OK")),
+        "{}",
+        r.explain()
+    );
+    assert_eq!(
+        restored(&dest, &b),
+        Some(std::fs::read(&b.artifact).unwrap()),
+        "byte for byte"
+    );
+
+    // Edited after signing: the signature check stops the procedure.
+    let key = format!("neo4j/prod/manifests/{ALIAS}/{}~{DB}~FULL.json", b.id);
+    let body = store
+        .client()
+        .get_object()
+        .bucket(&bucket)
+        .key(&key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let edited = String::from_utf8(body.to_vec())
+        .unwrap()
+        .replacen("\"size\"", "\"size\" ", 1);
+    store
+        .client()
+        .put_object()
+        .bucket(&bucket)
+        .key(&key)
+        .body(edited.into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let forged_dest = b.work.path().join("forged");
+    let r = bash(&script(&steps, &vars(&forged_dest)), b.work.path());
+    assert_ne!(r.code, 0, "{}", r.explain());
+    assert!(r.stderr.contains("Signature verification failed"), "{}", r.explain());
+    assert!(!forged_dest.exists(), "nothing written: {}", r.explain());
+}
+
+#[test]
+fn the_file_store_procedure_restores_a_signed_backup() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let b = back_up(&format!("url = \"file://{}\"", store_dir.path().display()));
+    let dest = b.work.path().join("restore");
+    let vars = vec![
+        ("ROOT", store_dir.path().display().to_string()),
+        ("ALIAS", ALIAS.to_string()),
+        ("IDENTITY", b.key.identity_path.display().to_string()),
+        ("SIGNING_KEY", common::signing().public.clone()),
+        ("ID", b.id.clone()),
+        ("DEST", dest.display().to_string()),
+    ];
+    let r = bash(&script(&blocks("12.2 From a `file://` store"), &vars), b.work.path()).ok();
+    assert!(r.stdout.contains(".backup.partial: OK"), "{}", r.explain());
+    assert_eq!(
+        restored(&dest, &b),
+        Some(std::fs::read(&b.artifact).unwrap()),
+        "byte for byte"
+    );
+}
+
+/// The ```toml block after the line starting with `caption` in docs/CONFIGURATION.md.
+fn config_example(caption: &str) -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/CONFIGURATION.md")).unwrap();
+    let at = doc
+        .find(&format!("\n{caption}"))
+        .unwrap_or_else(|| panic!("docs/CONFIGURATION.md has no example '{caption}'"));
+    let rest = &doc[at..];
+    let start = rest.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = rest[start..].find("```").unwrap();
+    rest[start..start + end].to_string()
+}
+
+/// The example with the test's bucket, keys and files in place of the
+/// document's, and the LocalStack endpoint added to `[storage]`.
+fn localised(example: &str, url: &str, key: &common::TestKey) -> String {
+    let mut out = String::new();
+    for line in example.lines() {
+        let line = match line.split_once(" = ").map(|(k, _)| k) {
+            Some("url") => format!(
+                "url = \"{url}\"\nendpoint = \"{}\"\nforce_path_style = true",
+                common::endpoint()
+            ),
+            Some("recipients") => format!("recipients = [\"{}\"]", key.recipient),
+            Some("identity_file") => format!("identity_file = \"{}\"", key.identity_path.display()),
+            Some("key_file") => format!("key_file = \"{}\"", common::signing().key_file.display()),
+            Some("trusted_keys") => format!("trusted_keys = [\"{}\"]", common::signing().public),
+            _ => line.to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_minimal_backup_and_restore_host_configs_work_as_documented() {
+    let (_store, bucket) = common::s3_store_with_bucket("neo4j/prod").await;
+    let url = format!("s3://{bucket}/neo4j/prod");
+    let key = common::TestKey::new();
+    let work = tempfile::tempdir().unwrap();
+    let backup_host = work.path().join("backup-host.toml");
+    let restore_host = work.path().join("restore-host.toml");
+    std::fs::write(
+        &backup_host,
+        localised(&config_example("Minimal backup host"), &url, &key),
+    )
+    .unwrap();
+    std::fs::write(
+        &restore_host,
+        localised(&config_example("Minimal restore host"), &url, &key),
+    )
+    .unwrap();
+
+    let artifact = common::write_artifact(work.path(), DB, b"minimal hosts");
+    let mut cmd = graphvault();
+    cmd.arg("--config").arg(&backup_host).args([
+        "backup",
+        "--artifact",
+        s(&artifact),
+        "--database",
+        DB,
+        "--alias",
+        ALIAS,
+        "--json",
+    ]);
+    let r = run(cmd).ok();
+    let id = serde_json::from_str::<Value>(&r.stdout).unwrap()["backup_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = work.path().join("restored");
+    let mut cmd = graphvault();
+    cmd.arg("--config")
+        .arg(&restore_host)
+        .args(["restore", "--backup", &id, "--to-dir", s(&dir)]);
+    run(cmd).ok();
+    assert_eq!(
+        std::fs::read(dir.join(artifact.file_name().unwrap())).unwrap(),
+        b"minimal hosts"
+    );
+}
