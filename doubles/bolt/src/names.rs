@@ -1,5 +1,6 @@
 //! Names in commands: `$parameters` resolved, and Neo4j 5's rules for
-//! database and alias names (Operations Manual, "Database names").
+//! database names and (looser) alias names (Operations Manual 5.x, "Naming
+//! rules for databases" and "Naming rules for database aliases").
 
 use crate::cypher::Name;
 use crate::packstream::Value;
@@ -18,24 +19,52 @@ impl State {
         }
     }
 
-    /// Neo4j 5 database name rules (aliases also allow dots, as databases do).
-    pub(crate) fn check_name(name: &str, what: &str) -> Result<(), Failure> {
+    /// Neo4j 5 database name rules (Operations Manual 5.x,
+    /// `database-administration/standard-databases/naming-databases.adoc`):
+    /// 3–63 characters, an ASCII letter first, then ASCII letters, digits,
+    /// dots or dashes, not ending with a dot or dash; the `system` prefix
+    /// is reserved (a leading `_`, also reserved, fails the first rule).
+    pub(crate) fn check_database_name(name: &str) -> Result<(), Failure> {
         let ok = (3..=63).contains(&name.len())
             && name.starts_with(|c: char| c.is_ascii_alphabetic())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            && !name.ends_with('.');
+            && !name.ends_with(['.', '-']);
         if !ok {
             return Err(failure(
                 ARGUMENT,
-                format!("{what} name '{name}' contains illegal characters or has an illegal length. Use simple ascii characters, numbers, dots and dashes (3 to 63 characters)."),
+                format!("Database name '{name}' contains illegal characters or has an illegal length. Use simple ascii characters, numbers, dots and dashes (3 to 63 characters), starting with a letter and not ending with a dot or dash."),
             ));
         }
-        if name.starts_with("system") {
+        reserved(name, "Database")
+    }
+
+    /// Neo4j 5 alias name rules (Operations Manual 5.x,
+    /// `database-administration/aliases/naming-aliases.adoc`): any valid
+    /// (backtick-quoted if need be) identifier up to 65534 characters, not
+    /// ending with a dot, not starting with `_` or `system`. Spaces, `_`,
+    /// digits first and dots are allowed.
+    pub(crate) fn check_alias_name(name: &str) -> Result<(), Failure> {
+        if name.is_empty() || name.chars().count() > 65534 || name.ends_with('.') {
             return Err(failure(
                 ARGUMENT,
-                format!("{what} name '{name}' is invalid, due to the prefix 'system'."),
+                format!("Alias name '{name}' has an illegal length or ends with a dot (up to 65534 characters, not ending with '.')."),
             ));
         }
-        Ok(())
+        reserved(name, "Alias")
     }
+}
+
+/// Names starting with `_` or `system` are reserved for internal use.
+fn reserved(name: &str, what: &str) -> Result<(), Failure> {
+    let prefix = if name.starts_with('_') {
+        "_"
+    } else if name.starts_with("system") {
+        "system"
+    } else {
+        return Ok(());
+    };
+    Err(failure(
+        ARGUMENT,
+        format!("{what} name '{name}' is invalid, due to the prefix '{prefix}'."),
+    ))
 }
