@@ -31,6 +31,7 @@ mod session;
 mod show;
 pub mod state;
 pub mod temporal;
+mod wait;
 pub mod wire;
 
 use std::net::SocketAddr;

@@ -68,3 +68,59 @@ fn reserved(name: &str, what: &str) -> Result<(), Failure> {
         format!("{what} name '{name}' is invalid, due to the prefix '{prefix}'."),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_follow_the_5x_manual() {
+        // Accepted: the manual's examples and the blue/green layout.
+        for ok in [
+            "main-db",
+            "movies",
+            "northwind-graph-2020",
+            "customer1-1700000000",
+            "a.b",
+        ] {
+            assert!(State::check_database_name(ok).is_ok(), "{ok}");
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "ab",
+            &long,
+            "trailing-",
+            "trailing.",
+            "9lives",
+            "with_underscore",
+            "_internal",
+            "system-db",
+            "my db",
+        ] {
+            assert!(State::check_database_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn alias_names_follow_the_5x_manual() {
+        // The manual's own aliases ("films", "motion pictures", "movie
+        // scripts", `my.alias.with.dots`) and identifiers with `_`/digits.
+        let long = "a".repeat(65534);
+        for ok in [
+            "films",
+            "motion pictures",
+            "movie scripts",
+            "my.alias.with.dots",
+            "customer_1",
+            "1st",
+            "x",
+            &long,
+        ] {
+            assert!(State::check_alias_name(ok).is_ok(), "{ok}");
+        }
+        let too_long = "a".repeat(65535);
+        for bad in ["", "ends.with.dot.", "_internal", "system-alias", &too_long] {
+            assert!(State::check_alias_name(bad).is_err(), "{bad}");
+        }
+    }
+}
