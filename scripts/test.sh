@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every graphvault check and test from a fresh clone:
-#   installs the CLI tools (scripts/setup.sh) and the LocalStack venv,
+#   installs the CLI tools (scripts/setup.sh), the LocalStack venv and the
+#   Neo4j Python driver venv (doubles/bolt/fidelity/venv.sh),
 #   starts LocalStack (S3 only, no Docker), runs cargo fmt --check,
 #   cargo clippy -D warnings and all tests (unit, conformance on the
 #   filesystem store and LocalStack, pipeline, CLI), then stops LocalStack
@@ -22,6 +23,8 @@ if ! curl -fs --max-time 3 "$GV_TEST_S3_ENDPOINT/_localstack/health" >/dev/null 
     started_here=1
 fi
 localstack/up.sh
+# The official Neo4j Python driver for doubles/bolt/tests/python_driver.rs.
+doubles/bolt/fidelity/venv.sh >/dev/null
 if [ "$started_here" -eq 1 ]; then
     trap 'localstack/down.sh || true' EXIT
 fi

@@ -75,6 +75,28 @@ async fn aliases_and_databases_are_listed_with_their_status() {
 }
 
 #[tokio::test]
+async fn composite_constituents_and_quoted_alias_names_are_read_as_listed() {
+    let (server, catalog) = blue_green().await;
+    server.add_composite_alias("garden", "flowers", BLUE);
+    server.add_alias("motion pictures", BLUE);
+    let aliases = catalog.aliases().await.unwrap();
+    let found: Vec<(&str, Option<&str>)> = aliases
+        .iter()
+        .map(|a| (a.name.as_str(), a.composite.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("customer1", None),
+            ("garden.flowers", Some("garden")),
+            ("motion pictures", None)
+        ]
+    );
+    // Rows with ZONED DATETIME columns decode (neo4rs gets the 0x46 structure on 4.4).
+    assert!(catalog.databases().await.unwrap().iter().any(|d| d.name == BLUE));
+}
+
+#[tokio::test]
 async fn create_database_waits_until_it_is_online() {
     let server = BoltDouble::builder()
         .user("neo4j")

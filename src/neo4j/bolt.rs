@@ -55,6 +55,9 @@ pub struct AliasInfo {
     pub name: String,
     pub database: String,
     pub location: String,
+    /// The composite database this alias is a constituent of (`SHOW
+    /// ALIASES`'s `composite` column), if any.
+    pub composite: Option<String>,
 }
 
 /// Counts nodes; Neo4j answers it from its count store, without a scan.
@@ -233,6 +236,7 @@ impl Neo4jCatalog for BoltCatalog {
                     name: text(r, "name")?,
                     database: text(r, "database")?,
                     location: text(r, "location").unwrap_or_else(|| "local".into()),
+                    composite: text(r, "composite"),
                 })
             })
             .collect())

@@ -16,22 +16,13 @@ pub struct InvalidNeo4jName {
     pub why: &'static str,
 }
 
-/// Checks Neo4j 5's database naming rules: 3-63 characters, ASCII letters,
-/// digits, `.` and `-`, starting with a letter, not `system…` (reserved).
+/// Checks Neo4j 5's database naming rules (Operations Manual 5.x, "Naming
+/// rules for databases"): 3-63 characters, ASCII letters, digits, `.` and
+/// `-`, starting with a letter, not ending with `.` or `-`, not `system…`.
 pub fn database_name(name: &str) -> Result<DbName, InvalidNeo4jName> {
-    check(name, "database")
-}
-
-/// Alias names follow the same rules here (Neo4j also allows quoted oddities
-/// that graphvault has no use for).
-pub fn alias_name(name: &str) -> Result<DbName, InvalidNeo4jName> {
-    check(name, "alias")
-}
-
-fn check(name: &str, what: &'static str) -> Result<DbName, InvalidNeo4jName> {
     let bad = |why| InvalidNeo4jName {
         name: name.to_string(),
-        what,
+        what: "database",
         why,
     };
     if !(3..=63).contains(&name.len()) {
@@ -43,6 +34,48 @@ fn check(name: &str, what: &'static str) -> Result<DbName, InvalidNeo4jName> {
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
         return Err(bad("only ASCII letters, digits, '.' and '-' are allowed"));
     }
+    if name.ends_with(['.', '-']) {
+        return Err(bad("it must not end with '.' or '-'"));
+    }
+    reserved(name, bad)
+}
+
+/// Checks an alias name: Neo4j's alias rules (Operations Manual 5.x,
+/// "Naming rules for database aliases": any identifier, not ending with
+/// `.`, not starting with `_` or `system`) narrowed to what can name a
+/// backup group in the bucket: 1-63 ASCII letters, digits, `.`, `-` and
+/// `_`, starting with a letter. Neo4j also accepts quoted names with spaces
+/// or other characters; graphvault cannot store those and `backup` skips
+/// them with a note.
+pub fn alias_name(name: &str) -> Result<DbName, InvalidNeo4jName> {
+    let bad = |why| InvalidNeo4jName {
+        name: name.to_string(),
+        what: "alias",
+        why,
+    };
+    if !(1..=63).contains(&name.len()) {
+        return Err(bad("graphvault handles alias names of 1 to 63 characters"));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(bad("graphvault handles alias names starting with an ASCII letter"));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return Err(bad(
+            "graphvault handles alias names of ASCII letters, digits, '.', '-' and '_' (they name folders in the bucket)",
+        ));
+    }
+    if name.ends_with('.') {
+        return Err(bad("it must not end with '.'"));
+    }
+    reserved(name, bad)
+}
+
+/// Names starting with `system` are reserved by Neo4j (a leading `_`, also
+/// reserved, is already refused by the first-character rule).
+fn reserved(name: &str, bad: impl Fn(&'static str) -> InvalidNeo4jName) -> Result<DbName, InvalidNeo4jName> {
     if name.to_ascii_lowercase().starts_with("system") {
         return Err(bad("names starting with 'system' are reserved by Neo4j"));
     }
@@ -65,6 +98,33 @@ mod tests {
         assert_eq!(quoted(&alias_name("shop.eu").unwrap()), "`shop.eu`");
     }
 
+    /// Alias names from the Operations Manual 5.x that fit the blue/green
+    /// layout are accepted; the others are refused with the reason.
+    #[test]
+    fn alias_names_follow_neo4j_rules_within_what_a_bucket_folder_allows() {
+        for ok in [
+            "films",
+            "customer_1",
+            "c",
+            "my.alias.with.dots",
+            "customer1-blue",
+            &"a".repeat(63),
+        ] {
+            assert!(alias_name(ok).is_ok(), "{ok}");
+        }
+        for (bad, why) in [
+            ("motion pictures", "ASCII letters, digits"),
+            ("1st", "starting with an ASCII letter"),
+            ("_internal", "starting with an ASCII letter"),
+            ("ends.with.dot.", "must not end with '.'"),
+            ("system-alias", "reserved"),
+            (&"a".repeat(64), "1 to 63"),
+        ] {
+            let err = alias_name(bad).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
     #[test]
     fn names_outside_neo4j_rules_are_refused_with_the_rule() {
         for (bad, why) in [
@@ -74,6 +134,8 @@ mod tests {
             ("a`b`c", "only ASCII"),
             ("x'); DROP DATABASE neo4j; //", "only ASCII"),
             ("systemx", "reserved"),
+            ("trailing-", "must not end"),
+            ("trailing.", "must not end"),
         ] {
             let err = database_name(bad).unwrap_err().to_string();
             assert!(err.contains(why), "{bad}: {err}");

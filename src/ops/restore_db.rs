@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::model::DbName;
+use crate::neo4j::cypher_names::database_name;
 use crate::neo4j::{Neo4jAdmin, Neo4jCatalog, RestoreRequest};
 use crate::pipeline::Identities;
 use crate::store::ObjectStore;
@@ -95,7 +96,12 @@ pub async fn restore_db(ctx: &RestoreContext<'_>, req: &RestoreDbRequest) -> Res
     let chain = resolve_chain(ctx.store.as_ref(), &trust, &key).await?;
     let target = match &req.target {
         Some(t) => t.clone(),
-        None => format!("{}-{}", key.alias, chrono::Utc::now().timestamp()).parse()?,
+        // The blue/green name must pass Neo4j's database rules, which are
+        // narrower than the alias's (an alias may contain `_`).
+        None => database_name(&format!("{}-{}", key.alias, chrono::Utc::now().timestamp())).map_err(|mut e| {
+            e.why = "the alias does not make a valid database name; choose one with --as NAME";
+            e
+        })?,
     };
     let seeding = plan_seeding(
         ctx.catalog,

@@ -30,6 +30,8 @@ mod server;
 mod session;
 mod show;
 pub mod state;
+pub mod temporal;
+mod wait;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -218,6 +220,21 @@ impl Running {
             .state()
             .aliases
             .insert(alias.to_ascii_lowercase(), target.to_ascii_lowercase());
+        self.shared.save();
+    }
+
+    /// An alias `composite.alias` that is a constituent of the composite
+    /// database `composite`, as `CREATE ALIAS composite.alias FOR DATABASE
+    /// target` makes one (Operations Manual 5.x, "Managing database aliases
+    /// in composite databases"); `SHOW ALIASES` lists it with its
+    /// `composite`. The composite database itself is not modelled.
+    pub fn add_composite_alias(&self, composite: &str, alias: &str, target: &str) {
+        let composite = composite.to_ascii_lowercase();
+        let name = format!("{composite}.{}", alias.to_ascii_lowercase());
+        let mut state = self.shared.state();
+        state.aliases.insert(name.clone(), target.to_ascii_lowercase());
+        state.composites.insert(name, composite);
+        drop(state);
         self.shared.save();
     }
 

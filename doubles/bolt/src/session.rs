@@ -13,6 +13,7 @@ use crate::cypher;
 use crate::packstream::{map, Value};
 use crate::server::Shared;
 use crate::state::{failure, Failure};
+use crate::temporal;
 use crate::wire::{self, frame, parse_message, read_message, Version};
 
 // Request signatures.
@@ -51,6 +52,9 @@ struct Session {
     shared: Arc<Shared>,
     version: Version,
     phase: Phase,
+    /// Date-times go out as the UTC structure (Bolt 5, or 4.4 with the
+    /// `utc` patch); otherwise as the legacy one (`temporal.rs`).
+    utc_datetimes: bool,
     /// Database of the open explicit transaction, if any.
     tx_db: Option<String>,
     /// Records of the last RUN not yet pulled.
@@ -69,6 +73,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut sock: S, shared: Arc<S
         shared,
         version,
         phase: Phase::Connected,
+        utc_datetimes: version.major >= 5,
         tx_db: None,
         pending: VecDeque::new(),
         streaming: false,
@@ -134,6 +139,12 @@ impl Session {
             (_, GOODBYE) => return false,
             (Phase::Connected, HELLO) => {
                 let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+                // Bolt 4.3/4.4: a client asks for UTC date-times with
+                // `patch_bolt: ["utc"]`; the server agrees by echoing it.
+                let wants_utc =
+                    matches!(first.get("patch_bolt"), Value::List(p) if p.iter().any(|x| x.as_str() == Some("utc")));
+                let patched = self.version.major == 4 && wants_utc;
+                self.utc_datetimes |= patched;
                 if self.version.has_logon() {
                     self.phase = Phase::Authentication;
                 } else if self.authenticate(&first) {
@@ -141,11 +152,15 @@ impl Session {
                 } else {
                     return false;
                 }
-                self.success(map([
+                let mut meta = map([
                     ("server", SERVER_AGENT.into()),
                     ("connection_id", format!("bolt-{id}").into()),
                     ("hints", map([])),
-                ]));
+                ]);
+                if let (true, Value::Map(m)) = (patched, &mut meta) {
+                    m.insert("patch_bolt".into(), Value::List(vec!["utc".into()]));
+                }
+                self.success(meta);
             }
             (Phase::Authentication, LOGON) => {
                 if !self.authenticate(&first) {
@@ -220,7 +235,11 @@ impl Session {
         };
         for _ in 0..take {
             if let Some(r) = self.pending.pop_front() {
-                self.reply(RECORD, vec![Value::List(r)]);
+                let mut record = Value::List(r);
+                if !self.utc_datetimes {
+                    temporal::to_legacy(&mut record);
+                }
+                self.reply(RECORD, vec![record]);
             }
         }
         if self.pending.is_empty() {

@@ -9,6 +9,7 @@ use crate::cluster::{Host, Server};
 use crate::cypher::{Which, Yield};
 use crate::packstream::Value;
 use crate::state::{failure, Database, Failure, Rows, State};
+use crate::temporal::zoned_from_text;
 
 impl State {
     pub(crate) fn show_aliases(&self, yields: &Yield) -> Result<Rows, Failure> {
@@ -20,7 +21,6 @@ impl State {
             "url",
             "user",
             "driver",
-            "defaultLanguage",
             "properties",
         ];
         let rows = self
@@ -29,10 +29,10 @@ impl State {
             .map(|(a, t)| {
                 let mut m = BTreeMap::new();
                 m.insert("name", Value::from(a.as_str()));
-                m.insert("composite", Value::Null);
+                m.insert("composite", Value::from(self.composites.get(a).map(String::as_str)));
                 m.insert("database", Value::from(t.as_str()));
                 m.insert("location", Value::from("local"));
-                for k in ["url", "user", "driver", "defaultLanguage"] {
+                for k in ["url", "user", "driver"] {
                     m.insert(k, Value::Null);
                 }
                 m.insert("properties", Value::Map(BTreeMap::new()));
@@ -77,7 +77,10 @@ impl State {
                 m.insert("serverId", Value::from(s.id.as_str()));
                 m.insert("name", Value::from(s.id.as_str()));
                 m.insert("address", Value::from(s.address.as_str()));
-                m.insert("httpAddress", Value::Null);
+                // "The address of the HTTP port" (a String, not nullable in
+                // the manual's table): the Bolt host with Neo4j's default 7474.
+                let host = s.address.rsplit_once(':').map_or(s.address.as_str(), |(h, _)| h);
+                m.insert("httpAddress", Value::from(format!("{host}:7474")));
                 m.insert("httpsAddress", Value::Null);
                 m.insert("state", Value::from("Enabled"));
                 m.insert("health", Value::from(if s.up { "Available" } else { "Unavailable" }));
@@ -91,7 +94,10 @@ impl State {
                 m
             })
             .collect();
-        project(&all, &all[1..8], yields, rows)
+        // Default output (show-servers-monitoring.adoc): name, address,
+        // state, health, hosting.
+        let default = [all[1], all[2], all[5], all[6], all[7]];
+        project(&all, &default, yields, rows)
     }
 
     /// The servers hosting `d` with its role on each (a database without
@@ -120,11 +126,16 @@ impl State {
     }
 
     pub(crate) fn show_databases(&self, which: &Which, filter: Option<&str>, yields: &Yield) -> Result<Rows, Failure> {
+        // In the order of the 5.x manual's `SHOW DATABASE movies YIELD *`
+        // example (listing-databases.adoc); the first 13 in its table's
+        // default-output order.
         let all = [
             "name",
             "type",
             "aliases",
             "access",
+            "databaseID",
+            "serverID",
             "address",
             "role",
             "writer",
@@ -133,19 +144,50 @@ impl State {
             "statusMessage",
             "default",
             "home",
-            "constituents",
-            "databaseID",
-            "serverID",
-            "creationTime",
-            "lastStartTime",
-            "lastStopTime",
-            "store",
             "currentPrimariesCount",
             "currentSecondariesCount",
             "requestedPrimariesCount",
             "requestedSecondariesCount",
+            "creationTime",
+            "lastStartTime",
+            "lastStopTime",
+            "store",
+            "lastCommittedTxn",
+            "replicationLag",
+            "constituents",
             "options",
         ];
+        let default_columns: &[&str] = match which {
+            // "Not returned by SHOW HOME DATABASE or SHOW DEFAULT DATABASE".
+            Which::Default | Which::Home => &[
+                "name",
+                "type",
+                "aliases",
+                "access",
+                "address",
+                "role",
+                "writer",
+                "requestedStatus",
+                "currentStatus",
+                "statusMessage",
+                "constituents",
+            ],
+            _ => &[
+                "name",
+                "type",
+                "aliases",
+                "access",
+                "address",
+                "role",
+                "writer",
+                "requestedStatus",
+                "currentStatus",
+                "statusMessage",
+                "default",
+                "home",
+                "constituents",
+            ],
+        };
         let wanted = |d: &Database| match which {
             Which::All => true,
             Which::Default | Which::Home => d.default,
@@ -196,12 +238,19 @@ impl State {
                 m.insert("default", Value::Bool(d.default));
                 m.insert("home", Value::Bool(d.default));
                 m.insert("constituents", Value::List(vec![]));
-                m.insert("databaseID", Value::from(format!("{:0>64x}", fnv(&d.name))));
+                // databaseID, store, lastCommittedTxn, replicationLag: "must
+                // be online … For other database states the value will be NULL".
+                let here = online && server.up;
+                let if_here = |v: Value| if here { v } else { Value::Null };
+                m.insert("databaseID", if_here(Value::from(format!("{:0>64X}", fnv(&d.name)))));
                 m.insert("serverID", Value::from(server.id.as_str()));
-                m.insert("creationTime", Value::from(d.creation_time.as_str()));
-                m.insert("lastStartTime", Value::from(d.creation_time.as_str()));
-                m.insert("lastStopTime", Value::Null);
-                m.insert("store", Value::from("block-block-1.1"));
+                m.insert("creationTime", zoned_from_text(Some(&d.creation_time)));
+                let started = d.last_start_time.as_deref().unwrap_or(&d.creation_time);
+                m.insert("lastStartTime", zoned_from_text(Some(started)));
+                m.insert("lastStopTime", zoned_from_text(d.last_stop_time.as_deref()));
+                m.insert("store", if_here(Value::from("block-block-1.1")));
+                m.insert("lastCommittedTxn", if_here(Value::Int(1)));
+                m.insert("replicationLag", if_here(Value::Int(0)));
                 for (k, role) in [
                     ("currentPrimariesCount", "primary"),
                     ("requestedPrimariesCount", "primary"),
@@ -218,7 +267,7 @@ impl State {
                 rows.push(m);
             }
         }
-        project(&all, &all[..13], yields, rows)
+        project(&all, default_columns, yields, rows)
     }
 }
 

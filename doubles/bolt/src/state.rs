@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::{allocate, seed_server, Host, Server};
 use crate::cypher::{Command, Wait, Which};
 use crate::packstream::Value;
+use crate::wait::wait_rows;
 
 /// A Neo4j error: status code and message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,8 +43,14 @@ pub struct Database {
     pub requested_status: String,
     #[serde(default)]
     pub default: bool,
+    /// RFC 3339, UTC (sent as a zoned date-time, `temporal.rs`).
     #[serde(rename = "creationTime", default)]
     pub creation_time: String,
+    /// When it was last started (`None`: at creation).
+    #[serde(rename = "lastStartTime", default)]
+    pub last_start_time: Option<String>,
+    #[serde(rename = "lastStopTime", default)]
+    pub last_stop_time: Option<String>,
     /// Where it is allocated (empty: on the first server, as a primary).
     #[serde(default)]
     pub hosts: Vec<Host>,
@@ -77,6 +84,9 @@ pub struct Snapshot {
     pub databases: Vec<Database>,
     /// alias → database.
     pub aliases: BTreeMap<String, String>,
+    /// alias → the composite database it is a constituent of.
+    #[serde(default)]
+    pub composites: BTreeMap<String, String>,
     #[serde(default)]
     pub servers: Vec<Server>,
 }
@@ -86,6 +96,9 @@ pub struct Snapshot {
 pub struct State {
     pub databases: BTreeMap<String, Database>,
     pub aliases: BTreeMap<String, String>,
+    /// Aliases that are constituents of a composite database: alias →
+    /// composite (seeded by tests; the double runs no composite commands).
+    pub composites: BTreeMap<String, String>,
     /// The cluster's servers (one for a standalone server).
     pub servers: Vec<Server>,
     pub online_delay: Duration,
@@ -103,6 +116,7 @@ impl State {
         let mut s = Self {
             databases: BTreeMap::new(),
             aliases: BTreeMap::new(),
+            composites: BTreeMap::new(),
             servers: vec![Server::standalone()],
             online_delay,
             canned: HashMap::new(),
@@ -126,6 +140,8 @@ impl State {
                 requested_status: if status == "offline" { "offline" } else { "online" }.into(),
                 default: false,
                 creation_time: now_text(),
+                last_start_time: None,
+                last_stop_time: None,
                 hosts: Vec::new(),
                 seeded_from: None,
                 online_at: None,
@@ -138,6 +154,7 @@ impl State {
         Snapshot {
             databases: self.databases.values().cloned().collect(),
             aliases: self.aliases.clone(),
+            composites: self.composites.clone(),
             servers: self.servers.clone(),
         }
     }
@@ -145,6 +162,7 @@ impl State {
     pub fn restore(&mut self, snap: Snapshot) {
         self.databases = snap.databases.into_iter().map(|d| (d.name.clone(), d)).collect();
         self.aliases = snap.aliases;
+        self.composites = snap.composites;
         if !snap.servers.is_empty() {
             self.servers = snap.servers;
         }
@@ -225,7 +243,7 @@ impl State {
                 wait,
             } => {
                 let name = Self::resolve(name, params)?;
-                Self::check_name(&name, "Database")?;
+                Self::check_database_name(&name)?;
                 let seeded_from = seed_server(&self.servers, options)?;
                 let hosts = allocate(&self.servers, *topology)?;
                 if self.aliases.contains_key(&name) {
@@ -293,11 +311,13 @@ impl State {
                 if !pointing.is_empty() && !*cascade {
                     return Err(failure(
                         ARGUMENT,
-                        format!("Failed to delete the specified database '{name}': The database has one or more aliases ({}). Drop the aliases before dropping the database.", pointing.join(", ")),
+                        // Wording of GQL status 42N82 (Neo4j status codes docs).
+                        format!("The database identified by `{name}` has one or more aliases. Drop the aliases {} before dropping the database.", pointing.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")),
                     ));
                 }
                 for a in pointing {
                     self.aliases.remove(&a);
+                    self.composites.remove(&a);
                 }
                 self.databases.remove(&name);
                 Ok((wait_rows(*wait, true, "dropped"), None))
@@ -309,7 +329,7 @@ impl State {
                 if_not_exists,
             } => {
                 let (name, target) = (Self::resolve(name, params)?, Self::resolve(target, params)?);
-                Self::check_name(&name, "Alias")?;
+                Self::check_alias_name(&name)?;
                 if self.databases.contains_key(&name) || (self.aliases.contains_key(&name) && !*or_replace) {
                     if *if_not_exists {
                         return none;
@@ -347,6 +367,7 @@ impl State {
             }
             Command::DropAlias { name, if_exists } => {
                 let name = Self::resolve(name, params)?;
+                self.composites.remove(&name);
                 if self.aliases.remove(&name).is_none() && !*if_exists {
                     return Err(failure(
                         NOT_FOUND,
@@ -374,9 +395,11 @@ impl State {
                 if start && db.current_status != "online" {
                     db.current_status = "starting".into();
                     db.online_at = Some(Instant::now() + delay);
-                } else if !start {
+                    db.last_start_time = Some(now_text());
+                } else if !start && db.current_status != "offline" {
                     db.current_status = "offline".into();
                     db.online_at = None;
+                    db.last_stop_time = Some(now_text());
                 }
                 self.settle();
                 let wait_for = match (start, wait) {
@@ -397,42 +420,5 @@ impl State {
                 None,
             )),
         }
-    }
-
-    /// The WAIT result row once the wait for `db` ended.
-    pub fn wait_result(&mut self, db: &str) -> Rows {
-        self.settle();
-        let online = self.databases.get(db).is_some_and(|d| d.current_status == "online");
-        wait_rows(
-            Wait::Secs(0),
-            online,
-            if online {
-                "caught up"
-            } else {
-                "timed out waiting for the database to come online"
-            },
-        )
-    }
-
-    /// When `db` will be online (`None`: now, or never without a restart).
-    pub fn online_at(&mut self, db: &str) -> Option<Instant> {
-        self.settle();
-        self.databases.get(db).and_then(|d| d.online_at)
-    }
-}
-
-/// The row `CREATE/DROP … WAIT` returns (columns as in Neo4j 5).
-fn wait_rows(wait: Wait, success: bool, message: &str) -> Rows {
-    if wait == Wait::No {
-        return Rows::default();
-    }
-    Rows {
-        columns: ["address", "state", "message", "success"].map(String::from).to_vec(),
-        rows: vec![vec![
-            Value::from("localhost:7687"),
-            Value::from(if success { "CaughtUp" } else { "Waiting" }),
-            Value::from(message),
-            Value::Bool(success),
-        ]],
     }
 }

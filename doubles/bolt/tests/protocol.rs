@@ -249,3 +249,42 @@ async fn create_database_wait_returns_the_wait_row_once_online() {
         .unwrap();
     assert_eq!(status, vec![vec![Value::from("online")]]);
 }
+
+/// The tag of `creationTime` in `SHOW DATABASE neo4j YIELD creationTime`
+/// on a connection of Bolt `version`, with `patch_bolt` in HELLO.
+async fn creation_time_tag(version: [u8; 4], patch_bolt: Option<&str>) -> (u8, Value) {
+    let s = server().await;
+    let (mut c, answer) = Client::connect(s.addr(), [version, NONE, NONE, NONE]).await;
+    assert_eq!(answer, version);
+    let mut hello = auth("pw");
+    if let (Some(p), Value::Map(m)) = (patch_bolt, &mut hello) {
+        m.insert("patch_bolt".into(), Value::List(vec![p.into()]));
+    }
+    c.send(0x01, vec![hello]).await;
+    let (tag, meta) = c.recv().await;
+    assert_eq!(tag, 0x70, "{meta:?}");
+    let rows = c
+        .query("SHOW DATABASE neo4j YIELD creationTime", map([]))
+        .await
+        .unwrap();
+    match &rows[0][0] {
+        Value::Struct { tag, fields } => {
+            assert_eq!(fields.len(), 3, "seconds, nanoseconds, offset");
+            assert_eq!(fields[2], Value::Int(0), "UTC");
+            (*tag, meta[0].get("patch_bolt").clone())
+        }
+        other => panic!("creationTime is not a DateTime structure: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn zoned_datetimes_use_the_utc_structure_on_bolt_5_and_on_4_4_with_the_utc_patch() {
+    assert_eq!(creation_time_tag([0, 0, 0, 5], None).await, (0x49, Value::Null));
+    // Bolt 4.4: the legacy structure unless the client asked for `utc`,
+    // which the server then confirms in HELLO's SUCCESS.
+    assert_eq!(creation_time_tag([0, 0, 4, 4], None).await, (0x46, Value::Null));
+    assert_eq!(
+        creation_time_tag([0, 0, 4, 4], Some("utc")).await,
+        (0x49, Value::List(vec!["utc".into()]))
+    );
+}

@@ -172,11 +172,13 @@ mod tests {
         let first = RunReport {
             results: vec![result("customer1-1", true), result("customer2-1", true)],
             unaliased: vec![],
+            skipped_aliases: vec![],
         };
         let text1 = render(&first, 1000, "");
         let second = RunReport {
             results: vec![result("customer1-1", true), result("customer2-1", false)],
             unaliased: vec![],
+            skipped_aliases: vec![],
         };
         let text2 = render(&second, 2000, &text1);
         let l1 = labels("customer1", "customer1-1");
@@ -218,6 +220,7 @@ mod tests {
         let report = RunReport {
             results: vec![result("customer1-1", true)],
             unaliased: vec![],
+            skipped_aliases: vec![],
         };
         write(&path, &report, 1000).unwrap();
         write(&path, &report, 2000).unwrap();

@@ -83,6 +83,9 @@ pub async fn backup_run(ctx: &RunContext<'_>, req: &BackupRunRequest) -> Result<
     for db in &sel.unaliased {
         tracing::info!(database = %db, "skipped: no alias points at it (name it with --database to back it up)");
     }
+    for a in &sel.skipped_aliases {
+        tracing::info!(alias = %a.name, reason = %a.reason, "skipped alias");
+    }
     for a in &sel.dangling {
         tracing::warn!(alias = %a.name, database = %a.database, "alias points at a database the server does not list");
     }
@@ -125,6 +128,11 @@ async fn run_targets(
     let mut report = RunReport {
         results: Vec::new(),
         unaliased: sel.unaliased.clone(),
+        skipped_aliases: sel
+            .skipped_aliases
+            .iter()
+            .map(|a| format!("{}: {}", a.name, a.reason))
+            .collect(),
     };
     for target in &sel.targets {
         let started = Instant::now();

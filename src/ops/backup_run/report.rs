@@ -39,6 +39,9 @@ pub struct RunReport {
     pub results: Vec<DbResult>,
     /// Databases skipped because no alias points at them.
     pub unaliased: Vec<String>,
+    /// Aliases not followed (composite constituents, names graphvault
+    /// cannot store), as `name: reason`.
+    pub skipped_aliases: Vec<String>,
 }
 
 /// The run as a whole: decides the exit code (docs/EXIT_CODES.md).
@@ -180,6 +183,9 @@ impl RunReport {
                 format!("; {} without an alias skipped", self.unaliased.len())
             }
         ));
+        for a in &self.skipped_aliases {
+            out.push_str(&format!("alias skipped: {a}\n"));
+        }
         out
     }
 
@@ -228,7 +234,12 @@ impl RunReport {
             RunOutcome::Partial => "partial",
             RunOutcome::AllFailed => "all_failed",
         };
-        serde_json::json!({ "outcome": outcome, "databases": rows, "skipped_unaliased": self.unaliased })
+        serde_json::json!({
+            "outcome": outcome,
+            "databases": rows,
+            "skipped_unaliased": self.unaliased,
+            "skipped_aliases": self.skipped_aliases,
+        })
     }
 }
 
@@ -273,6 +284,7 @@ mod tests {
         let report = |rs: Vec<DbResult>| RunReport {
             results: rs,
             unaliased: vec![],
+            skipped_aliases: vec![],
         };
         assert_eq!(report(vec![]).outcome(), RunOutcome::Ok);
         assert_eq!(report(vec![ok("a-1", 1, 1)]).outcome(), RunOutcome::Ok);
@@ -291,8 +303,17 @@ mod tests {
         let r = RunReport {
             results: vec![ok("customer1-100", 4 << 20, 1 << 20), failed("customer2-200")],
             unaliased: vec!["neo4j".into()],
+            skipped_aliases: vec!["garden.flowers: constituent of the composite database 'garden'".into()],
         };
+        assert_eq!(
+            r.to_json()["skipped_aliases"][0],
+            "garden.flowers: constituent of the composite database 'garden'"
+        );
         let t = r.table();
+        assert!(
+            t.contains("alias skipped: garden.flowers: constituent of the composite database 'garden'"),
+            "{t}"
+        );
         assert!(t.starts_with("DATABASE"), "{t}");
         let row: Vec<&str> = t.lines().nth(1).unwrap().split_whitespace().collect();
         assert_eq!(
@@ -331,6 +352,7 @@ mod tests {
         let r = RunReport {
             results: vec![row],
             unaliased: vec![],
+            skipped_aliases: vec![],
         };
         assert_eq!(r.outcome(), RunOutcome::Ok);
         let t = r.table();

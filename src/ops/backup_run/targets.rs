@@ -1,9 +1,12 @@
 //! Which databases a `graphvault backup` run backs up: every database an
 //! alias points at (the blue/green layout `customerN → customerN-<unixts>`),
-//! narrowed by `--database` / `--alias`. Pure, so it is table-tested.
+//! narrowed by `--database` / `--alias`. Aliases of composite databases and
+//! aliases whose names cannot name a bucket folder are skipped with a
+//! reason. Pure, so it is table-tested.
 
 use std::collections::BTreeMap;
 
+use crate::neo4j::cypher_names::alias_name;
 use crate::neo4j::{AliasInfo, DatabaseInfo};
 
 /// One database to back up, grouped in the bucket under `alias`.
@@ -23,8 +26,28 @@ pub struct Selection {
     pub unaliased: Vec<String>,
     /// Aliases pointing at a database the server does not list (reported).
     pub dangling: Vec<AliasInfo>,
+    /// Aliases not used to group backups, each with the reason (reported).
+    pub skipped_aliases: Vec<SkippedAlias>,
     /// Selectors that matched nothing: the run refuses them as not found.
     pub unmatched: Vec<String>,
+}
+
+/// An alias `backup` does not follow, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedAlias {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Why an alias is not used to group backups (`None`: it is).
+fn skip_reason(a: &AliasInfo) -> Option<String> {
+    if let Some(composite) = &a.composite {
+        return Some(format!(
+            "constituent of the composite database '{composite}' (composite databases hold no data of their own; back up '{}' through a standard alias or with --database)",
+            a.database
+        ));
+    }
+    alias_name(&a.name).err().map(|e| e.to_string())
 }
 
 /// Selects targets. With no selectors: every local alias's database. With
@@ -39,8 +62,14 @@ pub fn select(
     let exists = |name: &str| databases.iter().any(|d| d.name == name);
     let mut by_db: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut dangling = Vec::new();
+    let mut skipped_aliases = Vec::new();
     for a in aliases.iter().filter(|a| a.location == "local") {
-        if exists(&a.database) {
+        if let Some(reason) = skip_reason(a) {
+            skipped_aliases.push(SkippedAlias {
+                name: a.name.clone(),
+                reason,
+            });
+        } else if exists(&a.database) {
             by_db.entry(a.database.clone()).or_default().push(a.name.clone());
         } else {
             dangling.push(a.clone());
@@ -57,6 +86,7 @@ pub fn select(
 
     let mut sel = Selection {
         dangling,
+        skipped_aliases,
         ..Selection::default()
     };
     let narrowed = !only_databases.is_empty() || !only_aliases.is_empty();
@@ -84,7 +114,10 @@ pub fn select(
                 t.alias = alias.clone();
                 sel.targets.push(t);
             }
-            None => sel.unmatched.push(format!("alias '{alias}'")),
+            None => match sel.skipped_aliases.iter().find(|s| &s.name == alias) {
+                Some(s) => sel.unmatched.push(format!("alias '{alias}' ({})", s.reason)),
+                None => sel.unmatched.push(format!("alias '{alias}'")),
+            },
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -107,6 +140,7 @@ mod tests {
             name: name.into(),
             database: db.into(),
             location: "local".into(),
+            composite: None,
         }
     }
 
@@ -203,5 +237,60 @@ mod tests {
         assert_eq!(sel.unaliased, ["neo4j", "customer1-100"]);
         assert_eq!(sel.dangling, [alias("customer3", "customer3-gone")]);
         assert_eq!(sel.targets[1].also_aliases, ["customer2.reports"]);
+    }
+}
+
+#[cfg(test)]
+mod skipped_alias_tests {
+    use super::*;
+
+    fn db(name: &str) -> DatabaseInfo {
+        DatabaseInfo {
+            name: name.into(),
+            current_status: "online".into(),
+            requested_status: "online".into(),
+            default: false,
+            aliases: vec![],
+            store_size: None,
+            hosts: vec![],
+        }
+    }
+
+    fn alias(name: &str, composite: Option<&str>) -> AliasInfo {
+        AliasInfo {
+            name: name.into(),
+            database: "shop-100".into(),
+            location: "local".into(),
+            composite: composite.map(Into::into),
+        }
+    }
+
+    /// Alias names from the Operations Manual 5.x examples: those that fit a
+    /// bucket folder group backups, composite constituents and quoted names
+    /// with spaces are skipped with the reason.
+    #[test]
+    fn composite_aliases_and_names_graphvault_cannot_store_are_skipped_with_a_reason() {
+        let aliases = [
+            alias("shop_eu", None),
+            alias("garden.flowers", Some("garden")),
+            alias("motion pictures", None),
+        ];
+        let sel = select(&aliases, &[db("shop-100")], &[], &[]);
+        assert_eq!(sel.targets.len(), 1);
+        assert_eq!(sel.targets[0].alias, "shop_eu");
+        let skipped: Vec<(&str, &str)> = sel
+            .skipped_aliases
+            .iter()
+            .map(|s| (s.name.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert_eq!(skipped[0].0, "garden.flowers");
+        assert!(skipped[0].1.contains("composite database 'garden'"), "{}", skipped[0].1);
+        assert_eq!(skipped[1].0, "motion pictures");
+        assert!(skipped[1].1.contains("ASCII letters, digits"), "{}", skipped[1].1);
+        // Naming a skipped alias says why it cannot be backed up.
+        let sel = select(&aliases, &[db("shop-100")], &[], &["garden.flowers".into()]);
+        assert_eq!(sel.unmatched.len(), 1);
+        assert!(sel.unmatched[0].contains("composite database"), "{:?}", sel.unmatched);
     }
 }

@@ -72,7 +72,8 @@ async fn drop_leftovers(catalog: &dyn Neo4jCatalog) -> Result<Vec<String>, OpsEr
 /// One alias: restore, check, clean up.
 async fn drill_one(ctx: &DrillContext<'_>, alias: &str, pick: Pick) -> DrillResult {
     let started = Instant::now();
-    let scratch = format!("{SCRATCH_PREFIX}{alias}-{}", Utc::now().timestamp());
+    // Alias names may hold `_`, database names may not (Neo4j naming rules).
+    let scratch = format!("{SCRATCH_PREFIX}{}-{}", alias.replace('_', "-"), Utc::now().timestamp());
     let mut r = DrillResult {
         alias: alias.to_string(),
         scratch: scratch.clone(),
