@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::preflight::Bytes;
+use crate::monitor::Anomaly;
 use crate::ops::OpsError;
 
 /// What happened to one database.
@@ -16,8 +17,12 @@ pub enum DbOutcome {
         size: u64,
         stored: u64,
         /// Problems of a backup that still succeeded (neo4j-admin exit 1
-        /// with its artifact made, e.g. a `--from` server not responding).
+        /// with its artifact made, e.g. a `--from` server not responding),
+        /// anomalies included.
         warnings: Vec<String>,
+        /// Size or time far from the alias's recent history (also in
+        /// `warnings`, as text). The backup is committed all the same.
+        anomalies: Vec<Anomaly>,
     },
     Failed {
         error: OpsError,
@@ -46,6 +51,9 @@ pub struct RunReport {
 pub enum RunOutcome {
     /// Every selected database was backed up (or there was none).
     Ok,
+    /// Every selected database was backed up, and at least one backup's
+    /// size or time is an anomaly.
+    Anomalous,
     /// Some were backed up, some failed.
     Partial,
     /// Every selected database failed.
@@ -70,6 +78,8 @@ struct JsonRow<'a> {
     error: Option<String>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     warnings: &'a [String],
+    #[serde(skip_serializing_if = "<[Anomaly]>::is_empty")]
+    anomalies: &'a [Anomaly],
     seconds: f64,
 }
 
@@ -81,6 +91,7 @@ impl RunReport {
             .filter(|r| matches!(r.outcome, DbOutcome::Failed { .. }))
             .count();
         match failed {
+            0 if self.anomalies().next().is_some() => RunOutcome::Anomalous,
             0 => RunOutcome::Ok,
             n if n == self.results.len() => RunOutcome::AllFailed,
             _ => RunOutcome::Partial,
@@ -101,6 +112,22 @@ impl RunReport {
             DbOutcome::Ok { warnings, .. } => warnings.iter().map(|w| (r, w)).collect::<Vec<_>>(),
             DbOutcome::Failed { .. } => Vec::new(),
         })
+    }
+
+    /// The anomalies of backups that succeeded, by database.
+    pub fn anomalies(&self) -> impl Iterator<Item = (&DbResult, &Anomaly)> {
+        self.results.iter().flat_map(|r| match &r.outcome {
+            DbOutcome::Ok { anomalies, .. } => anomalies.iter().map(|a| (r, a)).collect::<Vec<_>>(),
+            DbOutcome::Failed { .. } => Vec::new(),
+        })
+    }
+
+    /// How many databases' backups are anomalous.
+    pub fn anomalous(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| matches!(&r.outcome, DbOutcome::Ok { anomalies, .. } if !anomalies.is_empty()))
+            .count()
     }
 
     /// The summary table (fixed-width, for terminals and cron mail).
@@ -166,13 +193,19 @@ impl RunReport {
             .iter()
             .filter(|r| matches!(&r.outcome, DbOutcome::Ok { warnings, .. } if !warnings.is_empty()))
             .count();
+        let anomalous = self.anomalous();
         out.push_str(&format!(
-            "{ok} of {} database(s) backed up{}{}\n",
+            "{ok} of {} database(s) backed up{}{}{}\n",
             self.results.len(),
             if warned == 0 {
                 String::new()
             } else {
                 format!(", {warned} with warnings")
+            },
+            if anomalous == 0 {
+                String::new()
+            } else {
+                format!(" ({anomalous} anomalous: size or time far from the recent backups; kept, check them)")
             },
             if self.unaliased.is_empty() {
                 String::new()
@@ -199,6 +232,7 @@ impl RunReport {
                     stored_size: None,
                     error: None,
                     warnings: &[],
+                    anomalies: &[],
                     seconds: (r.seconds * 1000.0).round() / 1000.0,
                 };
                 match &r.outcome {
@@ -208,7 +242,9 @@ impl RunReport {
                         size,
                         stored,
                         warnings,
+                        anomalies,
                     } => {
+                        row.anomalies = anomalies;
                         row.backup_id = Some(backup_id);
                         row.backup_type = backup_type.as_deref();
                         row.size = Some(*size);
@@ -225,6 +261,7 @@ impl RunReport {
             .collect();
         let outcome = match self.outcome() {
             RunOutcome::Ok => "ok",
+            RunOutcome::Anomalous => "anomalous",
             RunOutcome::Partial => "partial",
             RunOutcome::AllFailed => "all_failed",
         };
@@ -252,6 +289,7 @@ mod tests {
                 size,
                 stored,
                 warnings: Vec::new(),
+                anomalies: Vec::new(),
             },
             seconds: 1.25,
         }
@@ -320,6 +358,53 @@ mod tests {
         assert_eq!(j["databases"][0]["stored_size"], 1 << 20);
         assert_eq!(j["databases"][1]["status"], "failed");
         assert!(j["databases"][0].get("warnings").is_none(), "no empty warnings list");
+    }
+
+    #[test]
+    fn an_anomalous_backup_is_committed_but_the_run_says_anomalous() {
+        use crate::monitor::{Anomaly, AnomalyKind};
+        let mut row = ok("customer1-100", 4096, 4096);
+        let anomaly = Anomaly {
+            kind: AnomalyKind::SizeShrank,
+            value: 4096.0,
+            median: 2.0 * (1u64 << 30) as f64,
+            of: 5,
+        };
+        if let DbOutcome::Ok {
+            warnings, anomalies, ..
+        } = &mut row.outcome
+        {
+            warnings.push(anomaly.to_string());
+            anomalies.push(anomaly);
+        }
+        let r = RunReport {
+            results: vec![row, ok("customer2-200", 1, 1)],
+            unaliased: vec![],
+        };
+        assert_eq!(r.outcome(), RunOutcome::Anomalous);
+        let t = r.table();
+        assert!(
+            t.contains("customer1-100: warning: anomaly (size_shrank): size 4.0 KiB is 0.0% of the median 2.0 GiB"),
+            "{t}"
+        );
+        assert!(
+            t.contains("2 of 2 database(s) backed up, 1 with warnings (1 anomalous"),
+            "{t}"
+        );
+        let j = r.to_json();
+        assert_eq!(j["outcome"], "anomalous");
+        assert_eq!(j["databases"][0]["anomalies"][0]["kind"], "size_shrank");
+        assert_eq!(j["databases"][0]["anomalies"][0]["of"], 5);
+        assert!(j["databases"][1].get("anomalies").is_none(), "no empty anomalies list");
+        let failed_too = RunReport {
+            results: vec![r.results.into_iter().next().unwrap(), failed("customer3-300")],
+            unaliased: vec![],
+        };
+        assert_eq!(
+            failed_too.outcome(),
+            RunOutcome::Partial,
+            "a failure outranks an anomaly"
+        );
     }
 
     #[test]
