@@ -5,54 +5,12 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use common::cli::{run, Run, EXIT_OK, EXIT_USAGE};
 use common::cli_world::Setup;
+use common::webhook::receiver;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 const EXIT_ANOMALOUS: i32 = 16;
-
-/// A webhook receiver answering 200, recording each request body.
-async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let seen = bodies.clone();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            loop {
-                let n = sock.read(&mut chunk).await.unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf).to_string();
-                let Some(end) = text.find("\r\n\r\n") else { continue };
-                let len: usize = text[..end]
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse().unwrap())
-                    })
-                    .unwrap_or(0);
-                if buf.len() >= end + 4 + len {
-                    seen.lock().unwrap().push(text[end + 4..end + 4 + len].to_string());
-                    break;
-                }
-            }
-            let _ = sock
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                .await;
-        }
-    });
-    (format!("http://{addr}/hook"), bodies)
-}
 
 /// `graphvault ARGS` with the neo4j-admin double making artifacts of `size` bytes.
 async fn with_size(s: &Setup, size: &str, args: &[&str]) -> Run {
@@ -64,7 +22,7 @@ async fn with_size(s: &Setup, size: &str, args: &[&str]) -> Run {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_that_shrank_is_kept_and_reported_everywhere() {
     let s = Setup::new("").await;
-    let (url, bodies) = receiver().await;
+    let (url, bodies) = receiver(vec![]).await;
     let hook = format!("notify.webhook_url={url}");
     let metrics = s.work.path().join("graphvault.prom");
     let metrics_arg = metrics.display().to_string();

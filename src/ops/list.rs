@@ -13,6 +13,7 @@ use crate::model::{DbName, Label, ManifestKey};
 use crate::monitor::{Anomaly, Judgement};
 
 use super::annotated::AnnotatedBackup;
+use super::backup_run::Bytes;
 
 /// Output format of `list`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,20 +104,19 @@ fn entry(b: &AnnotatedBackup) -> ListEntry<'_> {
 /// Renders backups (already filtered, oldest first) for stdout.
 pub fn render_list(backups: &[AnnotatedBackup], format: ListFormat) -> String {
     let entries: Vec<ListEntry> = backups.iter().map(entry).collect();
+    render(&entries, format, table)
+}
+
+/// A JSON array (pretty, one newline at the end) or the table `table` makes.
+pub fn render<T: Serialize>(entries: &[T], format: ListFormat, table: fn(&[T]) -> String) -> String {
     match format {
         ListFormat::Json => {
-            let mut out = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
+            let mut out = serde_json::to_string_pretty(entries).unwrap_or_else(|_| "[]".into());
             out.push('\n');
             out
         }
-        ListFormat::Table => table(&entries),
+        ListFormat::Table => table(entries),
     }
-}
-
-/// `1.2 GiB`-style size.
-pub fn short_size(n: u64) -> String {
-    let s = super::backup_run::Bytes(n).to_string();
-    s.split(" (").next().unwrap_or(&s).to_string()
 }
 
 /// Fixed-width columns, left-aligned, trailing blanks trimmed.
@@ -148,8 +148,8 @@ fn table(entries: &[ListEntry]) -> String {
                 e.database.to_string(),
                 e.when.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
                 e.kind.map_or_else(dash, String::from),
-                e.size.map_or_else(dash, short_size),
-                e.stored_size.map_or_else(dash, short_size),
+                e.size.map_or_else(dash, |n| Bytes(n).short()),
+                e.stored_size.map_or_else(dash, |n| Bytes(n).short()),
                 e.ratio.map_or_else(dash, |r| format!("{r:.2}")),
                 if e.labels.is_empty() {
                     dash()

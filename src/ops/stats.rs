@@ -9,7 +9,8 @@ use crate::monitor::stats::StatsRow;
 use crate::monitor::{alias_stats, AliasStats, Judgement};
 
 use super::annotated::AnnotatedBackup;
-use super::list::{columns, short_size, ListFormat};
+use super::backup_run::Bytes;
+use super::list::{columns, render, ListFormat};
 
 #[derive(Serialize)]
 struct StatsEntry<'a> {
@@ -55,14 +56,7 @@ pub fn render_stats(backups: &[AnnotatedBackup], format: ListFormat) -> String {
             }
         })
         .collect();
-    match format {
-        ListFormat::Json => {
-            let mut out = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
-            out.push('\n');
-            out
-        }
-        ListFormat::Table => table(&entries),
-    }
+    render(&entries, format, table)
 }
 
 fn table(entries: &[StatsEntry]) -> String {
@@ -75,8 +69,8 @@ fn table(entries: &[StatsEntry]) -> String {
                 s.alias.clone(),
                 s.count.to_string(),
                 format!("{}/{}", s.full, s.diff),
-                short_size(s.total_size),
-                short_size(s.total_stored),
+                Bytes(s.total_size).short(),
+                Bytes(s.total_stored).short(),
                 s.growth_percent.map_or_else(|| "-".into(), |g| format!("{g:+.1}%")),
                 time(s.oldest),
                 time(s.newest),
