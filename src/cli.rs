@@ -330,6 +330,10 @@ pub struct ListArgs {
     /// Only backups taken at or before TIME (a bare date means its end).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Read no manifest: one listing, no GET, no type, size, ratio or
+    /// anomaly columns (for very large catalogs).
+    #[arg(long)]
+    pub no_sizes: bool,
     /// JSON instead of a table.
     #[arg(long)]
     pub json: bool,

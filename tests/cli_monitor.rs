@@ -133,13 +133,18 @@ async fn list_filters_by_alias_label_and_time_and_stats_sum_up_each_alias() {
         .await
         .ok();
     s.run(&["backup", "--alias", "customer2"]).await.ok();
+    // The aliases of the backups listed (sorted: backups taken in the same
+    // second list in id order).
     let ids = |r: Run| -> Vec<String> {
         let v: Value = serde_json::from_str(&r.stdout).unwrap();
-        v.as_array()
+        let mut aliases: Vec<String> = v
+            .as_array()
             .unwrap()
             .iter()
             .map(|e| e["alias"].as_str().unwrap().to_string())
-            .collect()
+            .collect();
+        aliases.sort();
+        aliases
     };
     assert_eq!(
         ids(s.run(&["list", "--json"]).await.ok()),
@@ -162,6 +167,13 @@ async fn list_filters_by_alias_label_and_time_and_stats_sum_up_each_alias() {
             .ok())
         .len(),
         3
+    );
+    // --no-sizes reads no manifest: the same rows, no sizes.
+    let fast: Value = serde_json::from_str(&s.run(&["list", "--json", "--no-sizes"]).await.ok().stdout).unwrap();
+    assert_eq!(fast.as_array().unwrap().len(), 3);
+    assert!(
+        fast[0].get("size").is_none() && fast[0].get("judgement").is_none(),
+        "{fast}"
     );
     let table = s.run(&["list", "--label", "pre-deploy"]).await.ok().stdout;
     assert!(

@@ -37,7 +37,11 @@ pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     let store = store_for(&config).await?;
     let listing = ops::list_with_signatures(store.as_ref(), &filter).await?;
     let allow = config.signing.allow_unsigned;
-    let shown = annotate(store.as_ref(), &listing, |k| query.matches(k), &config.monitor, allow).await;
+    let shown = if args.no_sizes {
+        ops::annotated::unread(&listing, |k| query.matches(k))
+    } else {
+        annotate(store.as_ref(), &listing, |k| query.matches(k), &config.monitor, allow).await
+    };
     let format = if args.json { ListFormat::Json } else { ListFormat::Table };
     print(&ops::render_list(&shown, format))
 }

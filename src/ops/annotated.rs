@@ -53,6 +53,23 @@ pub fn needed(keys: &[ManifestKey], shown: &[bool], history: usize) -> Vec<bool>
     out
 }
 
+/// The backups of `listing` that `show` selects, with nothing read (`list --no-sizes`).
+pub fn unread(listing: &CatalogListing, show: impl Fn(&ManifestKey) -> bool) -> Vec<AnnotatedBackup> {
+    let signed: BTreeSet<&str> = listing.signed_keys();
+    listing
+        .keys
+        .iter()
+        .filter(|k| show(k))
+        .map(|k| AnnotatedBackup {
+            key: k.clone(),
+            signed: signed.contains(k.to_string().as_str()),
+            sample: None,
+            parent: None,
+            judgement: None,
+        })
+        .collect()
+}
+
 /// The backups of `listing` that `show` selects, annotated, oldest first.
 pub async fn annotate(
     store: &dyn ObjectStore,
