@@ -52,7 +52,8 @@ Exit codes: 0 ok, 1 internal error (a bug), 2 bad usage/config/input, 3 partly f
 4 integrity (checksum/decryption mismatch), 5 storage, 6 keys, 7 not found, 8 local file, \
 9 Neo4j unreachable, 10 Neo4j/neo4j-admin failed, 11 all failed, 12 busy (another run holds \
 the lease), 13 archived (restore from archive requested), 14 doctor found errors, \
-15 bucket protection unknown (prune deleted nothing: versioning or object lock unreadable).
+15 bucket protection unknown (prune deleted nothing: versioning or object lock unreadable), \
+16 backup anomaly (every backup committed, but one's size or time is far from its recent history).
 
 Files: /etc/graphvault/graphvault.toml (or --config, $GRAPHVAULT_CONFIG). \
 Documentation: README.md, docs/CONFIGURATION.md, docs/EXIT_CODES.md, docs/FORMAT.md.";
@@ -71,8 +72,12 @@ pub enum Command {
     /// Back up every aliased database (neo4j-admin → zstd → age → store,
     /// manifest last), or the ones named; or seal existing artifacts.
     Backup(BackupArgs),
-    /// List backups (from the bucket listing alone).
+    /// List backups with their type, size, stored size, ratio, labels and
+    /// anomalies (reads the manifests it shows).
     List(ListArgs),
+    /// Per-alias figures: backups, total size and stored, growth, oldest and
+    /// newest, chain length, the newest backup's anomaly.
+    Stats(StatsArgs),
     /// Restore a backup into a new Neo4j database (verified before
     /// neo4j-admin sees it), optionally switching the alias; or only into a
     /// directory with --to-dir.
@@ -310,6 +315,33 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only backups of this alias or database.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Only backups grouped under this alias.
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// Only backups with this label (repeatable: all of them).
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Only backups taken at or after TIME (UTC; `2026-11-24T02:00:00Z`,
+    /// `2026-11-24 02:00:00` or `2026-11-24`, which means its start).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only backups taken at or before TIME (a bare date means its end).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Read no manifest: one listing, no GET, no type, size, ratio or
+    /// anomaly columns (for very large catalogs).
+    #[arg(long)]
+    pub no_sizes: bool,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Only this alias (or database).
     #[arg(long)]
     pub database: Option<String>,
     /// JSON instead of a table.

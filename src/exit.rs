@@ -52,6 +52,9 @@ pub enum Exit {
     /// The bucket's versioning or object lock could not be read (and config
     /// does not state it): prune deleted nothing.
     ProtectionUnknown = 15,
+    /// `backup`: every backup committed, but at least one's size,
+    /// compression ratio or time is far from its alias's recent history.
+    Anomalous = 16,
 }
 
 impl From<Exit> for ExitCode {
@@ -169,6 +172,7 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Lease(e) => lease(e),
         OpsError::Lock(LockError::Io { .. }) => Exit::LocalIo,
         OpsError::AllFailed { .. } => Exit::AllFailed,
+        OpsError::Anomalous { .. } => Exit::Anomalous,
         OpsError::Staging(_) => Exit::LocalIo,
         OpsError::Preflight(PreflightError::StoreWrite { source, .. }) => store(source),
         OpsError::Preflight(PreflightError::NoSpace(_) | PreflightError::Staging { .. }) => Exit::LocalIo,
@@ -252,6 +256,7 @@ mod tests {
             (Exit::Archived, 13),
             (Exit::Unhealthy, 14),
             (Exit::ProtectionUnknown, 15),
+            (Exit::Anomalous, 16),
         ];
         for (exit, code) in table {
             assert_eq!(exit as u8, code, "{exit:?}");
@@ -390,6 +395,19 @@ mod tests {
         ];
         for (err, code) in table {
             assert_eq!(classify(&err), code, "{err}");
+        }
+    }
+
+    #[test]
+    fn backup_run_outcomes_map_to_their_codes() {
+        let table = [
+            (OpsError::SomeFailed { failed: 1, total: 2 }, Exit::Partial),
+            (OpsError::AllFailed { total: 2 }, Exit::AllFailed),
+            (OpsError::Anomalous { anomalous: 1, total: 2 }, Exit::Anomalous),
+        ];
+        for (e, code) in table {
+            let text = e.to_string();
+            assert_eq!(classify(&anyhow::Error::new(e)), code, "{text}");
         }
     }
 

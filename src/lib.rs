@@ -10,6 +10,8 @@
 //! - [`neo4j`]: the neo4j-admin runner and the Bolt catalog;
 //! - [`ops`]: one module per command, on top of the above;
 //! - [`signing`]: minisign signatures on manifests, and which keys are trusted;
+//! - [`monitor`]: pure judgements on backups taken (size and duration
+//!   anomalies, per-alias stats);
 //! - [`notify`]: webhooks about runs;
 //! - [`config`], [`cli`], [`exit`], [`telemetry`]: the edges the binary uses.
 //!
@@ -33,6 +35,7 @@ pub mod error_text;
 pub mod exit;
 pub mod lease;
 pub mod model;
+pub mod monitor;
 pub mod neo4j;
 pub mod notify;
 pub mod ops;

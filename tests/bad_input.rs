@@ -857,6 +857,27 @@ static CASES: &[Case] = &[
             &["2000-01-01", "graphvault list"],
         )
     },
+    Case {
+        check: OUT_EMPTY,
+        ..case(
+            "list-since-unparsable",
+            "`list --since` not a time",
+            &["list", "--since", "yesterday"],
+            USAGE,
+            &["--since", "yesterday", "2026-11-24T02:00:00Z"],
+        )
+    },
+    Case {
+        config: &[Edit::Put("monitor.history", "3"), Edit::Put("monitor.min_history", "5")],
+        check: OUT_EMPTY,
+        ..case(
+            "monitor-min-history-above-history",
+            "`[monitor] min_history` above `history`",
+            &["list"],
+            USAGE,
+            &["monitor.min_history", "at most monitor.history"],
+        )
+    },
     case(
         "verify-id-unknown",
         "`verify` of a backup id that does not exist",

@@ -304,8 +304,11 @@ async fn backup_list_restore_round_trip_through_the_cli() {
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cells[1], ALIAS, "{row}");
     assert_eq!(cells[2], DB, "{row}");
-    assert_eq!(cells[cells.len() - 2], "pinned,pre-deploy", "{row}");
-    assert_eq!(cells.last().copied(), Some("signed"), "{row}");
+    assert_eq!(cells[6], "full", "{row}");
+    assert_eq!(cells[cells.len() - 3], "pinned,pre-deploy", "{row}");
+    assert_eq!(cells[cells.len() - 2], "signed", "{row}");
+    // One backup: too little history to judge its size.
+    assert_eq!(cells.last().copied(), Some("-"), "{row}");
     assert!(l.stdout.lines().next().unwrap().starts_with("ID"), "{}", l.explain());
     assert!(l.stdout.ends_with("1 backup(s)\n"), "{}", l.explain());
 

@@ -107,7 +107,9 @@ async fn backup_and_restore_complete_through_transient_faults() {
     );
     assert_eq!(s.committed().await, ["customer1-1800000000"]);
 
-    // Restore through truncated and reset downloads.
+    // Restore through truncated and reset downloads (`list` reads the
+    // manifest too: the id is taken before the faults are set).
+    let id = s.first_backup_id().await;
     proxy.clear();
     proxy.inject(
         S3Op::Get,
@@ -120,7 +122,6 @@ async fn backup_and_restore_complete_through_transient_faults() {
     );
     proxy.inject_on(S3Op::Get, "/data/", 0, 1, Action::Truncate);
     proxy.inject_on(S3Op::Get, "/data/", 2, 1, Action::ResetMidBody);
-    let id = s.first_backup_id().await;
     let dir = s.work.path().join("restored");
     let restore = s.restore_args(&id, &dir);
     let r = s.run(&args(&strs(&restore))).await.ok();

@@ -193,6 +193,10 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
     let total = report.results.len();
     let outcome = match report.outcome() {
         RunOutcome::Ok => return Ok(metrics?),
+        RunOutcome::Anomalous => OpsError::Anomalous {
+            anomalous: report.anomalous(),
+            total,
+        },
         RunOutcome::Partial => OpsError::SomeFailed {
             failed: report.failures().count(),
             total,
@@ -208,6 +212,7 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
 
 /// Tells the webhook, if configured and wanted for this outcome.
 async fn notify_backup(config: &Config, report: &ops::backup_run::RunReport) {
+    // An anomaly is announced like a failure: someone should look.
     let success = report.outcome() == RunOutcome::Ok;
     if !crate::notify::wanted(&config.notify, success) {
         return;

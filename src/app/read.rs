@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::cli::{Cli, DoctorArgs, ListArgs, PruneArgs, RestoreArgs, VerifyArgs};
+use crate::cli::{Cli, DoctorArgs, ListArgs, PruneArgs, RestoreArgs, StatsArgs, VerifyArgs};
 use crate::config::ConfigError;
 use crate::model::DbName;
 use crate::neo4j::cypher_names::database_name;
 use crate::neo4j::ProcessAdmin;
+use crate::ops::annotated::annotate;
 use crate::ops::backup_run::StatvfsFreeSpace;
 use crate::ops::interrupt::until_interrupted;
 use crate::ops::{self, BackupFilter, ListFormat, OpsError, Pick};
@@ -19,10 +20,43 @@ pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     let filter = BackupFilter {
         database: args.database.as_deref().map(str::parse).transpose()?,
     };
+    let query = ops::ListQuery {
+        alias: args.alias.as_deref().map(str::parse).transpose()?,
+        labels: args.labels.iter().map(|l| l.parse()).collect::<Result<_, _>>()?,
+        since: args
+            .since
+            .as_deref()
+            .map(|t| parse_time("--since", t, false))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|t| parse_time("--until", t, true))
+            .transpose()?,
+    };
     let store = store_for(&config).await?;
     let listing = ops::list_with_signatures(store.as_ref(), &filter).await?;
+    let allow = config.signing.allow_unsigned;
+    let shown = if args.no_sizes {
+        ops::annotated::unread(&listing, |k| query.matches(k))
+    } else {
+        annotate(store.as_ref(), &listing, |k| query.matches(k), &config.monitor, allow).await
+    };
     let format = if args.json { ListFormat::Json } else { ListFormat::Table };
-    print(&ops::render_list(&listing, format))
+    print(&ops::render_list(&shown, format))
+}
+
+pub(super) async fn stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
+    let config = load_config(cli)?;
+    let filter = BackupFilter {
+        database: args.database.as_deref().map(str::parse).transpose()?,
+    };
+    let store = store_for(&config).await?;
+    let listing = ops::list_with_signatures(store.as_ref(), &filter).await?;
+    let allow = config.signing.allow_unsigned;
+    let all = annotate(store.as_ref(), &listing, |_| true, &config.monitor, allow).await;
+    let format = if args.json { ListFormat::Json } else { ListFormat::Table };
+    print(&ops::render_stats(&all, format))
 }
 
 pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()> {
@@ -37,7 +71,7 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
     let database = args.database.as_deref().map(str::parse::<DbName>).transpose()?;
     let pick = match (&args.backup, &args.at) {
         (Some(id), _) => Pick::Id(id.clone()),
-        (None, Some(t)) => Pick::At(parse_time(t)?),
+        (None, Some(t)) => Pick::At(parse_time("--at", t, true)?),
         (None, None) => Pick::Latest,
     };
     if database.is_none() && !matches!(pick, Pick::Id(_)) {
@@ -91,7 +125,8 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
 }
 
 /// `2026-11-24T02:00:00Z`, `2026-11-24 02:00:00` (UTC) or `2026-11-24`.
-fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
+/// A time on the command line; a bare date means its end (`end_of_day`) or its start.
+fn parse_time(key: &'static str, text: &str, end_of_day: bool) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> {
     use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
     let t = text.trim();
     let parsed = chrono::DateTime::parse_from_rfc3339(t)
@@ -105,11 +140,17 @@ fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, ConfigError> 
         .or_else(|| {
             NaiveDate::parse_from_str(t, "%Y-%m-%d")
                 .ok()
-                .and_then(|d| d.and_hms_opt(23, 59, 59))
+                .and_then(|d| {
+                    if end_of_day {
+                        d.and_hms_opt(23, 59, 59)
+                    } else {
+                        d.and_hms_opt(0, 0, 0)
+                    }
+                })
                 .map(|n| Utc.from_utc_datetime(&n))
         });
     parsed.ok_or_else(|| ConfigError::Invalid {
-        key: "--at",
+        key,
         message: format!("'{t}' is not a time: use 2026-11-24T02:00:00Z, '2026-11-24 02:00:00' (UTC) or 2026-11-24"),
     })
 }
@@ -178,10 +219,7 @@ pub(super) async fn prune(cli: &Cli, args: &PruneArgs) -> anyhow::Result<()> {
         database: args.database.as_deref().map(str::parse::<DbName>).transpose()?,
         dry_run: args.dry_run,
         now: match &args.now {
-            Some(t) => parse_time(t).map_err(|e| match e {
-                ConfigError::Invalid { message, .. } => ConfigError::Invalid { key: "--now", message },
-                other => other,
-            })?,
+            Some(t) => parse_time("--now", t, true)?,
             None => chrono::Utc::now(),
         },
         host: hostname(),

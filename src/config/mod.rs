@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 mod backup;
 mod drill;
+mod monitor;
 mod neo4j;
 mod notify;
 mod retention;
@@ -52,6 +53,7 @@ const KEYS: &[(&str, &[&str])] = &[
     ("neo4j", neo4j::KEYS),
     ("backup", backup::KEYS),
     ("notify", notify::KEYS),
+    ("monitor", monitor::KEYS),
     ("retention", retention::KEYS),
     ("signing", signing::KEYS),
 ];
@@ -96,6 +98,8 @@ struct RawConfig {
     backup: backup::RawBackup,
     #[serde(default)]
     notify: notify::RawNotify,
+    #[serde(default)]
+    monitor: monitor::RawMonitor,
     #[serde(default)]
     retention: retention::RawRetention,
     #[serde(default)]
@@ -179,6 +183,8 @@ pub struct Config {
     pub neo4j: Neo4jConfig,
     pub backup: BackupConfig,
     pub notify: crate::notify::WebhookSettings,
+    /// `[monitor]`: when a new backup is an anomaly.
+    pub monitor: crate::monitor::AnomalyPolicy,
     pub retention: RetentionConfig,
     /// `[retention] assume_versioning` and `assume_object_lock`.
     pub stated_bucket: StatedBucket,
@@ -409,6 +415,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         },
         backup,
         notify: notify::from_raw(raw.notify)?,
+        monitor: monitor::from_raw(raw.monitor)?,
         stated_bucket: retention::stated_bucket(&raw.retention),
         retention: retention::from_raw(raw.retention)?,
         drill: drill::from_raw(raw.drill)?,
@@ -544,6 +551,7 @@ mod tests {
                     "cache_dir" => "\"/var/cache/graphvault\"",
                     "cluster_server" => "\"db1:7687\"",
                     "lease_max_ttl_secs" => "3600",
+                    "grow_percent" => "300",
                     _ => "5",
                 };
                 let text = match (*section, *key) {

@@ -1,18 +1,48 @@
-//! `graphvault list`: renders the catalog as a table or JSON, marking the
-//! backups whose manifest has no signature object next to it (`UNSIGNED`):
-//! they are not trusted (anyone who can write to the bucket can put one
-//! there), and "the latest backup" skips them. `list` makes no GET, so it
-//! only sees that a signature exists; restore and verify check it.
+//! `graphvault list`: the backups, filtered by alias, label and time, as a
+//! table or JSON, with each one's type, size, stored size, ratio and
+//! anomaly judgement (src/ops/annotated.rs reads the manifests), marking
+//! the backups whose manifest has no signature object next to it
+//! (`UNSIGNED`): they are not trusted (anyone who can write to the bucket
+//! can put one there), and "the latest backup" skips them. `list` does not
+//! check signatures; restore and verify do.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::catalog::CatalogListing;
+use crate::model::{DbName, Label, ManifestKey};
+use crate::monitor::{Anomaly, Judgement};
+
+use super::annotated::AnnotatedBackup;
+use super::backup_run::Bytes;
 
 /// Output format of `list`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListFormat {
     Table,
     Json,
+}
+
+/// Which backups `list` shows, beyond `--database` (decided from the key alone).
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    /// Only this alias.
+    pub alias: Option<DbName>,
+    /// Only backups carrying every one of these labels.
+    pub labels: Vec<Label>,
+    /// Only backups taken at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only backups taken at or before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl ListQuery {
+    pub fn matches(&self, k: &ManifestKey) -> bool {
+        let t = k.backup_id.time();
+        self.alias.as_ref().is_none_or(|a| &k.alias == a)
+            && self.labels.iter().all(|l| k.labels.contains(l))
+            && self.since.is_none_or(|s| t >= s)
+            && self.until.is_none_or(|u| t <= u)
+    }
 }
 
 #[derive(Serialize)]
@@ -22,49 +52,94 @@ struct ListEntry<'a> {
     database: &'a str,
     time: String,
     #[serde(skip)]
-    when: chrono::DateTime<chrono::Utc>,
+    when: DateTime<Utc>,
     labels: Vec<&'a str>,
     manifest_key: String,
     /// A signature object (`<manifest>.minisig`) is listed next to it.
     signed: bool,
     /// Not trusted whatever its content: it has no signature.
     untrusted: bool,
+    /// `full` or `diff`; absent when the manifest could not be read.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stored_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seconds: Option<f64>,
+    /// `normal`, `anomalous`, `not_judged` (too little history), or absent
+    /// (unsigned or unread: never judged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    judgement: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[Anomaly]>::is_empty")]
+    anomalies: &'a [Anomaly],
 }
 
-/// Renders backups (already filtered and sorted) for stdout.
-pub fn render_list(listing: &CatalogListing, format: ListFormat) -> String {
-    let signed = listing.signed_keys();
-    let entries: Vec<ListEntry> = listing
-        .keys
-        .iter()
-        .map(|k| {
-            let manifest_key = k.to_string();
-            let is_signed = signed.contains(manifest_key.as_str());
-            ListEntry {
-                backup_id: k.backup_id.as_str(),
-                alias: k.alias.as_str(),
-                database: k.database.as_str(),
-                time: k.backup_id.time().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                when: k.backup_id.time(),
-                labels: k.labels.iter().map(|l| l.as_str()).collect(),
-                manifest_key,
-                signed: is_signed,
-                untrusted: !is_signed,
-            }
-        })
-        .collect();
-    match format {
-        ListFormat::Json => {
-            let mut out = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
-            out.push('\n');
-            out
-        }
-        ListFormat::Table => table(&entries),
+fn entry(b: &AnnotatedBackup) -> ListEntry<'_> {
+    let k = &b.key;
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    ListEntry {
+        backup_id: k.backup_id.as_str(),
+        alias: k.alias.as_str(),
+        database: k.database.as_str(),
+        time: k.backup_id.time().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        when: k.backup_id.time(),
+        labels: k.labels.iter().map(|l| l.as_str()).collect(),
+        manifest_key: k.to_string(),
+        signed: b.signed,
+        untrusted: !b.signed,
+        kind: b.sample.as_ref().map(|s| s.kind.as_str()),
+        size: b.sample.as_ref().map(|s| s.plain),
+        stored_size: b.sample.as_ref().map(|s| s.stored),
+        ratio: b.sample.as_ref().map(|s| round(s.ratio())),
+        seconds: b.sample.as_ref().map(|s| round(s.seconds)),
+        judgement: b.judgement.as_ref().map(Judgement::label),
+        anomalies: b.judgement.as_ref().map(Judgement::anomalies).unwrap_or(&[]),
     }
 }
 
+/// Renders backups (already filtered, oldest first) for stdout.
+pub fn render_list(backups: &[AnnotatedBackup], format: ListFormat) -> String {
+    let entries: Vec<ListEntry> = backups.iter().map(entry).collect();
+    render(&entries, format, table)
+}
+
+/// A JSON array (pretty, one newline at the end) or the table `table` makes.
+pub fn render<T: Serialize>(entries: &[T], format: ListFormat, table: fn(&[T]) -> String) -> String {
+    match format {
+        ListFormat::Json => {
+            let mut out = serde_json::to_string_pretty(entries).unwrap_or_else(|_| "[]".into());
+            out.push('\n');
+            out
+        }
+        ListFormat::Table => table(entries),
+    }
+}
+
+/// Fixed-width columns, left-aligned, trailing blanks trimmed.
+pub fn columns<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let header = header.map(String::from);
+    let mut widths = header.clone().map(|h| h.len());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(rows) {
+        let cells: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 fn table(entries: &[ListEntry]) -> String {
-    let rows: Vec<[String; 6]> = entries
+    let dash = || "-".to_string();
+    let rows: Vec<[String; 11]> = entries
         .iter()
         .map(|e| {
             [
@@ -72,26 +147,48 @@ fn table(entries: &[ListEntry]) -> String {
                 e.alias.to_string(),
                 e.database.to_string(),
                 e.when.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                e.labels.join(","),
+                e.kind.map_or_else(dash, String::from),
+                e.size.map_or_else(dash, |n| Bytes(n).short()),
+                e.stored_size.map_or_else(dash, |n| Bytes(n).short()),
+                e.ratio.map_or_else(dash, |r| format!("{r:.2}")),
+                if e.labels.is_empty() {
+                    dash()
+                } else {
+                    e.labels.join(",")
+                },
                 if e.signed { "signed" } else { "UNSIGNED" }.to_string(),
+                match e.judgement {
+                    Some("anomalous") => {
+                        let kinds: Vec<&str> = e.anomalies.iter().map(|a| a.kind.as_str()).collect();
+                        format!("ANOMALY:{}", kinds.join(","))
+                    }
+                    Some("normal") => "ok".into(),
+                    _ => dash(),
+                },
             ]
         })
         .collect();
-    let header = ["ID", "ALIAS", "DATABASE", "TIME", "LABELS", "SIGNATURE"].map(String::from);
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    let header = [
+        "ID",
+        "ALIAS",
+        "DATABASE",
+        "TIME",
+        "TYPE",
+        "SIZE",
+        "STORED",
+        "RATIO",
+        "LABELS",
+        "SIGNATURE",
+        "ANOMALY",
+    ];
+    let mut out = columns(header, &rows);
     let unsigned = entries.iter().filter(|e| e.untrusted).count();
     out.push_str(&format!("{} backup(s)\n", rows.len()));
+    for e in entries {
+        for a in e.anomalies {
+            out.push_str(&format!("{} ({}): {a}\n", e.backup_id, e.alias));
+        }
+    }
     if unsigned > 0 {
         out.push_str(&format!(
             "{unsigned} unsigned: no .minisig next to the manifest, so not trusted (possibly forged by someone who can \
@@ -102,63 +199,5 @@ fn table(entries: &[ListEntry]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::ManifestKey;
-    use crate::store::ObjectInfo;
-
-    fn listing(signed: bool) -> CatalogListing {
-        let k =
-            ManifestKey::parse("manifests/customer1/20261124T020000Z-3fa91c~customer1-1767741527~pinned.json").unwrap();
-        let signatures = if signed {
-            vec![ObjectInfo {
-                key: format!("{k}.minisig"),
-                size: 300,
-                last_modified: None,
-                storage_class: None,
-                restore: None,
-                checksum: None,
-                etag: None,
-            }]
-        } else {
-            Vec::new()
-        };
-        CatalogListing {
-            keys: vec![k],
-            signatures,
-            ..CatalogListing::default()
-        }
-    }
-
-    #[test]
-    fn table_lists_every_backup_with_a_count() {
-        let out = render_list(&listing(true), ListFormat::Table);
-        assert!(out.starts_with("ID"), "{out}");
-        assert!(
-            out.contains(
-                "20261124T020000Z-3fa91c  customer1  customer1-1767741527  2026-11-24 02:00:00 UTC  pinned  signed"
-            ),
-            "{out}"
-        );
-        assert!(out.ends_with("1 backup(s)\n"));
-        let json: serde_json::Value = serde_json::from_str(&render_list(&listing(true), ListFormat::Json)).unwrap();
-        assert_eq!(json[0]["labels"][0], "pinned");
-        assert_eq!(json[0]["time"], "2026-11-24T02:00:00Z");
-        assert_eq!(
-            (&json[0]["signed"], &json[0]["untrusted"]),
-            (&true.into(), &false.into())
-        );
-    }
-
-    #[test]
-    fn a_manifest_without_a_signature_object_is_marked_untrusted() {
-        let out = render_list(&listing(false), ListFormat::Table);
-        assert!(out.contains("pinned  UNSIGNED\n"), "{out}");
-        assert!(out.contains("1 unsigned: no .minisig"), "{out}");
-        let json: serde_json::Value = serde_json::from_str(&render_list(&listing(false), ListFormat::Json)).unwrap();
-        assert_eq!(
-            (&json[0]["signed"], &json[0]["untrusted"]),
-            (&false.into(), &true.into())
-        );
-    }
-}
+#[path = "list_tests.rs"]
+mod tests;

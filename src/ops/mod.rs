@@ -2,8 +2,10 @@
 //! do the work, and return typed errors; printing is left to the caller.
 
 mod alias;
+pub mod annotated;
 pub mod archive;
 mod backup_artifact;
+pub mod backup_facts;
 pub mod backup_run;
 pub mod bucket_settings;
 mod catalog;
@@ -20,6 +22,7 @@ pub mod progress;
 pub mod prune;
 pub mod restore_db;
 mod restore_to_dir;
+mod stats;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -34,8 +37,9 @@ pub use catalog::{
 };
 pub use chain::{pick_backup, resolve_chain, Pick};
 pub use key::generate_key;
-pub use list::{render_list, ListFormat};
+pub use list::{render_list, ListFormat, ListQuery};
 pub use restore_to_dir::{download_verified, restore_to_dir};
+pub use stats::render_stats;
 
 use crate::model::{InvalidBackupId, ManifestError, NameError};
 use crate::neo4j::cypher_names::InvalidNeo4jName;
@@ -147,6 +151,8 @@ pub enum OpsError {
     SomeFailed { failed: usize, total: usize },
     #[error("every database backup ({total}) failed; the summary names each and why")]
     AllFailed { total: usize },
+    #[error("every backup committed, but {anomalous} of {total} look wrong: size, compression ratio or time far from the alias's recent backups (the summary says which and by how much; the backups are kept; if a change is legitimate, it becomes the new normal after [monitor] min_history backups)")]
+    Anomalous { anomalous: usize, total: usize },
     #[error(transparent)]
     Lease(#[from] crate::lease::LeaseError),
     #[error(transparent)]

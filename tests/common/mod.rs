@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cli_world;
 pub mod processes;
 pub mod s3_proxy;
+pub mod webhook;
 pub mod world;
 
 use std::path::{Path, PathBuf};

@@ -59,18 +59,32 @@ pub fn render(report: &RunReport, now: i64, previous: &str) -> String {
         ),
         (
             "graphvault_backup_warnings",
-            "Warnings of the database's backup in the last run (it committed, but e.g. a --from server did not respond).",
+            "Warnings of the database's backup in the last run (it committed, but e.g. a --from server did not respond, or its size was an anomaly).",
+            vec![],
+        ),
+        (
+            "graphvault_backup_anomalies",
+            "Anomalies of the database's backup in the last run: size, compression ratio or time far from its recent backups of the same type.",
             vec![],
         ),
     ];
+    let mut anomaly_samples: Samples = Vec::new();
     for r in &report.results {
         let l = labels(&r.alias, &r.database);
-        let (ok, read, stored, warned) = match &r.outcome {
+        let (ok, read, stored, warned, anomalies) = match &r.outcome {
             DbOutcome::Ok {
-                size, stored, warnings, ..
-            } => (1, *size, *stored, warnings.len()),
-            DbOutcome::Failed { .. } => (0, 0, 0, 0),
+                size,
+                stored,
+                warnings,
+                anomalies,
+                ..
+            } => (1, *size, *stored, warnings.len(), anomalies.as_slice()),
+            DbOutcome::Failed { .. } => (0, 0, 0, 0, &[][..]),
         };
+        for a in anomalies {
+            let with_kind = format!("{},kind=\"{}\"}}", l.trim_end_matches('}'), a.kind.as_str());
+            anomaly_samples.push((with_kind, "1".into()));
+        }
         if ok == 1 {
             last_success.insert(l.clone(), now.to_string());
         }
@@ -80,6 +94,7 @@ pub fn render(report: &RunReport, now: i64, previous: &str) -> String {
             read.to_string(),
             stored.to_string(),
             warned.to_string(),
+            anomalies.len().to_string(),
         ];
         for (g, v) in gauges.iter_mut().zip(values) {
             g.2.push((l.clone(), v));
@@ -102,6 +117,11 @@ pub fn render(report: &RunReport, now: i64, previous: &str) -> String {
     for (name, help, samples) in &gauges {
         gauge(name, help, samples);
     }
+    gauge(
+        "graphvault_backup_anomaly",
+        "1 for each kind of anomaly (size_shrank, stored_grew, ratio_fell, duration_grew, …) of the database's backup in the last run.",
+        &anomaly_samples,
+    );
     gauge(
         "graphvault_backup_run_timestamp_seconds",
         "When the last backup run ended (Unix time).",
@@ -157,6 +177,12 @@ mod tests {
                     size: 400,
                     stored: 100,
                     warnings: vec!["a --from server did not respond".into()],
+                    anomalies: vec![crate::monitor::Anomaly {
+                        kind: crate::monitor::AnomalyKind::SizeShrank,
+                        value: 400.0,
+                        median: 4e9,
+                        of: 3,
+                    }],
                 }
             } else {
                 DbOutcome::Failed {
@@ -196,6 +222,16 @@ mod tests {
         );
         assert!(
             text2.contains(&format!("graphvault_backup_warnings{l2} 0\n")),
+            "{text2}"
+        );
+        assert!(
+            text2.contains(&format!("graphvault_backup_anomalies{l2} 0\n")),
+            "{text2}"
+        );
+        assert!(
+            text2.contains(
+                "graphvault_backup_anomaly{alias=\"customer1\",database=\"customer1-1\",kind=\"size_shrank\"} 1\n"
+            ),
             "{text2}"
         );
         assert!(

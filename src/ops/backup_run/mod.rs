@@ -36,9 +36,13 @@ use crate::neo4j::{BackupKind, BackupRequest, BackupType, DatabaseInfo, Neo4jAdm
 use crate::pipeline::Recipients;
 use crate::store::ObjectStore;
 
+use super::backup_facts::{history_of, readable_keys, sample_of};
 use super::interrupt::until_interrupted;
 use super::progress::ProgressStyle;
-use super::{backup_artifacts, list_backups, read_manifest_unverified, ArtifactBackupRequest, BackupFilter, OpsError};
+use super::{
+    backup_artifacts, list_with_signatures, read_manifest_unverified, ArtifactBackupRequest, BackupFilter, OpsError,
+};
+use crate::monitor::{judge, Judgement};
 
 /// What the operator asked for.
 #[derive(Clone, Debug, Default)]
@@ -123,7 +127,10 @@ async fn run_targets(
 ) -> Result<RunReport, OpsError> {
     let cutoff = chrono::Utc::now() - ctx.config.backup.abandoned_upload_age;
     abandoned::abort_abandoned(ctx.store.as_ref(), cutoff).await;
-    let existing = list_backups(ctx.store.as_ref(), &BackupFilter::default()).await?;
+    let listing = list_with_signatures(ctx.store.as_ref(), &BackupFilter::default()).await?;
+    // The history new backups are compared with: signed manifests only.
+    let history = readable_keys(&listing, ctx.config.signing.allow_unsigned);
+    let existing = listing.keys;
 
     let mut report = RunReport {
         results: Vec::new(),
@@ -154,8 +161,10 @@ async fn run_targets(
             }
             back_up_one(ctx, req, target, &existing, info, admin_version, lease).await
         };
-        let outcome = match work.instrument(span).await {
-            Ok((manifest, warnings)) => {
+        let outcome = match work.instrument(span.clone()).await {
+            Ok((manifest, mut warnings)) => {
+                let judgement = judge_new(ctx, &history, &manifest).instrument(span).await;
+                warnings.extend(judgement.anomalies().iter().map(ToString::to_string));
                 let (size, stored) = manifest.totals();
                 DbOutcome::Ok {
                     backup_id: manifest.backup_id.to_string(),
@@ -163,6 +172,7 @@ async fn run_targets(
                     size,
                     stored,
                     warnings,
+                    anomalies: judgement.anomalies().to_vec(),
                 }
             }
             Err(error) => {
@@ -179,6 +189,31 @@ async fn run_targets(
         });
     }
     Ok(report)
+}
+
+/// The new backup against the history of its alias (src/monitor/anomaly.rs).
+/// An anomaly is only reported: the backup stays, it may be legitimate.
+async fn judge_new(ctx: &RunContext<'_>, history: &[ManifestKey], manifest: &BackupManifest) -> Judgement {
+    let policy = &ctx.config.monitor;
+    let sample = sample_of(manifest);
+    let earlier = history_of(
+        ctx.store.as_ref(),
+        history,
+        &manifest.alias,
+        sample.kind,
+        policy.history,
+    )
+    .await;
+    let judgement = judge(&earlier, &sample, policy);
+    match &judgement {
+        Judgement::Anomalous(a) => {
+            for anomaly in a {
+                tracing::warn!(kind = anomaly.kind.as_str(), "{anomaly}; the backup is kept");
+            }
+        }
+        other => tracing::info!(judgement = %other.describe(), "size and time compared with earlier backups"),
+    }
+    judgement
 }
 
 /// Node and relationship counts of `database`, best effort.

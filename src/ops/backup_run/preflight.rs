@@ -74,6 +74,14 @@ impl std::fmt::Display for Bytes {
     }
 }
 
+impl Bytes {
+    /// `1.2 GiB`-style, without the exact count (tables).
+    pub fn short(self) -> String {
+        let s = self.to_string();
+        s.split(" (").next().unwrap_or(&s).to_string()
+    }
+}
+
 /// The space a backup of a database needs: its last artifact size (or the
 /// store size the server reports) × factor, and at least `min_free`.
 pub fn needed_space(last_size: Option<u64>, store_size: Option<u64>, factor: f64, min_free: u64) -> (u64, String) {

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::preflight::Bytes;
+use crate::monitor::Anomaly;
 use crate::ops::OpsError;
 
 /// What happened to one database.
@@ -16,8 +17,12 @@ pub enum DbOutcome {
         size: u64,
         stored: u64,
         /// Problems of a backup that still succeeded (neo4j-admin exit 1
-        /// with its artifact made, e.g. a `--from` server not responding).
+        /// with its artifact made, e.g. a `--from` server not responding),
+        /// anomalies included.
         warnings: Vec<String>,
+        /// Size or time far from the alias's recent history (also in
+        /// `warnings`, as text). The backup is committed all the same.
+        anomalies: Vec<Anomaly>,
     },
     Failed {
         error: OpsError,
@@ -49,6 +54,9 @@ pub struct RunReport {
 pub enum RunOutcome {
     /// Every selected database was backed up (or there was none).
     Ok,
+    /// Every selected database was backed up, and at least one backup's
+    /// size or time is an anomaly.
+    Anomalous,
     /// Some were backed up, some failed.
     Partial,
     /// Every selected database failed.
@@ -73,6 +81,8 @@ struct JsonRow<'a> {
     error: Option<String>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     warnings: &'a [String],
+    #[serde(skip_serializing_if = "<[Anomaly]>::is_empty")]
+    anomalies: &'a [Anomaly],
     seconds: f64,
 }
 
@@ -84,6 +94,7 @@ impl RunReport {
             .filter(|r| matches!(r.outcome, DbOutcome::Failed { .. }))
             .count();
         match failed {
+            0 if self.anomalies().next().is_some() => RunOutcome::Anomalous,
             0 => RunOutcome::Ok,
             n if n == self.results.len() => RunOutcome::AllFailed,
             _ => RunOutcome::Partial,
@@ -106,6 +117,22 @@ impl RunReport {
         })
     }
 
+    /// The anomalies of backups that succeeded, by database.
+    pub fn anomalies(&self) -> impl Iterator<Item = (&DbResult, &Anomaly)> {
+        self.results.iter().flat_map(|r| match &r.outcome {
+            DbOutcome::Ok { anomalies, .. } => anomalies.iter().map(|a| (r, a)).collect::<Vec<_>>(),
+            DbOutcome::Failed { .. } => Vec::new(),
+        })
+    }
+
+    /// How many databases' backups are anomalous.
+    pub fn anomalous(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| matches!(&r.outcome, DbOutcome::Ok { anomalies, .. } if !anomalies.is_empty()))
+            .count()
+    }
+
     /// The summary table (fixed-width, for terminals and cron mail).
     pub fn table(&self) -> String {
         let mut rows = vec![[
@@ -121,8 +148,8 @@ impl RunReport {
             let (status, size, stored, ratio) = match &r.outcome {
                 DbOutcome::Ok { size, stored, .. } => (
                     "ok".to_string(),
-                    short(*size),
-                    short(*stored),
+                    Bytes(*size).short(),
+                    Bytes(*stored).short(),
                     format!("{:.2}", *size as f64 / (*stored).max(1) as f64),
                 ),
                 DbOutcome::Failed { .. } => ("FAILED".to_string(), "-".into(), "-".into(), "-".into()),
@@ -169,13 +196,19 @@ impl RunReport {
             .iter()
             .filter(|r| matches!(&r.outcome, DbOutcome::Ok { warnings, .. } if !warnings.is_empty()))
             .count();
+        let anomalous = self.anomalous();
         out.push_str(&format!(
-            "{ok} of {} database(s) backed up{}{}\n",
+            "{ok} of {} database(s) backed up{}{}{}\n",
             self.results.len(),
             if warned == 0 {
                 String::new()
             } else {
                 format!(", {warned} with warnings")
+            },
+            if anomalous == 0 {
+                String::new()
+            } else {
+                format!(" ({anomalous} anomalous: size or time far from the recent backups; kept, check them)")
             },
             if self.unaliased.is_empty() {
                 String::new()
@@ -205,6 +238,7 @@ impl RunReport {
                     stored_size: None,
                     error: None,
                     warnings: &[],
+                    anomalies: &[],
                     seconds: (r.seconds * 1000.0).round() / 1000.0,
                 };
                 match &r.outcome {
@@ -214,7 +248,9 @@ impl RunReport {
                         size,
                         stored,
                         warnings,
+                        anomalies,
                     } => {
+                        row.anomalies = anomalies;
                         row.backup_id = Some(backup_id);
                         row.backup_type = backup_type.as_deref();
                         row.size = Some(*size);
@@ -231,6 +267,7 @@ impl RunReport {
             .collect();
         let outcome = match self.outcome() {
             RunOutcome::Ok => "ok",
+            RunOutcome::Anomalous => "anomalous",
             RunOutcome::Partial => "partial",
             RunOutcome::AllFailed => "all_failed",
         };
@@ -243,130 +280,6 @@ impl RunReport {
     }
 }
 
-/// `1.2 GiB`-style size without the exact count.
-fn short(n: u64) -> String {
-    let s = Bytes(n).to_string();
-    s.split(" (").next().unwrap_or(&s).to_string()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ok(db: &str, size: u64, stored: u64) -> DbResult {
-        DbResult {
-            alias: db.split('-').next().unwrap().into(),
-            database: db.into(),
-            outcome: DbOutcome::Ok {
-                backup_id: "20261124T020000Z-abcdef".into(),
-                backup_type: Some("FULL".into()),
-                size,
-                stored,
-                warnings: Vec::new(),
-            },
-            seconds: 1.25,
-        }
-    }
-
-    fn failed(db: &str) -> DbResult {
-        DbResult {
-            alias: db.into(),
-            database: db.into(),
-            outcome: DbOutcome::Failed {
-                error: OpsError::NothingToBackUp { what: "x".into() },
-            },
-            seconds: 0.5,
-        }
-    }
-
-    #[test]
-    fn the_outcome_separates_ok_partial_and_all_failed() {
-        let report = |rs: Vec<DbResult>| RunReport {
-            results: rs,
-            unaliased: vec![],
-            skipped_aliases: vec![],
-        };
-        assert_eq!(report(vec![]).outcome(), RunOutcome::Ok);
-        assert_eq!(report(vec![ok("a-1", 1, 1)]).outcome(), RunOutcome::Ok);
-        assert_eq!(
-            report(vec![ok("a-1", 1, 1), failed("b-1")]).outcome(),
-            RunOutcome::Partial
-        );
-        assert_eq!(
-            report(vec![failed("a-1"), failed("b-1")]).outcome(),
-            RunOutcome::AllFailed
-        );
-    }
-
-    #[test]
-    fn the_table_has_a_row_per_database_and_names_failures() {
-        let r = RunReport {
-            results: vec![ok("customer1-100", 4 << 20, 1 << 20), failed("customer2-200")],
-            unaliased: vec!["neo4j".into()],
-            skipped_aliases: vec!["garden.flowers: constituent of the composite database 'garden'".into()],
-        };
-        assert_eq!(
-            r.to_json()["skipped_aliases"][0],
-            "garden.flowers: constituent of the composite database 'garden'"
-        );
-        let t = r.table();
-        assert!(
-            t.contains("alias skipped: garden.flowers: constituent of the composite database 'garden'"),
-            "{t}"
-        );
-        assert!(t.starts_with("DATABASE"), "{t}");
-        let row: Vec<&str> = t.lines().nth(1).unwrap().split_whitespace().collect();
-        assert_eq!(
-            row,
-            [
-                "customer1-100",
-                "customer1",
-                "ok",
-                "4.0",
-                "MiB",
-                "1.0",
-                "MiB",
-                "4.00",
-                "1.2"
-            ],
-            "{t}"
-        );
-        assert!(t.contains("FAILED") && t.contains("customer2-200: "), "{t}");
-        assert!(
-            t.contains("1 of 2 database(s) backed up; 1 without an alias skipped"),
-            "{t}"
-        );
-        let j = r.to_json();
-        assert_eq!(j["outcome"], "partial");
-        assert_eq!(j["databases"][0]["stored_size"], 1 << 20);
-        assert_eq!(j["databases"][1]["status"], "failed");
-        assert!(j["databases"][0].get("warnings").is_none(), "no empty warnings list");
-    }
-
-    #[test]
-    fn a_backup_with_warnings_is_ok_and_its_warnings_are_shown() {
-        let mut row = ok("customer1-100", 1, 1);
-        if let DbOutcome::Ok { warnings, .. } = &mut row.outcome {
-            warnings.push("neo4j-admin exited 1; servers it reported problems with: db1:6362".into());
-        }
-        let r = RunReport {
-            results: vec![row],
-            unaliased: vec![],
-            skipped_aliases: vec![],
-        };
-        assert_eq!(r.outcome(), RunOutcome::Ok);
-        let t = r.table();
-        assert!(
-            t.contains("customer1-100: warning: neo4j-admin exited 1; servers it reported problems with: db1:6362"),
-            "{t}"
-        );
-        assert!(t.contains("1 of 1 database(s) backed up, 1 with warnings"), "{t}");
-        let j = r.to_json();
-        assert_eq!(j["outcome"], "ok");
-        assert_eq!(j["databases"][0]["status"], "ok");
-        assert_eq!(
-            j["databases"][0]["warnings"][0].as_str().unwrap(),
-            "neo4j-admin exited 1; servers it reported problems with: db1:6362"
-        );
-    }
-}
+#[path = "report_tests.rs"]
+mod tests;

@@ -6,8 +6,10 @@
 //! claims to outlive `lease_max_ttl_secs` is an error, with the command that
 //! removes it); manifests without a signature; an age identity lying on a
 //! backup host; staging free space; neo4j-admin and Bolt; the age of the
-//! newest signed backup of every alias. Any error makes the exit code 14.
+//! newest signed backup of every alias, and whether its size or time is an
+//! anomaly (a warning). Any error makes the exit code 14.
 
+mod anomaly;
 mod bucket;
 mod judge;
 mod lease;
@@ -16,6 +18,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 
+pub use anomaly::judge_newest;
 pub use bucket::{judge_bucket, judge_delete};
 pub use judge::{finding, judge_backup_age, judge_lifecycle, Finding, Severity};
 pub use lease::{judge_lease, remove_command};
@@ -26,6 +29,7 @@ use crate::neo4j::{Neo4jAdmin, Neo4jCatalog};
 use crate::ops::bucket_settings::{Known, Setting};
 use crate::store::ObjectStore;
 
+use super::annotated::annotate;
 use super::backup_run::LEASE_SCOPE;
 use super::backup_run::{Bytes, FreeSpace};
 use super::catalog::CatalogListing;
@@ -238,8 +242,25 @@ pub async fn doctor(ctx: &DoctorContext<'_>) -> Vec<Finding> {
     }
     if let Some(keys) = keys {
         out.extend(judge_backup_age(&keys, &expected, Utc::now(), ctx.max_backup_age));
+        out.extend(anomaly_findings(ctx, keys).await);
     }
     out
+}
+
+/// The newest backup of each alias against its history (the keys are the
+/// trusted ones already).
+async fn anomaly_findings(ctx: &DoctorContext<'_>, keys: Vec<ManifestKey>) -> Vec<Finding> {
+    let mut newest: std::collections::BTreeMap<String, crate::model::BackupId> = Default::default();
+    for k in &keys {
+        newest.insert(k.alias.to_string(), k.backup_id.clone());
+    }
+    let listing = CatalogListing {
+        keys,
+        ..CatalogListing::default()
+    };
+    let shown = |k: &ManifestKey| newest.get(k.alias.as_str()) == Some(&k.backup_id);
+    let annotated = annotate(ctx.store.as_ref(), &listing, shown, &ctx.config.monitor, true).await;
+    judge_newest(&annotated)
 }
 
 /// One line per finding, worst first.
