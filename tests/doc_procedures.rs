@@ -85,6 +85,24 @@ fn bash(script: &str, cwd: &Path) -> Run {
     run(cmd)
 }
 
+/// `graphvault backup --artifact` with `config`; the new backup's id.
+fn backup_artifact(config: &Path, artifact: &Path) -> String {
+    let mut cmd = graphvault();
+    cmd.arg("--config").arg(config).args([
+        "backup",
+        "--artifact",
+        s(artifact),
+        "--database",
+        DB,
+        "--alias",
+        ALIAS,
+        "--json",
+    ]);
+    let r = run(cmd).ok();
+    let m: Value = serde_json::from_str(&r.stdout).unwrap();
+    m["backup_id"].as_str().unwrap().to_string()
+}
+
 /// A config for `url`, a signed backup of one artifact, and its id.
 struct Backup {
     work: tempfile::TempDir,
@@ -108,20 +126,7 @@ fn back_up(storage: &str) -> Backup {
     .unwrap();
     let data = common::compressible_bytes(300_000, 7);
     let artifact = common::write_artifact(work.path(), DB, &data);
-    let mut cmd = graphvault();
-    cmd.arg("--config").arg(&config).args([
-        "backup",
-        "--artifact",
-        s(&artifact),
-        "--database",
-        DB,
-        "--alias",
-        ALIAS,
-        "--json",
-    ]);
-    let r = run(cmd).ok();
-    let m: Value = serde_json::from_str(&r.stdout).unwrap();
-    let id = m["backup_id"].as_str().unwrap().to_string();
+    let id = backup_artifact(&config, &artifact);
     Backup {
         work,
         key,
@@ -277,22 +282,7 @@ async fn the_minimal_backup_and_restore_host_configs_work_as_documented() {
     .unwrap();
 
     let artifact = common::write_artifact(work.path(), DB, b"minimal hosts");
-    let mut cmd = graphvault();
-    cmd.arg("--config").arg(&backup_host).args([
-        "backup",
-        "--artifact",
-        s(&artifact),
-        "--database",
-        DB,
-        "--alias",
-        ALIAS,
-        "--json",
-    ]);
-    let r = run(cmd).ok();
-    let id = serde_json::from_str::<Value>(&r.stdout).unwrap()["backup_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = backup_artifact(&backup_host, &artifact);
     let dir = work.path().join("restored");
     let mut cmd = graphvault();
     cmd.arg("--config")
