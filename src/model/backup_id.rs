@@ -42,17 +42,34 @@ impl BackupId {
     }
 
     /// A new id for a backup starting at `now` that sorts after `previous`
-    /// (the alias's newest backup): when `now` is not later than it by a
-    /// whole second (two backups in one second, or a clock that went back),
-    /// the id takes the second after `previous`, so id order stays the order
-    /// backups were made in, which "latest", chains and retention rely on.
+    /// (the alias's newest backup), so id order stays the order backups were
+    /// made in, which "latest", chains and retention rely on. In the same
+    /// second as `previous` the random suffix is drawn above its suffix (the
+    /// id keeps its real second); when this host's clock is behind
+    /// `previous` (it went back, or another host's runs ahead), the id takes
+    /// the second after `previous`.
     pub fn after(now: DateTime<Utc>, previous: Option<&BackupId>) -> Self {
-        match previous {
-            Some(p) if p.time >= now - chrono::Duration::milliseconds(999) => {
-                Self::new(p.time + chrono::Duration::seconds(1))
-            }
-            _ => Self::new(now),
+        let Some(p) = previous else {
+            return Self::new(now);
+        };
+        let second = Self::new(now).time;
+        let suffix = p.suffix();
+        if p.time == second && suffix < 0xff_ffff {
+            let above: u32 = rand::thread_rng().gen_range(suffix + 1..=0xff_ffff);
+            return Self::from_parts(second, above);
         }
+        if p.time >= second {
+            return Self::new(p.time + chrono::Duration::seconds(1));
+        }
+        Self::new(now)
+    }
+
+    /// The random part, as a number.
+    fn suffix(&self) -> u32 {
+        self.text
+            .rsplit_once('-')
+            .and_then(|(_, s)| u32::from_str_radix(s, 16).ok())
+            .unwrap_or(0)
     }
 
     /// When the backup started (UTC, whole seconds).
@@ -125,18 +142,21 @@ mod tests {
         let t = Utc.with_ymd_and_hms(2026, 1, 1, 2, 0, 0).unwrap();
         let prev = BackupId::new(t);
         for (now, want) in [
+            // The clock went back an hour: the second after the newest.
             (t - chrono::Duration::hours(1), t + chrono::Duration::seconds(1)),
-            (t, t + chrono::Duration::seconds(1)),
-            (
-                t + chrono::Duration::milliseconds(500),
-                t + chrono::Duration::seconds(1),
-            ),
+            // The same second: the same second, a larger suffix.
+            (t, t),
+            (t + chrono::Duration::milliseconds(500), t),
             (t + chrono::Duration::seconds(5), t + chrono::Duration::seconds(5)),
         ] {
             let next = BackupId::after(now, Some(&prev));
             assert_eq!(next.time(), want, "{now}");
-            assert!(next > prev);
+            assert!(next > prev, "{next} after {prev}");
         }
+        let last_in_second = BackupId::from_parts(t, 0xff_ffff);
+        let next = BackupId::after(t, Some(&last_in_second));
+        assert_eq!(next.time(), t + chrono::Duration::seconds(1));
+        assert!(next > last_in_second);
         assert_eq!(BackupId::after(t, None).time(), t);
         let b = BackupId::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
         assert!(a.as_str() < b.as_str());

@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::model::{
-    check_artifact_name, data_key, BackupId, BackupManifest, CompressionInfo, DbName, EncryptionInfo, Label,
-    ManifestKey, Neo4jInfo, MANIFEST_FORMAT, MANIFEST_VERSION,
+    check_artifact_name, data_key, BackupId, BackupManifest, CompressionInfo, DbName, EncryptionInfo, Label, Neo4jInfo,
+    MANIFEST_FORMAT, MANIFEST_VERSION,
 };
 use crate::pipeline::{seal_to_store, Recipients};
 use crate::signing::signature_key;
@@ -66,22 +66,6 @@ pub fn check_artifacts(artifacts: &[PathBuf]) -> Result<Vec<String>, OpsError> {
     Ok(names)
 }
 
-/// The newest backup id of `alias`, from one listing of its manifests.
-async fn newest_of_alias(store: &dyn ObjectStore, alias: &DbName) -> Result<Option<BackupId>, OpsError> {
-    let listed = store
-        .list(&ManifestKey::alias_prefix(alias))
-        .await
-        .map_err(|source| OpsError::Store {
-            location: store.location(),
-            source,
-        })?;
-    Ok(listed
-        .iter()
-        .filter_map(|o| ManifestKey::parse(&o.key))
-        .map(|k| k.backup_id)
-        .max())
-}
-
 /// Seals and uploads the artifacts, then commits the manifest.
 pub async fn backup_artifacts(
     store: Arc<dyn ObjectStore>,
@@ -94,7 +78,7 @@ pub async fn backup_artifacts(
 
     let started_at = Utc::now();
     let alias = req.alias.clone().unwrap_or_else(|| req.database.clone());
-    let previous = newest_of_alias(store.as_ref(), &alias).await?;
+    let previous = super::catalog::newest_in_alias(store.as_ref(), &alias).await?;
     let backup_id = BackupId::after(started_at, previous.as_ref());
     if backup_id.time() > started_at + chrono::Duration::seconds(1) {
         tracing::warn!(

@@ -129,6 +129,20 @@ pub async fn find_in_alias(
     Ok(listed.iter().find_map(|o| ManifestKey::parse(&o.key)))
 }
 
+/// The newest backup id of `alias`, from one listing of only its manifests
+/// (`manifests/<alias>/`): what a new backup's id must sort after.
+pub async fn newest_in_alias(store: &dyn ObjectStore, alias: &DbName) -> Result<Option<BackupId>, OpsError> {
+    let listed = store
+        .list(&ManifestKey::alias_prefix(alias))
+        .await
+        .map_err(store_err(store))?;
+    Ok(listed
+        .iter()
+        .filter_map(|o| ManifestKey::parse(&o.key))
+        .map(|k| k.backup_id)
+        .max())
+}
+
 /// Reads the manifest behind a key and checks its signature: the one read
 /// that restore, verify and drill act on (prune checks the backups it keeps
 /// with [`check_signature`]).
