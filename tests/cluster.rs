@@ -12,22 +12,20 @@ use graphvault::config::Config;
 use graphvault::exit::{classify, Exit};
 use graphvault::neo4j::Neo4jCatalog;
 use graphvault::ops::backup_run::{BackupRunRequest, StatvfsFreeSpace};
-use graphvault::ops::restore_db::{restore_db, RestoreContext, RestoreDbRequest, RestoreOutcome};
+use graphvault::ops::restore_db::{RestoreDbRequest, RestoreOutcome};
 use graphvault::ops::{OpsError, Pick};
 
+/// The nightly run, which must succeed for every database.
+async fn back_up(w: &World) {
+    let report = w
+        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
+        .await
+        .unwrap();
+    assert_eq!(report.failures().count(), 0, "{}", report.table());
+}
+
 async fn restore(w: &World, config: &Config, req: &RestoreDbRequest) -> Result<RestoreOutcome, OpsError> {
-    let catalog = w.catalog();
-    let admin = w.admin(&[]);
-    let ctx = RestoreContext {
-        store: w.store.clone(),
-        config,
-        identities: w.key.identities(),
-        catalog: &catalog,
-        admin: &admin,
-        free_space: &StatvfsFreeSpace,
-        progress: graphvault::ops::progress::ProgressStyle::Off,
-    };
-    restore_db(&ctx, req).await
+    w.restore(config, w.key.identities(), req).await
 }
 
 fn request(alias: &str) -> RestoreDbRequest {
@@ -71,11 +69,7 @@ async fn a_backup_uses_the_online_copies_secondaries_first_with_a_server_down() 
     let health: Vec<&str> = servers.iter().map(|s| s.health.as_str()).collect();
     assert_eq!(health, ["Available", "Unavailable", "Available", "Available"]);
 
-    let report = w
-        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
-        .await
-        .unwrap();
-    assert_eq!(report.failures().count(), 0, "{}", report.table());
+    back_up(&w).await;
     let backups = admin_calls_of(&w, "backup");
     assert_eq!(backups.len(), 1, "{backups:?}");
     // Secondary (server 4), then the primary that does not write (server 3),
@@ -90,11 +84,7 @@ async fn a_backup_uses_the_online_copies_secondaries_first_with_a_server_down() 
 async fn configured_backup_servers_win_over_the_cluster_s_list() {
     let mut w = World::on_servers(4, 1, "").await;
     w.config.neo4j.admin.from = vec!["backup-server:6362".into()];
-    let report = w
-        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
-        .await
-        .unwrap();
-    assert_eq!(report.failures().count(), 0, "{}", report.table());
+    back_up(&w).await;
     let backups = admin_calls_of(&w, "backup");
     assert!(
         backups[0].contains(&"--from=backup-server:6362".to_string()),
@@ -105,11 +95,7 @@ async fn configured_backup_servers_win_over_the_cluster_s_list() {
 #[tokio::test]
 async fn a_restore_seeds_from_this_server_keeps_the_topology_and_switches_the_alias() {
     let w = World::on_servers(4, 1, "").await;
-    let report = w
-        .run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
-        .await
-        .unwrap();
-    assert_eq!(report.failures().count(), 0, "{}", report.table());
+    back_up(&w).await;
 
     let out = restore(&w, &w.config, &request("customer1")).await.unwrap();
     let (hosts, seeded_from) = w.server.allocation(&out.target).unwrap();
@@ -147,9 +133,7 @@ async fn a_restore_seeds_from_this_server_keeps_the_topology_and_switches_the_al
 #[tokio::test]
 async fn restoring_over_a_clustered_database_is_refused_before_anything_is_downloaded() {
     let w = World::on_servers(3, 1, "").await;
-    w.run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
-        .await
-        .unwrap();
+    back_up(&w).await;
     let mut req = request("customer1");
     req.target = Some("customer1-1800000000".parse().unwrap());
     req.overwrite_destination = true;
@@ -162,9 +146,7 @@ async fn restoring_over_a_clustered_database_is_refused_before_anything_is_downl
 #[tokio::test]
 async fn a_cluster_server_setting_that_matches_no_server_names_the_servers_and_the_fix() {
     let w = World::on_servers(3, 1, "").await;
-    w.run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
-        .await
-        .unwrap();
+    back_up(&w).await;
     let mut config = w.config.clone();
     config.neo4j.cluster_server = Some("db9.example.com:7687".into());
     let err = restore(&w, &config, &request("customer1")).await.unwrap_err();
@@ -187,9 +169,7 @@ async fn a_drill_on_a_cluster_seeds_its_scratch_database_checks_it_and_drops_it(
     const CHECK: &str = "MATCH (n) RETURN count(n) AS nodes";
     let extra = format!("[[drill.check]]\nalias = \"*\"\nquery = \"{CHECK}\"\nmin = 1\n");
     let w = World::on_servers(3, 1, &extra).await;
-    w.run(&BackupRunRequest::default(), &[], &StatvfsFreeSpace)
-        .await
-        .unwrap();
+    back_up(&w).await;
     w.server
         .canned_query("*", CHECK, &["nodes"], vec![vec![bolt_double::Value::Int(7)]]);
     let catalog = w.catalog();

@@ -5,15 +5,13 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::world::World;
 use graphvault::config::Config;
 use graphvault::neo4j::Neo4jCatalog;
 use graphvault::ops::backup_run::{BackupRunRequest, StatvfsFreeSpace};
-use graphvault::ops::restore_db::{restore_db, RestoreContext, RestoreDbRequest, RestoreOutcome};
+use graphvault::ops::restore_db::RestoreDbRequest;
 use graphvault::ops::{OpsError, Pick};
-use graphvault::pipeline::{Identities, OpenError};
+use graphvault::pipeline::OpenError;
 
 /// The backup host's world, with one nightly backup taken.
 async fn backed_up(customers: usize, extra: &str) -> World {
@@ -45,26 +43,6 @@ fn request(database: &str) -> RestoreDbRequest {
     }
 }
 
-async fn restore(
-    w: &World,
-    config: &Config,
-    identities: Arc<Identities>,
-    req: &RestoreDbRequest,
-) -> Result<RestoreOutcome, OpsError> {
-    let catalog = w.catalog();
-    let admin = w.admin(&[]);
-    let ctx = RestoreContext {
-        store: w.store.clone(),
-        config,
-        identities,
-        catalog: &catalog,
-        admin: &admin,
-        free_space: &StatvfsFreeSpace,
-        progress: graphvault::ops::progress::ProgressStyle::Off,
-    };
-    restore_db(&ctx, req).await
-}
-
 fn restores(w: &World) -> Vec<Vec<String>> {
     w.admin_calls()
         .into_iter()
@@ -78,7 +56,7 @@ async fn a_fresh_host_restores_the_latest_backup_and_switches_the_alias() {
     let (config, host) = fresh_host(&w);
     let mut req = request("customer1");
     req.switch_alias = true;
-    let out = restore(&w, &config, w.key.identities(), &req).await.unwrap();
+    let out = w.restore(&config, w.key.identities(), &req).await.unwrap();
     assert!(
         out.target.starts_with("customer1-") && out.target != "customer1-1800000000",
         "{out:?}"
@@ -192,7 +170,7 @@ async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
         .to_vec();
     put(key_of("customer5-1800000000"), other).await;
     for db in ["customer4", "customer5"] {
-        let err = restore(&w, &config, w.key.identities(), &by_id(db)).await.unwrap_err();
+        let err = w.restore(&config, w.key.identities(), &by_id(db)).await.unwrap_err();
         assert!(
             matches!(err, OpsError::Open(OpenError::Integrity { .. })),
             "{db}: {err:?}"
@@ -200,20 +178,20 @@ async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
         assert!(err.to_string().contains(db), "{db}: the object is named: {err}");
     }
 
-    let err = restore(&w, &config, w.key.identities(), &request("customer1"))
+    let err = w
+        .restore(&config, w.key.identities(), &request("customer1"))
         .await
         .unwrap_err();
     assert!(matches!(err, OpsError::Open(OpenError::Integrity { .. })), "{err:?}");
     // As "the latest", a backup whose object is gone or of the wrong size is
     // skipped, and with no other backup there is none to restore.
     for db in ["customer2", "customer4"] {
-        let err = restore(&w, &config, w.key.identities(), &request(db))
-            .await
-            .unwrap_err();
+        let err = w.restore(&config, w.key.identities(), &request(db)).await.unwrap_err();
         assert!(matches!(err, OpsError::NoUsableBackup { .. }), "{db}: {err:?}");
         assert!(err.to_string().contains("data object"), "{db}: {err}");
     }
-    let err = restore(&w, &config, w.key.identities(), &by_id("customer2"))
+    let err = w
+        .restore(&config, w.key.identities(), &by_id("customer2"))
         .await
         .unwrap_err();
     assert!(
@@ -225,7 +203,8 @@ async fn damaged_missing_or_foreign_backups_never_reach_neo4j_admin() {
         "the missing object is named: {err}"
     );
     let stranger = common::TestKey::new();
-    let err = restore(&w, &config, stranger.identities(), &request("customer3"))
+    let err = w
+        .restore(&config, stranger.identities(), &request("customer3"))
         .await
         .unwrap_err();
     assert!(
@@ -249,7 +228,8 @@ async fn a_differential_backup_is_restored_with_its_chain() {
         .await
         .unwrap();
     let (config, _host) = fresh_host(&w);
-    let out = restore(&w, &config, w.key.identities(), &request("customer1"))
+    let out = w
+        .restore(&config, w.key.identities(), &request("customer1"))
         .await
         .unwrap();
     assert_eq!(out.chain, 2);
@@ -288,7 +268,7 @@ async fn a_differential_backup_with_a_missing_parent_never_reaches_neo4j_admin()
         ..request("customer1")
     };
     for (req, broken) in [(by_id, true), (request("customer1"), false)] {
-        let err = restore(&w, &config, w.key.identities(), &req).await.unwrap_err();
+        let err = w.restore(&config, w.key.identities(), &req).await.unwrap_err();
         let text = err.to_string();
         if broken {
             assert!(matches!(err, OpsError::BrokenChain { .. }), "{text}");
@@ -332,13 +312,13 @@ async fn an_existing_target_is_refused_unless_overwrite_is_explicit_and_at_picks
 
     let mut req = request("customer1");
     req.target = Some("customer1-1700000000".parse().unwrap());
-    let err = restore(&w, &config, w.key.identities(), &req).await.unwrap_err();
+    let err = w.restore(&config, w.key.identities(), &req).await.unwrap_err();
     assert!(matches!(err, OpsError::TargetExists { .. }), "{err:?}");
     assert!(restores(&w).is_empty());
 
     req.overwrite_destination = true;
     req.pick = Pick::At(first_time);
-    let out = restore(&w, &config, w.key.identities(), &req).await.unwrap();
+    let out = w.restore(&config, w.key.identities(), &req).await.unwrap();
     let manifests = w.manifests().await;
     assert_eq!(
         out.backup_id,
@@ -382,7 +362,8 @@ async fn archived_objects_get_a_restore_request_and_the_restore_stops_until_they
     let info = w.store.head(&manifest.artifacts[0].key).await.unwrap();
     assert_eq!(info.storage_class.as_deref(), Some("GLACIER"));
 
-    let err = restore(&w, &config, w.key.identities(), &request("customer1"))
+    let err = w
+        .restore(&config, w.key.identities(), &request("customer1"))
         .await
         .unwrap_err();
     match &err {
@@ -410,7 +391,7 @@ async fn archived_objects_get_a_restore_request_and_the_restore_stops_until_they
     );
     let mut req = request("customer1");
     req.wait_for_archive = Some(std::time::Duration::from_secs(5));
-    let out = restore(&w, &config, w.key.identities(), &req).await.unwrap();
+    let out = w.restore(&config, w.key.identities(), &req).await.unwrap();
     assert_eq!(out.source_database, "customer1-1800000000");
     assert_eq!(restores(&w).len(), 1);
 }

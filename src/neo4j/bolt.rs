@@ -199,7 +199,6 @@ fn text(row: &Row, key: &str) -> Option<String> {
 }
 
 fn database_row(row: &Row) -> Option<DatabaseRow> {
-    let current_status = text(row, "currentStatus").unwrap_or_default();
     Some(DatabaseRow {
         name: text(row, "name")?,
         requested_status: text(row, "requestedStatus").unwrap_or_default(),
@@ -219,9 +218,8 @@ fn database_row(row: &Row) -> Option<DatabaseRow> {
             address: text(row, "address"),
             role: text(row, "role").unwrap_or_default(),
             writer: row.get::<Option<bool>>("writer").ok().flatten().unwrap_or(false),
-            current_status: current_status.clone(),
+            current_status: text(row, "currentStatus").unwrap_or_default(),
         },
-        current_status,
     })
 }
 

@@ -69,11 +69,11 @@ impl DatabaseInfo {
     }
 }
 
-/// One row of `SHOW DATABASES`, as read off the wire.
+/// One row of `SHOW DATABASES`, as read off the wire (its `currentStatus`
+/// is the host's: the status on that server).
 #[derive(Clone, Debug, Default)]
 pub struct DatabaseRow {
     pub name: String,
-    pub current_status: String,
     pub requested_status: String,
     pub default: bool,
     pub aliases: Vec<String>,

@@ -15,7 +15,6 @@ fn host(id: &str, addr: Option<&str>, role: &str, writer: bool, status: &str) ->
 fn row(name: &str, h: Hosting) -> DatabaseRow {
     DatabaseRow {
         name: name.into(),
-        current_status: h.current_status.clone(),
         requested_status: "online".into(),
         host: h,
         ..Default::default()

@@ -20,6 +20,7 @@ use crate::model::DbName;
 use crate::neo4j::topology::{seed_server, uri_address};
 use crate::neo4j::{Neo4jAdmin, Neo4jCatalog, Seeding};
 
+use super::alias::current_target;
 use super::OpsError;
 
 /// `None` on a standalone server; on a cluster, how to seed the new
@@ -48,12 +49,9 @@ pub async fn plan_seeding(
         .clone()
         .unwrap_or_else(|| uri_address(&config.neo4j.bolt_uri));
     let server = seed_server(&servers, &wanted).map_err(|detail| OpsError::ClusterSeed { detail })?;
-    let current = catalog.aliases().await?.into_iter().find(|a| a.name == alias.as_str());
     let mut topology = None;
-    if let Some(a) = current {
-        if let Ok(name) = a.database.parse::<DbName>() {
-            topology = catalog.database(&name).await?.map(|db| db.topology());
-        }
+    if let Some(Ok(target)) = current_target(catalog, alias).await?.map(|t| t.parse::<DbName>()) {
+        topology = catalog.database(&target).await?.map(|db| db.topology());
     }
     let version = admin.version().await?;
     tracing::info!(

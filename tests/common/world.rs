@@ -10,8 +10,10 @@ use bolt_double::{BoltDouble, Running};
 use graphvault::config::Config;
 use graphvault::model::{BackupManifest, ManifestKey};
 use graphvault::neo4j::{BoltCatalog, BoltSettings, Password, ProcessAdmin};
-use graphvault::ops::backup_run::{backup_run, BackupRunRequest, FreeSpace, RunContext, RunReport};
+use graphvault::ops::backup_run::{backup_run, BackupRunRequest, FreeSpace, RunContext, RunReport, StatvfsFreeSpace};
+use graphvault::ops::restore_db::{restore_db, RestoreContext, RestoreDbRequest, RestoreOutcome};
 use graphvault::ops::{list_backups, read_manifest_unverified, BackupFilter, OpsError};
+use graphvault::pipeline::Identities;
 use graphvault::store::ObjectStore;
 use tempfile::TempDir;
 
@@ -184,6 +186,28 @@ impl World {
             },
         };
         backup_run(&ctx, req).await
+    }
+
+    /// `restore_db` on this world's Neo4j and bucket, with `config` (e.g. a
+    /// fresh restore host's) and `identities`.
+    pub async fn restore(
+        &self,
+        config: &Config,
+        identities: Arc<Identities>,
+        req: &RestoreDbRequest,
+    ) -> Result<RestoreOutcome, OpsError> {
+        let catalog = self.catalog();
+        let admin = self.admin(&[]);
+        let ctx = RestoreContext {
+            store: self.store.clone(),
+            config,
+            identities,
+            catalog: &catalog,
+            admin: &admin,
+            free_space: &StatvfsFreeSpace,
+            progress: graphvault::ops::progress::ProgressStyle::Off,
+        };
+        restore_db(&ctx, req).await
     }
 
     pub async fn manifests(&self) -> Vec<(ManifestKey, BackupManifest)> {
