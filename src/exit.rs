@@ -148,9 +148,10 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Admin(e) => admin(e),
         OpsError::DiffWithoutParent { .. } => Exit::Neo4jFailed,
         OpsError::BackupNotFound { .. } => Exit::NotFound,
-        OpsError::ArtifactMissing { .. } | OpsError::DestinationExists { .. } | OpsError::LocalIo { .. } => {
-            Exit::LocalIo
-        }
+        OpsError::ArtifactMissing { .. }
+        | OpsError::DestinationExists { .. }
+        | OpsError::NoRoom { .. }
+        | OpsError::LocalIo { .. } => Exit::LocalIo,
         OpsError::Name(_) | OpsError::BadBackupId(_) => Exit::Usage,
         OpsError::Key(_) => Exit::Key,
         OpsError::Seal(e) => seal(e),
@@ -175,7 +176,9 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Anomalous { .. } => Exit::Anomalous,
         OpsError::Staging(_) => Exit::LocalIo,
         OpsError::Preflight(PreflightError::StoreWrite { source, .. }) => store(source),
-        OpsError::Preflight(PreflightError::NoSpace(_) | PreflightError::Staging { .. }) => Exit::LocalIo,
+        OpsError::Preflight(
+            PreflightError::NoSpace(_) | PreflightError::Full { .. } | PreflightError::Staging { .. },
+        ) => Exit::LocalIo,
     }
 }
 

@@ -8,15 +8,11 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
-use common::cli_world::{Setup, SMALL};
-use common::processes::{self, BOUND};
+use common::cli_world::Setup;
+use common::processes;
 use rustix::process::Signal;
 
 const EXIT_INTERRUPTED: i32 = 3;
-const EXIT_BUSY: i32 = 12;
 /// A killed run cannot release its lease; a short one lets the next run in.
 const SHORT_LEASE: [&str; 4] = [
     "--set",
@@ -24,39 +20,6 @@ const SHORT_LEASE: [&str; 4] = [
     "--set",
     "backup.lease_clock_skew_secs=0",
 ];
-
-/// A world whose neo4j-admin backup of customer1 runs for two minutes.
-async fn slow_world(pids: &std::path::Path) -> Setup {
-    Setup::new(&format!(
-        "{SMALL}, NEO4J_ADMIN_DOUBLE_PID_DIR = \"{}\", NEO4J_ADMIN_DOUBLE_FAIL = \"customer1-1800000000:slow:120\"",
-        pids.display()
-    ))
-    .await
-}
-
-/// Starts `graphvault [global] backup --alias customer1`, its log going to a file.
-fn start_backup(s: &Setup, global: &[&str]) -> (Child, std::path::PathBuf) {
-    let log = s.work.path().join("graphvault.log");
-    let child = s
-        .command(&[global, &["backup", "--alias", "customer1"]].concat())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    (child, log)
-}
-
-/// Waits (bounded) for `child` to exit; its exit code (`None`: killed).
-async fn exit_of(child: &mut Child) -> Option<i32> {
-    let deadline = Instant::now() + BOUND;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        assert!(Instant::now() < deadline, "graphvault did not exit");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
 
 /// The launcher and worker pids of the running `database backup`.
 async fn admin_pids(pids: &std::path::Path) -> (u32, u32) {
@@ -68,11 +31,11 @@ async fn admin_pids(pids: &std::path::Path) -> (u32, u32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_to_graphvault_stops_the_launcher_and_its_worker_first() {
     let pids = tempfile::tempdir().unwrap();
-    let s = slow_world(pids.path()).await;
-    let (mut gv, log) = start_backup(&s, &[]);
+    let s = Setup::slow(pids.path()).await;
+    let (mut gv, log) = s.start_backup(&[]);
     let (launcher, worker) = admin_pids(pids.path()).await;
     processes::signal(gv.id(), Signal::TERM);
-    let code = exit_of(&mut gv).await;
+    let code = processes::exit_of(&mut gv).await;
     let survivors: Vec<u32> = [launcher, worker]
         .into_iter()
         .filter(|p| processes::alive(*p))
@@ -95,11 +58,11 @@ async fn sigterm_to_graphvault_stops_the_launcher_and_its_worker_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_sigkill_the_launcher_dies_with_graphvault_and_the_next_run_stops_the_worker() {
     let pids = tempfile::tempdir().unwrap();
-    let s = slow_world(pids.path()).await;
-    let (mut gv, _) = start_backup(&s, &SHORT_LEASE);
+    let s = Setup::slow(pids.path()).await;
+    let (mut gv, _) = s.start_backup(&SHORT_LEASE);
     let (launcher, worker) = admin_pids(pids.path()).await;
     processes::signal(gv.id(), Signal::KILL);
-    exit_of(&mut gv).await;
+    processes::exit_of(&mut gv).await;
     // The launcher gets graphvault's parent-death signal.
     processes::wait_all_gone(&[launcher], "the launcher after graphvault's SIGKILL").await;
     // Like the real launcher, the double's does not take its worker with it.
@@ -109,15 +72,8 @@ async fn after_a_sigkill_the_launcher_dies_with_graphvault_and_the_next_run_stop
     let config = std::fs::read_to_string(&s.config).unwrap();
     std::fs::write(&s.config, config.replace(":slow:120", ":slow:0")).unwrap();
     let args = [&SHORT_LEASE[..], &["backup", "--alias", "customer1"]].concat();
-    let deadline = Instant::now() + BOUND;
-    let r = loop {
-        // Busy until the killed run's lease expires (2 s).
-        let r = s.run(&args).await;
-        if r.code != EXIT_BUSY || Instant::now() > deadline {
-            break r;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    // Busy until the killed run's lease expires (2 s by the store's clock).
+    let r = s.run_when_free(|| s.command(&args)).await;
     let left = processes::alive(worker);
     processes::kill_all(&[worker]);
     let r = r.ok();

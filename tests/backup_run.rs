@@ -267,3 +267,51 @@ async fn a_second_run_is_refused_while_the_lease_or_the_staging_lock_is_held() {
         "nothing was written by the refused runs"
     );
 }
+
+/// A staging disk of `capacity` bytes: free is what the database's folder
+/// does not use (the folder stands for the whole small disk).
+struct SmallDisk {
+    capacity: u64,
+}
+
+fn used(path: &std::path::Path) -> u64 {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path)
+            .map(|d| d.flatten().map(|e| used(&e.path())).sum())
+            .unwrap_or(0),
+        Ok(m) => m.len(),
+        Err(_) => 0,
+    }
+}
+
+impl graphvault::ops::backup_run::FreeSpace for SmallDisk {
+    fn available(&self, dir: &std::path::Path) -> std::io::Result<u64> {
+        Ok(self.capacity.saturating_sub(used(dir)))
+    }
+}
+
+#[tokio::test]
+async fn killed_runs_never_wedge_a_small_staging_disk_nor_pile_up_plaintext() {
+    let w = World::new(1, "").await;
+    // Room for the 1 MiB minimum and a little more, not for a leftover too.
+    let disk = SmallDisk {
+        capacity: (1 << 20) + 60_000,
+    };
+    let staging = w.staging("customer1-1800000000");
+    for run in 1..=3 {
+        // Dies half-way through its artifact, like a killed run.
+        let fail = [("NEO4J_ADMIN_DOUBLE_FAIL", "customer1-1800000000:partial")];
+        let report = w.run(&BackupRunRequest::default(), &fail, &disk).await.unwrap();
+        let (_, err) = report.failures().next().expect("the half-written backup fails");
+        assert!(
+            !err.to_string().contains("staging"),
+            "run {run} failed on staging, not on neo4j-admin: {err}"
+        );
+        // At most one run's leftovers (the half artifact of the run before) wait.
+        let waiting = used(&staging.join(".leftover"));
+        assert!(waiting <= 100_000, "run {run}: {waiting} bytes in .leftover");
+    }
+    let report = w.run(&BackupRunRequest::default(), &[], &disk).await.unwrap();
+    assert_eq!(report.outcome(), RunOutcome::Ok, "{}", report.table());
+    assert!(!staging.join(".leftover").exists(), "a commit empties .leftover");
+}

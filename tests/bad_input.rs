@@ -178,6 +178,20 @@ static CASES: &[Case] = &[
         &["storage.url", "s3://"],
     ),
     case(
+        "url-query-string",
+        "`storage.url` with a query string pasted into the prefix",
+        &["--set", "storage.url=s3://bucket/gv?x=1", "list"],
+        USAGE,
+        &["storage.url", "contains '?'", "letters, digits"],
+    ),
+    case(
+        "url-space",
+        "`storage.url` with a space in the prefix",
+        &["--set", "storage.url=s3://bucket/g v", "list"],
+        USAGE,
+        &["storage.url", "contains ' '", "letters, digits"],
+    ),
+    case(
         "endpoint-no-scheme",
         "`storage.endpoint` without `http://`",
         &["--set", "storage.endpoint=127.0.0.1:4566", "list"],
@@ -483,6 +497,21 @@ static CASES: &[Case] = &[
         LOCAL_IO,
         &["customer1-1800000000-2026-11-24T02-00-00.backup", "No such file"],
     ),
+    case(
+        "artifact-unreadable",
+        "the second of two artifacts cannot be read (fails at its first byte)",
+        &[
+            "backup",
+            "--artifact",
+            "<artifact>",
+            "--artifact",
+            "/proc/self/mem",
+            "--database",
+            "customer1-1800000000",
+        ],
+        LOCAL_IO,
+        &["/proc/self/mem", "cannot be read", "owner and mode"],
+    ),
     Case {
         prep: &[Prep::Dir("customer1-1800000000-2026-11-24T02-00-00.backup")],
         ..case(
@@ -540,6 +569,7 @@ static CASES: &[Case] = &[
             prefix: "gv-forged-parent",
             name: "../escaped.backup",
             signed: true,
+            size: None,
         }],
         check: &[Check::Absent("out"), Check::Absent("escaped.backup")],
         ..case(
@@ -559,6 +589,7 @@ static CASES: &[Case] = &[
             prefix: "gv-forged-absolute",
             name: "<tmp>/absolute.backup",
             signed: false,
+            size: None,
         }],
         check: &[Check::Absent("out"), Check::Absent("absolute.backup")],
         ..case(
@@ -578,6 +609,7 @@ static CASES: &[Case] = &[
             prefix: "gv-forged-deep",
             name: "../escaped.backup",
             signed: true,
+            size: None,
         }],
         ..case(
             "manifest-name-verify-deep",
@@ -592,11 +624,37 @@ static CASES: &[Case] = &[
         )
     },
     Case {
+        config: &[Edit::Put("storage.url", "\"s3://<bucket>/gv-huge\"")],
+        prep: &[Prep::ForgedBackup {
+            prefix: "gv-huge",
+            name: "customer1-1800000000-2026-11-24T02-00-00.backup",
+            signed: true,
+            size: Some(1 << 60),
+        }],
+        check: OUT_EMPTY,
+        ..case(
+            "restore-to-dir-no-room",
+            "`restore --to-dir` of a backup larger than the free space there",
+            &[
+                "restore",
+                "--backup",
+                "<id>",
+                "--to-dir",
+                "<tmp>/out",
+                "--identity",
+                "<identity>",
+            ],
+            LOCAL_IO,
+            &["<tmp>/out", "free but restoring backup", "1.0 EiB", "larger disk"],
+        )
+    },
+    Case {
         config: &[Edit::Put("storage.url", "\"s3://<bucket>/gv-unsigned-only\"")],
         prep: &[Prep::ForgedBackup {
             prefix: "gv-unsigned-only",
             name: "customer1-1800000000-2026-11-24T02-00-00.backup",
             signed: false,
+            size: None,
         }],
         check: OUT_EMPTY,
         ..case(

@@ -16,7 +16,6 @@ use serde_json::Value;
 
 const EXIT_PARTIAL: i32 = 3;
 const EXIT_ALL_FAILED: i32 = 11;
-const EXIT_BUSY: i32 = 12;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_run_reports_json_writes_metrics_and_logs_json() {
     let s = Setup::new(SMALL).await;
@@ -171,15 +170,16 @@ async fn kill_9_during_an_upload_leaves_no_backup_and_the_next_run_is_clean() {
 
     // The killed run's lease is still held until it expires (2 s here).
     s.run(&["backup", "--alias", "customer1"]).await.code(EXIT_BUSY);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
     let r = s
-        .run(&[
-            "--set",
-            "backup.lease_clock_skew_secs=0",
-            "backup",
-            "--alias",
-            "customer1",
-        ])
+        .run_when_free(|| {
+            s.command(&[
+                "--set",
+                "backup.lease_clock_skew_secs=0",
+                "backup",
+                "--alias",
+                "customer1",
+            ])
+        })
         .await
         .ok();
     assert!(r.stderr.contains("taking over the stale lease"), "{}", r.explain());

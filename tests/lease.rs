@@ -114,10 +114,19 @@ async fn an_expired_lease_of_a_crashed_run_is_taken_over() {
             acquire(store.clone(), "repository", holder("next"), quick(300, 60_000)).await,
             Err(LeaseError::Held { .. })
         ));
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        let next = acquire(store.clone(), "repository", holder("next"), quick(300, 60_000))
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Taken over once the store's clock is past its expiry (store times
+        // have one-second resolution, so within about 1.3 s); the bound only
+        // guards against a hang.
+        let bound = std::time::Instant::now() + Duration::from_secs(60);
+        let next = loop {
+            match acquire(store.clone(), "repository", holder("next"), quick(300, 60_000)).await {
+                Ok(lease) => break lease,
+                Err(LeaseError::Held { .. }) if std::time::Instant::now() < bound => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("{name}: {e}"),
+            }
+        };
         assert!(
             next.key().ends_with("00000000000000000002.json"),
             "{name}: {}",
@@ -233,7 +242,9 @@ async fn a_lease_claiming_the_year_9999_holds_only_until_the_maximum_ttl_after_i
         let LeaseError::Held { free_at, .. } = &err else {
             panic!("{name}: {err:?}")
         };
-        let cap = chrono::Utc::now() + chrono::Duration::from_std(settings.max_ttl + settings.clock_skew).unwrap();
+        let cap = chrono::Utc::now()
+            + chrono::Duration::from_std(settings.max_ttl + settings.clock_skew).unwrap()
+            + graphvault::lease::STORE_TIME_RESOLUTION;
         assert!(*free_at <= cap, "{name}: held until {free_at}");
         let text = err.to_string();
         assert!(

@@ -232,9 +232,22 @@ async fn two_years_of_dailies_are_pruned_to_the_policy_and_nothing_else() {
     let tags = store.get_tags(&pinned.data_keys[0]).await.unwrap();
     assert_eq!(tags, [("graphvault-tier".to_string(), "pinned".to_string())]);
 
-    // Pruning again deletes nothing more.
+    // Pruning again deletes nothing more, and the lease generation of the
+    // run before (the only older one) goes: `locks/` does not grow.
     let again = prune(store.clone(), &config(), &real).await.unwrap();
     assert_eq!(again.plan.to_delete().count(), 0);
+    assert_eq!(
+        (report.removed_lease_generations, again.removed_lease_generations),
+        (0, 1)
+    );
+    let generations: Vec<String> = store
+        .list("locks/repository/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(generations, ["locks/repository/00000000000000000002.json"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -335,3 +335,26 @@ async fn s3_list_pages_past_1000_keys() {
     assert_eq!(listed.len(), 1003);
     assert_eq!(listed[1002].key, "many/01002");
 }
+
+/// `storage.list_page_size` only changes how many pages a listing takes:
+/// 3 keys a page walks 4 pages of 10 keys, 100,000 takes one, and both
+/// return every key in order.
+#[tokio::test]
+async fn s3_list_is_the_same_whatever_the_page_size() {
+    let (store, bucket) = common::s3_store_with_bucket("gv").await;
+    let store: Arc<dyn ObjectStore> = Arc::new(store);
+    for i in 0..10 {
+        put(store.as_ref(), &format!("pages/{i:02}"), b"").await;
+    }
+    put(store.as_ref(), "other/x", b"").await;
+    for page in [1, 3, 10, 100_000] {
+        let settings = graphvault::store::S3Settings {
+            list_page_size: page,
+            ..common::s3_settings(&bucket, "gv")
+        };
+        let paged = graphvault::store::S3Store::connect(&settings).await;
+        let keys: Vec<String> = paged.list("pages/").await.unwrap().into_iter().map(|o| o.key).collect();
+        let expected: Vec<String> = (0..10).map(|i| format!("pages/{i:02}")).collect();
+        assert_eq!(keys, expected, "page size {page}");
+    }
+}

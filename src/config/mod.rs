@@ -42,6 +42,7 @@ const KEYS: &[(&str, &[&str])] = &[
             "force_path_style",
             "connect_timeout_secs",
             "cache_dir",
+            "list_page_size",
         ],
     ),
     ("encryption", &["recipients", "identity_file"]),
@@ -118,6 +119,7 @@ struct RawStorage {
     force_path_style: bool,
     connect_timeout_secs: Option<u64>,
     cache_dir: Option<PathBuf>,
+    list_page_size: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -375,6 +377,13 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
         " (S3 parts are 5 MiB to 5 GiB)",
     )?;
     let concurrency = in_range("upload.concurrency", raw.upload.concurrency, 4, 1..=64, "")?;
+    let list_page_size = in_range(
+        "storage.list_page_size",
+        raw.storage.list_page_size,
+        1000,
+        1..=100_000,
+        "",
+    )?;
     let max_attempts = in_range("upload.max_attempts", raw.upload.max_attempts, 6, 1..=20, "")?;
     if let Some(ep) = &raw.storage.endpoint {
         if !(ep.starts_with("http://") || ep.starts_with("https://")) {
@@ -393,6 +402,7 @@ fn validate(raw: RawConfig, file: Option<PathBuf>) -> Result<Config, ConfigError
             region: raw.storage.region,
             force_path_style: raw.storage.force_path_style,
             connect_timeout: Duration::from_secs(raw.storage.connect_timeout_secs.unwrap_or(10)),
+            list_page_size,
             attempt_timeout: Duration::from_secs(raw.upload.attempt_timeout_secs.unwrap_or(300)),
             retry: RetryPolicy {
                 max_attempts,

@@ -7,9 +7,12 @@
 //! `probe.rs`); no conditional overwrite or delete is needed. To acquire, a
 //! run reads the newest
 //! generation: if it is held and not expired, the run stops with `Held`;
+//! expiry is judged by the store's clock alone (its date on the generation
+//! against the time it gives now, `store::clock`), so a host whose clock is
+//! off cannot take over a live lease;
 //! otherwise it creates the next generation, and of several runs racing for
 //! it exactly one wins the create. A lease counts as expired at most
-//! `max_ttl` after it was last written, whatever its `expires_at` says
+//! `max_ttl` after the store wrote it, whatever its `expires_at` says
 //! (`record.rs`), so a lease object written by hand or by a forger blocks
 //! runs for that long at most. The holder renews by overwriting its own
 //! generation and then checks that no newer one exists (`renew.rs`); finding
@@ -33,7 +36,7 @@ use sha2::{Digest, Sha256};
 
 pub use local::{LocalLock, LockError};
 pub use probe::PROBE_KEY;
-pub use record::{generation_key, Holder, LeaseRecord};
+pub use record::{generation_key, Holder, LeaseRecord, STORE_TIME_RESOLUTION};
 
 use renew::LeaseState;
 
@@ -44,7 +47,9 @@ use crate::store::{get_all, ObjectStore, PutMode, StoreError};
 pub struct LeaseSettings {
     pub ttl: Duration,
     pub renew_every: Duration,
-    /// How far past expiry a foreign lease must be before it is taken over.
+    /// How far past its expiry (by the store's clock) a foreign lease must
+    /// be before it is taken over: room for request latency and for clocks
+    /// that run at slightly different rates (their offsets do not matter).
     pub clock_skew: Duration,
     /// The longest a lease can hold after it was last written, whatever it
     /// claims (at least `ttl`, and at least the TTL of every host sharing
@@ -93,6 +98,7 @@ fn chrono_dur(d: Duration) -> chrono::Duration {
 /// A held lease; renewed in the background until released or dropped.
 pub struct Lease {
     store: Arc<dyn ObjectStore>,
+    scope: String,
     record: LeaseRecord,
     key: String,
     state: Arc<LeaseState>,
@@ -113,11 +119,11 @@ async fn put_record(store: &dyn ObjectStore, key: &str, r: &LeaseRecord, mode: P
     store.put(key, body.into(), sha, mode).await
 }
 
-/// The newest generation of `scope`: (number, record, store time).
+/// The newest generation of `scope`: (number, record, when the store wrote it).
 async fn newest(
     store: &dyn ObjectStore,
     scope: &str,
-) -> Result<Option<(u64, LeaseRecord, Option<chrono::DateTime<Utc>>)>, LeaseError> {
+) -> Result<Option<(u64, LeaseRecord, chrono::DateTime<Utc>)>, LeaseError> {
     let store_err = |source| LeaseError::Store {
         location: store.location(),
         source,
@@ -131,9 +137,16 @@ async fn newest(
         return Ok(None);
     };
     let key = generation_key(scope, generation);
+    // Its age is judged by the store's date alone; without one it cannot be.
+    let Some(stored_at) = info.last_modified else {
+        return Err(LeaseError::Corrupt {
+            key,
+            detail: "the store lists it without a modification time, so its age cannot be judged".into(),
+        });
+    };
     let bytes = get_all(store, &key).await.map_err(store_err)?;
     let r = LeaseRecord::from_json(&bytes).map_err(|detail| LeaseError::Corrupt { key, detail })?;
-    Ok(Some((generation, r, info.last_modified)))
+    Ok(Some((generation, r, stored_at)))
 }
 
 /// The newest generation of a scope as a reader sees it (for `doctor`).
@@ -142,7 +155,7 @@ pub struct LeaseView {
     pub key: String,
     pub record: LeaseRecord,
     /// When the store last wrote it (S3's LastModified, the file's mtime).
-    pub stored_at: Option<chrono::DateTime<Utc>>,
+    pub stored_at: chrono::DateTime<Utc>,
 }
 
 /// The newest generation of `scope`, if any (one LIST and one GET).
@@ -155,8 +168,8 @@ pub async fn inspect(store: &dyn ObjectStore, scope: &str) -> Result<Option<Leas
 }
 
 /// What a `Held` error adds about a lease that claims more than `max_ttl`.
-fn over_long_note(r: &LeaseRecord, stored_at: Option<chrono::DateTime<Utc>>, max_ttl: chrono::Duration) -> String {
-    if r.is_over_long(stored_at, max_ttl) {
+fn over_long_note(r: &LeaseRecord, max_ttl: chrono::Duration) -> String {
+    if r.is_over_long(max_ttl) {
         format!(
             " (it claims to last until {}, longer than lease_max_ttl_secs allows; `graphvault doctor` says how to clear it)",
             r.expires_at
@@ -185,32 +198,36 @@ pub async fn acquire(
             location: location.clone(),
             source,
         })?;
-    // The clock is read before the lease: a holder's renewal that landed after
-    // this instant is then certainly seen, so a live lease is never judged stale
-    // from a read that a stall made old.
-    let now = Utc::now();
+    // The store's clock, read before the lease: a holder's renewal that
+    // landed after this instant is then certainly seen, so a live lease is
+    // never judged stale from a read that a stall made old. Only the store's
+    // clock is compared with the store's dates (`record.rs`).
+    let store_now = store.clock().await.map_err(|source| LeaseError::Store {
+        location: location.clone(),
+        source,
+    })?;
     let current = newest(store.as_ref(), scope).await?;
     let next = match &current {
         None => 1,
         Some((g, r, stored_at)) => {
             let free_at = r.free_at(*stored_at, skew, max_ttl);
-            if !r.is_free(now, *stored_at, skew, max_ttl) {
+            if !r.is_free(store_now, *stored_at, skew, max_ttl) {
                 return Err(LeaseError::Held {
                     location,
                     key: generation_key(scope, *g),
                     holder: Box::new(r.holder.clone()),
                     free_at,
-                    note: over_long_note(r, *stored_at, max_ttl),
+                    note: over_long_note(r, max_ttl),
                 });
             }
-            if r.is_over_long(*stored_at, max_ttl) && !r.released {
+            if r.is_over_long(max_ttl) && !r.released {
                 tracing::warn!(previous = %r.holder, claimed_expiry = %r.expires_at, generation = g,
-                    "taking over the lease of {}: it claimed to last until {}, longer than lease_max_ttl_secs, so it could be taken over from {free_at} (forged, or written by a host whose clock is far off)",
+                    "taking over the lease of {}: it claimed to last until {}, longer than lease_max_ttl_secs, so it could be taken over from {free_at} (forged, or edited by hand)",
                     r.holder, r.expires_at);
             } else if !r.released {
-                tracing::warn!(previous = %r.holder, expired_at = %r.expires_at, generation = g,
-                    "taking over the stale lease of {} (expired at {}): that run did not finish (crashed, killed or stalled)",
-                    r.holder, r.expires_at);
+                tracing::warn!(previous = %r.holder, expired_at = %r.expires_by_store(*stored_at, max_ttl), generation = g,
+                    "taking over the stale lease of {} (expired at {} by the store's clock): that run did not finish (crashed, killed or stalled)",
+                    r.holder, r.expires_by_store(*stored_at, max_ttl));
             }
             g.checked_add(1).ok_or_else(|| LeaseError::Corrupt {
                 key: generation_key(scope, *g),
@@ -236,11 +253,12 @@ pub async fn acquire(
                 detail,
             })?;
             if winner.holder.run_id != holder.run_id {
+                // It was written just now: date it by the store's clock.
                 return Err(LeaseError::Held {
                     location,
                     key,
-                    note: over_long_note(&winner, None, max_ttl),
-                    free_at: winner.free_at(None, skew, max_ttl),
+                    note: over_long_note(&winner, max_ttl),
+                    free_at: winner.free_at(store_now, skew, max_ttl),
                     holder: Box::new(winner.holder),
                 });
             }
@@ -260,6 +278,7 @@ pub async fn acquire(
     ));
     Ok(Lease {
         store,
+        scope: scope.to_string(),
         record,
         key,
         state,
@@ -288,6 +307,35 @@ impl Lease {
 
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// Removes the generations before this one (prune does it for every
+    /// run: a backup host may lack delete permission). They can never be
+    /// the newest again, so nothing reads them. Failures are logged, not
+    /// fatal. Returns how many were removed.
+    pub async fn remove_older_generations(&self) -> usize {
+        let listed = match self.store.list(&record::scope_prefix(&self.scope)).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list old lease generations; they stay");
+                return 0;
+            }
+        };
+        let mut removed = 0;
+        for o in listed {
+            let older = record::parse_generation(&self.scope, &o.key).is_some_and(|g| g < self.record.generation);
+            if !older {
+                continue;
+            }
+            match self.store.delete(&o.key).await {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!(key = o.key, error = %e, "cannot remove an old lease generation"),
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "old lease generations removed");
+        }
+        removed
     }
 
     /// Marks the lease released so the next run need not wait for expiry.

@@ -1,8 +1,8 @@
 //! The lease object's content and the pure rules about it: its key layout,
-//! when it counts as expired (robust to the writer's clock, and never later
-//! than the maximum TTL: every role can write `locks/`, so a lease object
-//! claiming to last until the year 9999 must not block every run forever),
-//! and its JSON.
+//! when it counts as expired (judged by the store's clock alone, so no
+//! host's clock can make a live lease look stale, and never later than the
+//! maximum TTL: every role can write `locks/`, so a lease object claiming to
+//! last until the year 9999 must not block every run forever), and its JSON.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -94,45 +94,50 @@ impl LeaseRecord {
         Ok(r)
     }
 
-    /// Whether the lease claims to last beyond [`Self::capped_expiry`]: more
-    /// than `max_ttl` after its last renewal or after the store wrote it. No
-    /// graphvault run writes one (forged, or a host clock far off).
-    pub fn is_over_long(&self, stored_at: Option<DateTime<Utc>>, max_ttl: Duration) -> bool {
-        self.expires_at > self.capped_expiry(stored_at, max_ttl)
+    /// How long the holder's last write claims the lease for, as its own
+    /// clock measured it (`expires_at − renewed_at`: a duration, so the
+    /// offset of that clock does not matter), never more than `max_ttl`.
+    pub fn claimed_ttl(&self, max_ttl: Duration) -> Duration {
+        (self.expires_at - self.renewed_at).clamp(Duration::zero(), max_ttl)
     }
 
-    /// The expiry a reader goes by: `expires_at`, but never more than
-    /// `max_ttl` after the holder's last renewal, nor after the time the
-    /// store wrote the object (`stored_at`, which no writer can choose).
-    pub fn capped_expiry(&self, stored_at: Option<DateTime<Utc>>, max_ttl: Duration) -> DateTime<Utc> {
-        let own = self.expires_at.min(self.renewed_at + max_ttl);
-        stored_at.map_or(own, |t| own.min(t + max_ttl))
+    /// Whether the lease claims more than `max_ttl`. No graphvault run
+    /// writes one: it was forged (every role can write `locks/`) or edited.
+    pub fn is_over_long(&self, max_ttl: Duration) -> bool {
+        self.expires_at - self.renewed_at > max_ttl
     }
 
-    /// From when another run may take this lease over (unless it is
-    /// released): more than `skew` past its expiry both by its own clock
-    /// (`expires_at`, capped as [`Self::capped_expiry`] says) and by the
-    /// store's (`stored_at` + the holder's TTL, at most `max_ttl`, when the
-    /// store reports a time). So a writer whose clock runs slow cannot lose a
-    /// live lease, and no lease outlives `max_ttl` after its last write.
-    pub fn free_at(&self, stored_at: Option<DateTime<Utc>>, skew: Duration, max_ttl: Duration) -> DateTime<Utc> {
-        let ttl = (self.expires_at - self.renewed_at).min(max_ttl);
-        let by_own_clock = self.capped_expiry(stored_at, max_ttl) + skew;
-        stored_at.map_or(by_own_clock, |t| by_own_clock.max(t + ttl + skew))
+    /// When the lease expires by the store's clock: `claimed_ttl` after the
+    /// store wrote its last renewal (`stored_at`, which no writer chooses).
+    pub fn expires_by_store(&self, stored_at: DateTime<Utc>, max_ttl: Duration) -> DateTime<Utc> {
+        stored_at + self.claimed_ttl(max_ttl)
     }
 
-    /// Whether another run may take this lease over at `now`: released, or
-    /// past [`Self::free_at`].
+    /// From when, by the store's clock, another run may take this lease over
+    /// (unless it is released): more than `skew` past
+    /// [`Self::expires_by_store`], plus [`STORE_TIME_RESOLUTION`] because
+    /// the store cuts `stored_at` down to the second. Only store times and
+    /// durations enter: neither the writer's nor the reader's clock can make
+    /// a live lease look expired.
+    pub fn free_at(&self, stored_at: DateTime<Utc>, skew: Duration, max_ttl: Duration) -> DateTime<Utc> {
+        self.expires_by_store(stored_at, max_ttl) + skew + STORE_TIME_RESOLUTION
+    }
+
+    /// Whether another run may take this lease over when the store's clock
+    /// says `store_now`: released, or past [`Self::free_at`].
     pub fn is_free(
         &self,
-        now: DateTime<Utc>,
-        stored_at: Option<DateTime<Utc>>,
+        store_now: DateTime<Utc>,
+        stored_at: DateTime<Utc>,
         skew: Duration,
         max_ttl: Duration,
     ) -> bool {
-        self.released || now > self.free_at(stored_at, skew, max_ttl)
+        self.released || store_now > self.free_at(stored_at, skew, max_ttl)
     }
 }
+
+/// S3 dates objects (`LastModified`) and answers (`Date`) to the second.
+pub const STORE_TIME_RESOLUTION: Duration = Duration::seconds(1);
 
 #[cfg(test)]
 mod tests {
@@ -165,32 +170,37 @@ mod tests {
         );
     }
 
+    /// A writer and a reader whose clocks are off by an hour either way: the
+    /// lease is judged by the store's times only.
     #[test]
-    fn a_lease_is_free_only_when_released_or_expired_by_both_clocks() {
+    fn a_lease_is_free_only_when_released_or_expired_by_the_stores_clock() {
         let t0: DateTime<Utc> = "2026-11-24T02:00:00Z".parse().unwrap();
         let (ttl, skew, max) = (Duration::minutes(10), Duration::minutes(1), Duration::hours(1));
-        let r = LeaseRecord::new(1, holder(), t0, ttl);
         let at = |m: i64| t0 + Duration::minutes(m);
-        for (now, stored_at, free) in [
-            (at(5), Some(t0), false),
-            (at(10), Some(t0), false),
-            (at(11), Some(t0), false), // exactly at expiry + skew
-            (at(12), Some(t0), true),
-            (at(12), None, true),
-            // The writer's clock ran 30 min slow: by the store's clock it was written at +30.
-            (at(12), Some(at(30)), false),
-            (at(42), Some(at(30)), true),
-        ] {
-            assert_eq!(
-                r.is_free(now, stored_at, skew, max),
-                free,
-                "now {now} stored {stored_at:?}"
-            );
-            assert!(!r.is_over_long(Some(t0), max));
+        let second = Duration::seconds(1);
+        for writer_offset in [Duration::hours(-1), Duration::zero(), Duration::hours(1)] {
+            // Written when the store's clock said t0, by a writer whose clock said t0 + offset.
+            let r = LeaseRecord::new(1, holder(), t0 + writer_offset, ttl);
+            assert!(!r.is_over_long(max));
+            assert_eq!(r.free_at(t0, skew, max), at(11) + second);
+            for (store_now, free) in [
+                (at(5), false),
+                (at(10), false),
+                (at(11), false),
+                (at(11) + second, false), // exactly at expiry + skew + resolution
+                (at(11) + second * 2, true),
+                (at(60), true),
+            ] {
+                assert_eq!(
+                    r.is_free(store_now, t0, skew, max),
+                    free,
+                    "writer offset {writer_offset}, store now {store_now}"
+                );
+            }
+            let mut released = r.clone();
+            released.released = true;
+            assert!(released.is_free(at(1), t0, skew, max));
         }
-        let mut released = r.clone();
-        released.released = true;
-        assert!(released.is_free(at(1), Some(t0), skew, max));
     }
 
     #[test]
@@ -205,34 +215,31 @@ mod tests {
             expires_at,
             ..LeaseRecord::new(1, holder(), t0, Duration::minutes(10))
         };
-        // (renewed_at as written, expires_at as written, stored at, now, free)
-        for (renewed, expires, stored, now, free) in [
-            // Written now, claiming the year 9999: held for the maximum only.
-            (t0, far, Some(t0), at(30), false),
-            (t0, far, Some(t0), at(61), false), // within the skew
-            (t0, far, Some(t0), at(62), true),
-            (t0, far, None, at(62), true),
-            // A renewal time in the far future cannot stretch it either: the
-            // store's own time caps it.
-            (far - Duration::minutes(10), far, Some(t0), at(62), true),
-            (far - Duration::minutes(10), far, Some(t0), at(30), false),
-            // An old renewal time with a far expiry: the store's time decides.
-            (t0 - Duration::days(400), far, Some(t0), at(30), false),
-            (t0 - Duration::days(400), far, Some(t0), at(62), true),
+        // (renewed_at as written, expires_at as written, over long, store now, free); stored at t0.
+        for (renewed, expires, over_long, now, free) in [
+            // Claiming the year 9999: held for the maximum only.
+            (t0, far, true, at(30), false),
+            (t0, far, true, at(61), false), // within the skew
+            (t0, far, true, at(62), true),
+            // An old renewal time with a far expiry: the same.
+            (t0 - Duration::days(400), far, true, at(30), false),
+            (t0 - Duration::days(400), far, true, at(62), true),
+            // A renewal time in the far future claiming ten minutes: the
+            // store dated it, so it holds ten minutes.
+            (far - Duration::minutes(10), far, false, at(5), false),
+            (far - Duration::minutes(10), far, false, at(12), true),
+            // An expiry before the renewal claims nothing.
+            (t0, t0 - Duration::minutes(5), false, at(1) + Duration::seconds(2), true),
         ] {
             let r = lease(renewed, expires);
-            assert!(r.is_over_long(stored, max));
+            assert_eq!(r.is_over_long(max), over_long, "renewed {renewed} expires {expires}");
             assert_eq!(
-                r.is_free(now, stored, skew, max),
+                r.is_free(now, t0, skew, max),
                 free,
-                "renewed {renewed} stored {stored:?} now {now}"
+                "renewed {renewed} expires {expires} now {now}"
             );
         }
-        assert_eq!(lease(t0, far).capped_expiry(Some(at(5)), max), at(60));
-        assert_eq!(lease(t0, far).capped_expiry(None, max), at(60));
-        // Free from the later of both clocks' capped expiries, plus the skew.
-        let old = lease(t0 - Duration::days(400), far);
-        assert_eq!(old.free_at(Some(at(5)), skew, max), at(66));
+        assert_eq!(lease(t0, far).expires_by_store(at(5), max), at(65));
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub fn check_artifacts(artifacts: &[PathBuf]) -> Result<Vec<String>, OpsError> {
         if !meta.is_file() {
             return Err(missing("not a regular file".into()));
         }
+        // Read its first bytes now: an unreadable second artifact must stop
+        // the run before the first one is sent, not leave it as orphan data.
+        read_start(path).map_err(|e| missing(format!("cannot be read ({e}); check its owner and mode")))?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -64,6 +67,13 @@ pub fn check_artifacts(artifacts: &[PathBuf]) -> Result<Vec<String>, OpsError> {
         names.push(name);
     }
     Ok(names)
+}
+
+/// Opens `path` and reads its first block.
+fn read_start(path: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut first = [0u8; 4096];
+    std::fs::File::open(path)?.read(&mut first).map(drop)
 }
 
 /// Seals and uploads the artifacts, then commits the manifest.

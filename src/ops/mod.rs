@@ -67,6 +67,13 @@ pub enum OpsError {
     ArtifactMissing { path: PathBuf, detail: String },
     #[error("{path} already exists: restore into an empty directory, or move the file away first")]
     DestinationExists { path: PathBuf },
+    #[error("{dir} has {available} free but restoring backup {backup_id} needs {needed}, the uncompressed size of its artifacts and of those of the backups it builds on. Nothing was downloaded: free space there or restore onto a larger disk")]
+    NoRoom {
+        dir: PathBuf,
+        backup_id: String,
+        available: backup_run::Bytes,
+        needed: backup_run::Bytes,
+    },
     #[error("{what} {path}: {source}")]
     LocalIo {
         what: &'static str,

@@ -21,6 +21,7 @@ use crate::pipeline::{open_with_progress, Identities};
 use super::progress::{ProgressStyle, Tracker};
 use crate::store::ObjectStore;
 
+use super::backup_run::{Bytes, FreeSpace, StatvfsFreeSpace};
 use super::chain::resolve_chain;
 use super::OpsError;
 use crate::signing::ManifestTrust;
@@ -38,10 +39,36 @@ pub async fn restore_to_dir(
     progress: ProgressStyle,
 ) -> Result<Vec<PathBuf>, OpsError> {
     let chain = resolve_chain(store.as_ref(), trust, key).await?;
+    check_room(&StatvfsFreeSpace, dir, key, &chain)?;
     super::archive::ensure_readable(store.as_ref(), &chain, wait_for_archive, archive_poll(wait_for_archive)).await?;
     let written = download_verified(store, identities, &chain, dir, progress).await?;
     tracing::info!(backup_id = %key.backup_id, artifacts = written.len(), dir = %dir.display(), "restore verified and complete");
     Ok(written)
+}
+
+/// Refuses a restore into `dir` that cannot fit: the plain artifacts of the
+/// whole chain against the free space of `dir` (or of its nearest existing
+/// ancestor, when it is still to be made). Unknown free space passes: the
+/// writes then say what failed.
+pub fn check_room(
+    free: &dyn FreeSpace,
+    dir: &Path,
+    key: &ManifestKey,
+    chain: &[BackupManifest],
+) -> Result<(), OpsError> {
+    let needed: u64 = chain.iter().flat_map(|m| &m.artifacts).map(|a| a.size).sum();
+    let Some(existing) = dir.ancestors().find(|d| d.is_dir()) else {
+        return Ok(());
+    };
+    match free.available(existing) {
+        Ok(available) if available < needed => Err(OpsError::NoRoom {
+            dir: dir.to_path_buf(),
+            backup_id: key.backup_id.to_string(),
+            available: Bytes(available),
+            needed: Bytes(needed),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// How often to look at archived objects while waiting for them.

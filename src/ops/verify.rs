@@ -180,6 +180,8 @@ async fn deep_check(
         .await
         .map_err(|e| e.to_string())?;
     let dir = staging.join(format!("verify-{}", key.backup_id));
+    super::restore_to_dir::check_room(&super::backup_run::StatvfsFreeSpace, &dir, key, &chain)
+        .map_err(|e| e.to_string())?;
     let result = async {
         let written = download_verified(ctx.store.clone(), ids, &chain, &dir, ProgressStyle::Off)
             .await

@@ -264,6 +264,10 @@ impl ObjectStore for FaultyStore {
         self.inner.bucket_prefix()
     }
 
+    async fn clock(&self) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+        self.inner.clock().await
+    }
+
     async fn set_retention(
         &self,
         key: &str,

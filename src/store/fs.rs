@@ -209,6 +209,18 @@ impl ObjectStore for FsStore {
         format!("file://{}", self.root.display())
     }
 
+    /// The time the filesystem gives a file written now: on a network
+    /// share, the server's clock, which dates every other file too.
+    async fn clock(&self) -> Result<DateTime<Utc>, StoreError> {
+        let tmp = self.root.join(format!(".tmp-clock-{}", random_token()));
+        let written = File::create(&tmp)
+            .and_then(|f| f.metadata())
+            .and_then(|m| m.modified())
+            .map_err(|e| StoreError::io("create temp file", &tmp, e));
+        let _ = fs::remove_file(&tmp);
+        Ok(DateTime::<Utc>::from(written?))
+    }
+
     async fn put(&self, key: &str, body: Bytes, sha256: [u8; 32], mode: PutMode) -> Result<(), StoreError> {
         let path = self.path_of(key)?;
         let key = key.to_string();

@@ -23,6 +23,7 @@
 //! wrappers: `RetryingStore`, `FaultyStore`.
 
 mod checksum;
+mod clock;
 mod error;
 mod fault;
 mod fs;
@@ -103,6 +104,12 @@ pub struct PendingUpload {
 pub trait ObjectStore: Send + Sync {
     /// Human-readable location for messages, e.g. `s3://bucket/prefix`.
     fn location(&self) -> String;
+
+    /// The store's own time now: the clock that dates its objects
+    /// (`last_modified`, `initiated`). Leases and the age of unfinished
+    /// uploads are judged by it, never by the local clock. An error when
+    /// the store does not say (an S3 server sending no `Date` header).
+    async fn clock(&self) -> Result<DateTime<Utc>, StoreError>;
 
     /// Stores a whole object whose SHA-256 is `sha256`.
     async fn put(&self, key: &str, body: Bytes, sha256: [u8; 32], mode: PutMode) -> Result<(), StoreError>;

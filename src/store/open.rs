@@ -50,6 +50,14 @@ impl FromStr for StoreUrl {
             if prefix.split('/').any(|seg| seg == "." || seg == "..") || prefix.contains("//") {
                 return Err(bad("the prefix must not contain '.', '..' or empty segments"));
             }
+            // AWS's "safe characters" for keys: anything else ('?', '#',
+            // spaces, '%', …) is more likely a pasted query string or a typo
+            // than a prefix, and some of it would be escaped on the wire.
+            if let Some(c) = prefix.chars().find(|c| !is_safe_prefix_char(*c)) {
+                return Err(bad(&format!(
+                    "the prefix contains {c:?}; use letters, digits and ! - _ . * ' ( ) separated by '/'"
+                )));
+            }
             Ok(Self::S3 {
                 bucket: bucket.to_string(),
                 prefix: prefix.to_string(),
@@ -67,6 +75,11 @@ impl FromStr for StoreUrl {
             Err(bad("unknown scheme"))
         }
     }
+}
+
+/// Whether `c` may appear in an S3 prefix (AWS's safe characters and `/`).
+fn is_safe_prefix_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!-_.*'()/".contains(c)
 }
 
 impl fmt::Display for StoreUrl {
@@ -87,6 +100,8 @@ pub struct StoreSettings {
     pub region: Option<String>,
     pub force_path_style: bool,
     pub connect_timeout: Duration,
+    /// Keys asked for per ListObjectsV2 page (S3 answers at most 1,000).
+    pub list_page_size: usize,
     pub attempt_timeout: Duration,
     pub retry: RetryPolicy,
 }
@@ -104,6 +119,7 @@ pub async fn open_store(settings: &StoreSettings) -> Result<Arc<dyn ObjectStore>
                 force_path_style: settings.force_path_style,
                 connect_timeout: settings.connect_timeout,
                 attempt_timeout: settings.attempt_timeout,
+                list_page_size: settings.list_page_size,
             })
             .await,
         ),
@@ -147,11 +163,20 @@ mod tests {
             "s3://",
             "s3://Upper",
             "s3://b/../x",
+            "s3://bkt/gv?x=1",
+            "s3://bkt/g v",
+            "s3://bkt/gv#frag",
+            "s3://bkt/100%",
+            "s3://bkt/a\tb",
             "file://relative",
             "http://x",
         ] {
             let err = bad.parse::<StoreUrl>().unwrap_err();
             assert!(err.to_string().contains("s3://bucket/prefix"), "{bad}: {err}");
         }
+        let err = "s3://bkt/gv?x=1".parse::<StoreUrl>().unwrap_err().to_string();
+        assert!(err.contains("contains '?'") && err.contains("! - _ . * ' ( )"), "{err}");
+        // Every safe character is accepted.
+        assert!("s3://bkt/Neo4j_prod-1/a.b/(x)/it's!*".parse::<StoreUrl>().is_ok());
     }
 }

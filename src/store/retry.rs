@@ -185,6 +185,10 @@ impl ObjectStore for RetryingStore {
         self.inner.bucket_prefix()
     }
 
+    async fn clock(&self) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+        self.run("clock", "", || self.inner.clock()).await
+    }
+
     async fn set_retention(
         &self,
         key: &str,

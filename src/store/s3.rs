@@ -28,6 +28,7 @@ use base64::Engine;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
+use super::clock::{DateRecorder, StoreClock};
 use super::{ByteStream, ObjectInfo, ObjectStore, PartReceipt, PendingUpload, PutMode, StoreError, StoredChecksum};
 
 /// Where and how to reach the bucket.
@@ -42,6 +43,10 @@ pub struct S3Settings {
     pub connect_timeout: Duration,
     /// Upper bound for one attempt of one request (a part upload included).
     pub attempt_timeout: Duration,
+    /// MaxKeys of each ListObjectsV2 page. AWS S3, MinIO and Ceph answer at
+    /// most 1,000 keys whatever is asked; servers that allow more (LocalStack)
+    /// answer a listing in fewer pages.
+    pub list_page_size: usize,
 }
 
 /// Object store backed by an S3 bucket (under a key prefix).
@@ -50,6 +55,9 @@ pub struct S3Store {
     client: Client,
     bucket: String,
     prefix: String,
+    list_page_size: i32,
+    /// The latest `Date` the bucket sent (`clock.rs`).
+    clock: StoreClock,
 }
 
 const DEFAULT_REGION: &str = "us-east-1";
@@ -79,10 +87,14 @@ impl S3Store {
         if let Some(endpoint) = &s.endpoint {
             cfg = cfg.endpoint_url(endpoint);
         }
+        let clock = StoreClock::default();
+        cfg = cfg.interceptor(DateRecorder(clock.clone()));
         Self {
+            clock,
             client: Client::from_conf(cfg.build()),
             bucket: s.bucket.clone(),
             prefix: s.prefix.trim_matches('/').to_string(),
+            list_page_size: i32::try_from(s.list_page_size.max(1)).unwrap_or(i32::MAX),
         }
     }
 
@@ -192,6 +204,28 @@ pub(super) fn to_chrono(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<
 
 #[async_trait]
 impl ObjectStore for S3Store {
+    async fn clock(&self) -> Result<DateTime<Utc>, StoreError> {
+        if let Some(now) = self.clock.now() {
+            return Ok(now);
+        }
+        // No response yet: ask for one key under locks/ (every role may list).
+        self.client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(self.full_key("locks/"))
+            .max_keys(1)
+            .send()
+            .await
+            .map_err(|e| self.classify("ListObjectsV2", "locks/", e))?;
+        self.clock.now().ok_or_else(|| StoreError::Unsupported {
+            op: "Date header",
+            detail: format!(
+                "{} sends no Date header, so graphvault cannot read the store's clock to judge leases",
+                self.location()
+            ),
+        })
+    }
+
     fn location(&self) -> String {
         if self.prefix.is_empty() {
             format!("s3://{}", self.bucket)
@@ -280,6 +314,7 @@ impl ObjectStore for S3Store {
                 .list_objects_v2()
                 .bucket(&self.bucket)
                 .prefix(self.full_key(prefix))
+                .max_keys(self.list_page_size)
                 .set_continuation_token(token)
                 .send()
                 .await

@@ -92,11 +92,13 @@ pub enum Prep {
     /// artifact is renamed `name` (placeholders expanded), with a signature
     /// by the trusted key when `signed` (what a compromised backup host
     /// could write) or none (what anyone with write access to the bucket
-    /// could).
+    /// could); its artifact may claim another plain `size`.
     ForgedBackup {
         prefix: &'static str,
         name: &'static str,
         signed: bool,
+        /// The plain size its artifact claims, when not the real one.
+        size: Option<u64>,
     },
     /// Under the store prefix `prefix`: lease generation 1 held by a forger
     /// until 9999-12-31 (every role can write `locks/`).
@@ -322,9 +324,12 @@ impl World {
             Prep::File(name, text) => write(name, text.as_bytes(), 0o600),
             Prep::Dir(name) => std::fs::create_dir_all(dir.join(name)).unwrap(),
             Prep::ArtifactCopy(name) => write(name, &self.artifact_bytes, 0o600),
-            Prep::ForgedBackup { prefix, name, signed } => {
-                self.forge_backup(prefix, &self.expand(name, dir), *signed).await
-            }
+            Prep::ForgedBackup {
+                prefix,
+                name,
+                signed,
+                size,
+            } => self.forge_backup(prefix, &self.expand(name, dir), *signed, *size).await,
             Prep::LeaseUntil9999 { prefix } => {
                 let holder = graphvault::lease::Holder {
                     run_id: "forged".into(),
@@ -367,11 +372,11 @@ impl World {
     }
 
     /// See [`Prep::ForgedBackup`].
-    async fn forge_backup(&self, prefix: &str, name: &str, signed: bool) {
-        let manifests = self.manifests().await;
-        let full = manifests
+    async fn forge_backup(&self, prefix: &str, name: &str, signed: bool, size: Option<u64>) {
+        let objects = self.backup_objects().await;
+        let full = objects
             .iter()
-            .find(|k| k.ends_with(".json"))
+            .find(|k| k.contains("/manifests/") && k.ends_with(".json"))
             .expect("the committed backup's manifest");
         let key = full.strip_prefix(&format!("{PREFIX}/")).unwrap();
         let genuine = String::from_utf8(self.get_raw(full).await).unwrap();
@@ -390,6 +395,14 @@ impl World {
             name == ARTIFACT_NAME || forged != genuine,
             "the artifact name was replaced"
         );
+        let forged = match size {
+            None => forged,
+            Some(size) => {
+                let mut m: serde_json::Value = serde_json::from_str(&forged).unwrap();
+                m["artifacts"][0]["size"] = size.into();
+                serde_json::to_string_pretty(&m).unwrap()
+            }
+        };
         if signed {
             let signer = graphvault::signing::SigningKey::from_file(&common::signing().key_file).unwrap();
             let signature = signer.sign_manifest(key, forged.as_bytes()).unwrap();
@@ -399,14 +412,15 @@ impl World {
         self.put_raw(&format!("{prefix}/{key}"), forged.into_bytes()).await;
     }
 
-    /// Manifests (and their signatures) in the bucket.
-    pub async fn manifests(&self) -> Vec<String> {
+    /// Manifests, their signatures and data objects in the bucket (leases
+    /// and write probes may change; backups may not).
+    pub async fn backup_objects(&self) -> Vec<String> {
         let out = self
             .store
             .client()
             .list_objects_v2()
             .bucket(&self.bucket)
-            .prefix(format!("{PREFIX}/manifests/"))
+            .prefix(format!("{PREFIX}/"))
             .send()
             .await
             .unwrap_or_else(|e| panic!("ListObjectsV2: {}", aws_sdk_s3::error::DisplayErrorContext(&e)));
@@ -414,6 +428,7 @@ impl World {
             .contents()
             .iter()
             .filter_map(|o| o.key().map(String::from))
+            .filter(|k| k.starts_with(&format!("{PREFIX}/manifests/")) || k.starts_with(&format!("{PREFIX}/data/")))
             .collect();
         keys.sort();
         keys
@@ -614,7 +629,7 @@ pub async fn run_case(world: &World, case: &Case) -> Outcome {
     if !case.config.iter().any(|e| matches!(e, Edit::NoFile)) {
         std::fs::write(&config, world.config_text(case.config, &dir)).unwrap();
     }
-    let before = world.manifests().await;
+    let before = world.backup_objects().await;
     let staging = world.work.path().join("staging");
     let staging_before = tree(&staging);
     let neo4j_before = (world.bolt.databases(), world.bolt.aliases());
@@ -653,10 +668,11 @@ pub async fn run_case(world: &World, case: &Case) -> Outcome {
             String::new()
         }
     };
-    // Nothing lost: no manifest written or deleted, the artifact untouched.
-    let after = world.manifests().await;
+    // Nothing lost: no manifest or data object written or deleted, the
+    // artifact untouched.
+    let after = world.backup_objects().await;
     if after != before {
-        failures.push(format!("the manifests changed: {before:?} -> {after:?}"));
+        failures.push(format!("the backups in the bucket changed: {before:?} -> {after:?}"));
     }
     let staging_after = tree(&staging);
     if staging_after != staging_before {
@@ -759,13 +775,20 @@ pub fn setup_words(case: &Case) -> String {
             Prep::File(name, text) => format!("`<tmp>/{name}`: {}", code_cell(text.trim_end())),
             Prep::Dir(name) => format!("`<tmp>/{name}`: a directory"),
             Prep::ArtifactCopy(name) => format!("`<tmp>/{name}`: an artifact"),
-            Prep::ForgedBackup { prefix, name, signed } => format!(
-                "under `{prefix}/`: a copy of backup `<id>`{}, {}",
+            Prep::ForgedBackup {
+                prefix,
+                name,
+                signed,
+                size,
+            } => format!(
+                "under `{prefix}/`: a copy of backup `<id>`{}{}, {}",
                 if *name == ARTIFACT_NAME {
                     String::new()
                 } else {
                     format!(" whose artifact is named `{name}`")
                 },
+                size.map(|n| format!(" whose artifact claims {n} bytes"))
+                    .unwrap_or_default(),
                 if *signed {
                     "signed with the trusted key"
                 } else {

@@ -17,6 +17,7 @@ pub const EXIT_NOT_FOUND: i32 = 7;
 pub const EXIT_LOCAL_IO: i32 = 8;
 pub const EXIT_NEO4J_UNAVAILABLE: i32 = 9;
 pub const EXIT_NEO4J_FAILED: i32 = 10;
+pub const EXIT_BUSY: i32 = 12;
 
 /// LocalStack accepts any secret; this one is distinctive so a leak is visible.
 pub const AWS_SECRET: &str = "test-secret-do-not-log";

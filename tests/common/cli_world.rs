@@ -10,7 +10,7 @@ use graphvault::ops::{list_backups, BackupFilter};
 use graphvault::store::S3Store;
 use tempfile::TempDir;
 
-use super::cli::{graphvault, run, Run};
+use super::cli::{graphvault, run, Run, EXIT_BUSY};
 
 /// Small artifacts for the runs that are not about size.
 pub const SMALL: &str = "NEO4J_ADMIN_DOUBLE_SIZE = \"300000\"";
@@ -81,6 +81,28 @@ impl Setup {
         }
     }
 
+    /// A world whose neo4j-admin backup of customer1 runs for two minutes,
+    /// its processes writing their pids into `pids`.
+    pub async fn slow(pids: &std::path::Path) -> Self {
+        Self::new(&format!(
+            "{SMALL}, NEO4J_ADMIN_DOUBLE_PID_DIR = \"{}\", NEO4J_ADMIN_DOUBLE_FAIL = \"customer1-1800000000:slow:120\"",
+            pids.display()
+        ))
+        .await
+    }
+
+    /// Starts `graphvault [global] backup --alias customer1`, its log going to a file.
+    pub fn start_backup(&self, global: &[&str]) -> (std::process::Child, PathBuf) {
+        let log = self.work.path().join("graphvault.log");
+        let child = self
+            .command(&[global, &["backup", "--alias", "customer1"]].concat())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        (child, log)
+    }
+
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = graphvault();
         cmd.arg("--config").arg(&self.config).args(args);
@@ -90,6 +112,21 @@ impl Setup {
     pub async fn run(&self, args: &[&str]) -> Run {
         let cmd = self.command(args);
         tokio::task::spawn_blocking(move || run(cmd)).await.unwrap()
+    }
+
+    /// Runs `cmd()` until it is no longer refused for a lease another run
+    /// holds (exit 12), e.g. until a killed run's lease expired by the
+    /// store's clock; `BOUND` only guards against a hang.
+    pub async fn run_when_free(&self, cmd: impl Fn() -> std::process::Command) -> Run {
+        let deadline = std::time::Instant::now() + super::processes::BOUND;
+        loop {
+            let c = cmd();
+            let r = tokio::task::spawn_blocking(move || run(c)).await.unwrap();
+            if r.code != EXIT_BUSY || std::time::Instant::now() > deadline {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     /// The id of the first backup `list --json` shows.

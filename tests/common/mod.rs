@@ -57,6 +57,7 @@ pub fn s3_settings(bucket: &str, prefix: &str) -> S3Settings {
         force_path_style: true,
         connect_timeout: Duration::from_secs(5),
         attempt_timeout: Duration::from_secs(120),
+        list_page_size: 1000,
     }
 }
 

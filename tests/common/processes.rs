@@ -86,3 +86,15 @@ pub fn kill_all(pids: &[u32]) {
         let _ = rustix::process::kill_process(Pid::from_raw(p as i32).expect("a pid"), Signal::KILL);
     }
 }
+
+/// Waits (bounded) for `child` to exit; its exit code (`None`: killed).
+pub async fn exit_of(child: &mut std::process::Child) -> Option<i32> {
+    let deadline = Instant::now() + BOUND;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(Instant::now() < deadline, "graphvault did not exit");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

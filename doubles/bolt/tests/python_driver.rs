@@ -11,7 +11,10 @@ use std::time::Duration;
 use bolt_double::BoltDouble;
 
 fn fidelity_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fidelity")
+    // Cargo sets it when it runs the test too; the compile-time value can be
+    // stale when a target dir is reused by a checkout elsewhere.
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+    PathBuf::from(crate_dir).join("fidelity")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -21,9 +21,19 @@ pub fn abandoned(pending: &[PendingUpload], cutoff: DateTime<Utc>) -> Vec<&Pendi
         .collect()
 }
 
-/// Aborts abandoned uploads; problems are logged, never fatal. Returns how
-/// many were aborted.
-pub async fn abort_abandoned(store: &dyn ObjectStore, cutoff: DateTime<Utc>) -> usize {
+/// Aborts abandoned uploads, those older than `min_age` by the store's own
+/// clock (uploads are dated by it: a host whose clock runs fast must not
+/// take a running upload for an old one); problems are logged, never fatal.
+/// Returns how many were aborted.
+pub async fn abort_abandoned(store: &dyn ObjectStore, min_age: chrono::Duration) -> usize {
+    let store_now = match store.clock().await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the store's clock; unfinished uploads are left for a later run");
+            return 0;
+        }
+    };
+    let cutoff = store_now - min_age;
     let pending = match store.list_multipart(DATA).await {
         Ok(p) => p,
         Err(e) => {

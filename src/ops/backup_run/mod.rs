@@ -125,8 +125,7 @@ async fn run_targets(
     admin_version: &str,
     lease: &Lease,
 ) -> Result<RunReport, OpsError> {
-    let cutoff = chrono::Utc::now() - ctx.config.backup.abandoned_upload_age;
-    abandoned::abort_abandoned(ctx.store.as_ref(), cutoff).await;
+    abandoned::abort_abandoned(ctx.store.as_ref(), ctx.config.backup.abandoned_upload_age).await;
     let listing = list_with_signatures(ctx.store.as_ref(), &BackupFilter::default()).await?;
     // The history new backups are compared with: signed manifests only.
     let history = readable_keys(&listing, ctx.config.signing.allow_unsigned);
@@ -258,7 +257,6 @@ async fn back_up_one(
     }
     let database: DbName = target.database.parse()?;
     let staging = Staging::open(&cfg.staging_dir, &target.database)?;
-    preflight::check_writable(staging.dir())?;
     staging.set_aside_leftovers()?;
 
     let last_size = match latest_of(existing, &target.database) {
@@ -266,7 +264,20 @@ async fn back_up_one(
         None => None,
     };
     let needed = preflight::needed_space(last_size, store_size, cfg.free_space_factor, cfg.min_free);
-    preflight::check_space(ctx.free_space, staging.dir(), &target.database, needed)?;
+    // Leftovers count as room: short of it, they go (they are no backup).
+    let short = ctx
+        .free_space
+        .available(staging.dir())
+        .is_ok_and(|free| free < needed.0);
+    if short && staging.leftover_bytes() > 0 {
+        let freed = staging.clear_leftovers()?;
+        tracing::warn!(
+            bytes = freed,
+            "staging is short of room for this backup: removed the leftovers of an earlier run"
+        );
+    }
+    preflight::check_space(ctx.free_space, staging.dir(), &target.database, needed.clone())?;
+    preflight::check_writable(staging.dir(), ctx.free_space)?;
 
     let mut backup_type = req.backup_type.unwrap_or(cfg.backup_type);
     // Bound chains: retention keeps a kept backup's whole chain, so an

@@ -59,7 +59,7 @@ pub struct Bytes(pub u64);
 
 impl std::fmt::Display for Bytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+        const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
         let mut v = self.0 as f64;
         let mut unit = 0;
         while v >= 1024.0 && unit + 1 < UNITS.len() {
@@ -126,6 +126,13 @@ pub fn check_space(
 pub enum PreflightError {
     #[error(transparent)]
     NoSpace(NoSpace),
+    #[error("staging {path} is full{}: {source}; free space there or point [backup] staging_dir at a larger disk", free_note(.available))]
+    Full {
+        path: String,
+        available: Option<Bytes>,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("staging {path} is not usable: {source}; check [backup] staging_dir and its owner and mode")]
     Staging {
         path: String,
@@ -140,15 +147,36 @@ pub enum PreflightError {
     },
 }
 
-/// Writes and removes a probe file in the staging folder.
-pub fn check_writable(dir: &Path) -> Result<(), PreflightError> {
+/// Writes and removes a probe file in the staging folder. A full disk is
+/// reported as one, with the free space `fs` reports.
+pub fn check_writable(dir: &Path, fs: &dyn FreeSpace) -> Result<(), PreflightError> {
     let probe = dir.join(".graphvault-probe");
-    let staging = |source| PreflightError::Staging {
-        path: dir.display().to_string(),
-        source,
+    let staging = |source: std::io::Error| {
+        if is_disk_full(&source) {
+            PreflightError::Full {
+                path: dir.display().to_string(),
+                available: fs.available(dir).map(Bytes).ok(),
+                source,
+            }
+        } else {
+            PreflightError::Staging {
+                path: dir.display().to_string(),
+                source,
+            }
+        }
     };
     std::fs::write(&probe, b"probe").map_err(staging)?;
     std::fs::remove_file(&probe).map_err(staging)
+}
+
+/// ENOSPC, or EDQUOT (a quota is as full as a disk to the writer).
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+}
+
+/// " (N free)" when known.
+fn free_note(available: &Option<Bytes>) -> String {
+    available.map(|b| format!(" ({} free)", b.short())).unwrap_or_default()
 }
 
 /// Overwrites `probe/<host>` in the store: proves it is reachable and takes
@@ -187,6 +215,26 @@ mod tests {
         ] {
             assert_eq!(needed_space(last, store, 1.5, min).0, needed, "{last:?} {store:?}");
         }
+    }
+
+    #[test]
+    fn a_full_disk_is_reported_as_full_with_the_free_space_not_as_a_permission_problem() {
+        let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        assert!(is_disk_full(&full) && is_disk_full(&std::io::Error::from_raw_os_error(libc::EDQUOT)));
+        assert!(!is_disk_full(&std::io::Error::from_raw_os_error(libc::EACCES)));
+        let e = PreflightError::Full {
+            path: "/var/lib/graphvault/staging/customer1-1".into(),
+            available: Some(Bytes(4096)),
+            source: full,
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("is full (4.0 KiB free)")
+                && !text.contains("((")
+                && text.contains("staging_dir")
+                && !text.contains("owner and mode"),
+            "{text}"
+        );
     }
 
     #[test]

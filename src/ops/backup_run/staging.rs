@@ -7,8 +7,10 @@
 //! - Before neo4j-admin runs, every other file in the folder (a partial
 //!   artifact of a killed run, an artifact whose upload never committed) is
 //!   moved to `.leftover/`, so a differential backup never builds on it.
-//! - `.leftover/` is emptied only after a new backup of the database has
-//!   committed: until then a leftover may be the newest copy there is.
+//! - `.leftover/` holds one run's leftovers at most: newer ones replace
+//!   older ones, a commit empties it, and a backup short of room takes it
+//!   back (it holds no backup: nothing in the bucket depends on it), so
+//!   killed runs can never wedge staging or pile up plaintext.
 //! - Committed artifacts beyond `keep_local` are removed after the commit,
 //!   keeping the chains (full + differentials) of the kept backups.
 
@@ -103,7 +105,10 @@ impl Staging {
     }
 
     /// Moves every file that is not an artifact of a committed backup into
-    /// `.leftover/`; returns their names.
+    /// `.leftover/`; returns their names. What an earlier run set aside
+    /// there is removed first: the newer leftovers supersede it, so at most
+    /// one run's plaintext waits there. If `.leftover/` cannot be made (a
+    /// full disk), the files are removed instead: they are no backup.
     pub fn set_aside_leftovers(&self) -> Result<Vec<String>, StagingError> {
         let known: BTreeSet<String> = self
             .committed()?
@@ -111,21 +116,59 @@ impl Staging {
             .into_iter()
             .flat_map(|b| b.artifacts)
             .collect();
-        let leftover = self.dir.join(LEFTOVER);
-        let mut moved = Vec::new();
+        let mut found = Vec::new();
         for entry in std::fs::read_dir(&self.dir).map_err(err(&self.dir, "cannot list"))? {
             let entry = entry.map_err(err(&self.dir, "cannot list"))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name == COMMITTED || name == LEFTOVER || known.contains(&name) {
+            if name != COMMITTED && name != LEFTOVER && !known.contains(&name) {
+                found.push(name);
+            }
+        }
+        if found.is_empty() {
+            return Ok(found);
+        }
+        if self.clear_leftovers()? > 0 {
+            tracing::info!("leftovers of an earlier run removed: newer ones supersede them");
+        }
+        let leftover = self.dir.join(LEFTOVER);
+        let made = std::fs::create_dir_all(&leftover);
+        for name in &found {
+            let path = self.dir.join(name);
+            if let Err(e) = &made {
+                tracing::warn!(file = %name, error = %e, "cannot make .leftover/; removing a file no committed backup accounts for");
+                remove_any(&path).map_err(err(&path, "cannot remove a leftover"))?;
                 continue;
             }
-            std::fs::create_dir_all(&leftover).map_err(err(&leftover, "cannot create"))?;
-            let dest = leftover.join(&name);
-            std::fs::rename(entry.path(), &dest).map_err(err(&dest, "cannot move a leftover"))?;
-            tracing::warn!(file = %name, to = %dest.display(), "set aside a file no committed backup accounts for (kept until the next backup commits)");
-            moved.push(name);
+            let dest = leftover.join(name);
+            std::fs::rename(&path, &dest).map_err(err(&dest, "cannot move a leftover"))?;
+            tracing::warn!(file = %name, to = %dest.display(), "set aside a file no committed backup accounts for (removed when a backup commits, when room is needed, or when newer leftovers replace it)");
         }
-        Ok(moved)
+        Ok(found)
+    }
+
+    /// Bytes in `.leftover/`: room a backup may take back.
+    pub fn leftover_bytes(&self) -> u64 {
+        fn size(path: &Path) -> u64 {
+            match std::fs::symlink_metadata(path) {
+                Ok(m) if m.is_dir() => std::fs::read_dir(path)
+                    .map(|d| d.flatten().map(|e| size(&e.path())).sum())
+                    .unwrap_or(0),
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            }
+        }
+        size(&self.dir.join(LEFTOVER))
+    }
+
+    /// Removes `.leftover/`; returns the bytes it held.
+    pub fn clear_leftovers(&self) -> Result<u64, StagingError> {
+        let leftover = self.dir.join(LEFTOVER);
+        let bytes = self.leftover_bytes();
+        match std::fs::remove_dir_all(&leftover) {
+            Ok(()) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(err(&leftover, "cannot remove")(e)),
+        }
     }
 
     /// Records a committed backup, then empties `.leftover/` and removes
@@ -148,13 +191,19 @@ impl Staging {
                 Err(e) => return Err(err(&path, "cannot remove an uploaded artifact")(e)),
             }
         }
-        let leftover = self.dir.join(LEFTOVER);
-        match std::fs::remove_dir_all(&leftover) {
-            Ok(()) => tracing::info!(path = %leftover.display(), "leftovers of an earlier run removed"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(err(&leftover, "cannot remove")(e)),
+        if self.clear_leftovers()? > 0 {
+            tracing::info!(path = %self.dir.join(LEFTOVER).display(), "leftovers of an earlier run removed");
         }
         Ok(removed)
+    }
+}
+
+/// Removes a file, or a directory with what it holds.
+fn remove_any(path: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(path)?.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
     }
 }
 

@@ -49,8 +49,8 @@ pub fn remove_command(storage: &StoreSettings, key: &str) -> String {
     }
 }
 
-/// The `lease` finding for what reading the lease gave. `remove` makes the
-/// command that removes an object.
+/// The `lease` finding for what reading the lease gave, at `now` by the
+/// store's clock. `remove` makes the command that removes an object.
 pub fn judge_lease(
     read: Result<Option<&LeaseView>, &LeaseError>,
     settings: &LeaseSettings,
@@ -80,7 +80,7 @@ pub fn judge_lease(
     let r = &view.record;
     let key = &view.key;
     let skew = chrono_dur(settings.clock_skew);
-    let expiry = r.capped_expiry(view.stored_at, max);
+    let expiry = r.expires_by_store(view.stored_at, max);
     let until = r.free_at(view.stored_at, skew, max);
     if r.released {
         return finding(
@@ -90,7 +90,7 @@ pub fn judge_lease(
             None,
         );
     }
-    if r.is_over_long(view.stored_at, max) {
+    if r.is_over_long(max) {
         return Finding {
             fix: Some(format!(
                 "no graphvault run writes such a lease (forged by someone who can write to locks/, or a host clock far \
@@ -150,7 +150,7 @@ mod tests {
         LeaseView {
             key: "locks/repository/00000000000000000007.json".into(),
             record,
-            stored_at: Some(t0),
+            stored_at: t0,
         }
     }
 
@@ -169,7 +169,7 @@ mod tests {
         let f = judge_lease(Ok(Some(&far)), &s, at(5), rm);
         assert_eq!(f.severity, Severity::Error, "{f:?}");
         assert!(
-            f.message.contains("9999-12-31") && f.message.contains("until 2026-11-24 03:01:00 UTC"),
+            f.message.contains("9999-12-31") && f.message.contains("until 2026-11-24 03:01:01 UTC"),
             "{}",
             f.message
         );
@@ -216,6 +216,7 @@ mod tests {
             force_path_style: true,
             connect_timeout: std::time::Duration::from_secs(1),
             attempt_timeout: std::time::Duration::from_secs(1),
+            list_page_size: 1000,
             retry: crate::store::RetryPolicy::default(),
         };
         let key = "locks/repository/00000000000000000007.json";

@@ -92,11 +92,23 @@ fn signed_backups(ctx: &DoctorContext<'_>, listing: CatalogListing, out: &mut Ve
 }
 
 async fn lease_finding(ctx: &DoctorContext<'_>) -> Finding {
+    // Judged as `acquire` judges it: by the store's clock, read first.
+    let now = match ctx.store.clock().await {
+        Ok(now) => now,
+        Err(e) => {
+            return finding(
+                "lease",
+                Severity::Warning,
+                format!("cannot read the store's clock, so the lease cannot be judged: {e}"),
+                None,
+            )
+        }
+    };
     let read = crate::lease::inspect(ctx.store.as_ref(), LEASE_SCOPE).await;
     judge_lease(
         read.as_ref().map(Option::as_ref),
         &ctx.config.backup.lease,
-        Utc::now(),
+        now,
         |key| remove_command(&ctx.config.storage, key),
     )
 }

@@ -62,6 +62,8 @@ pub struct PruneReport {
     pub deleted_objects: usize,
     pub deleted_orphans: usize,
     pub aborted_uploads: usize,
+    /// Lease generations before this run's own (`locks/`), removed.
+    pub removed_lease_generations: usize,
     pub failures: Vec<String>,
     pub dry_run: bool,
     /// Manifests read from the store to plan (the others came from the
@@ -381,7 +383,8 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         report.deleted_orphans += 1;
         tracing::warn!(prefix = o.prefix, objects = n, "orphaned data (no manifest) deleted");
     }
-    report.aborted_uploads = super::backup_run::abort_abandoned(store.as_ref(), req.now).await;
+    report.aborted_uploads = super::backup_run::abort_abandoned(store.as_ref(), chrono::Duration::zero()).await;
+    report.removed_lease_generations = lease.remove_older_generations().await;
     if let Err(e) = lease.release().await {
         tracing::warn!(error = %e, "lease not released; it expires on its own");
     }
