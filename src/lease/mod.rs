@@ -313,7 +313,9 @@ impl Lease {
     /// run: a backup host may lack delete permission). They can never be
     /// the newest again, so nothing reads them. Failures are logged, not
     /// fatal. Returns how many were removed.
-    pub async fn remove_older_generations(&self) -> usize {
+    /// On a versioned bucket every version goes (`versioned`), or each
+    /// removal would leave a delete marker and keep the old versions billed.
+    pub async fn remove_older_generations(&self, versioned: bool) -> usize {
         let listed = match self.store.list(&record::scope_prefix(&self.scope)).await {
             Ok(l) => l,
             Err(e) => {
@@ -327,7 +329,12 @@ impl Lease {
             if !older {
                 continue;
             }
-            match self.store.delete(&o.key).await {
+            let deleted = if versioned {
+                self.store.delete_all_versions(&o.key).await.map(|_| ())
+            } else {
+                self.store.delete(&o.key).await
+            };
+            match deleted {
                 Ok(()) => removed += 1,
                 Err(e) => tracing::warn!(key = o.key, error = %e, "cannot remove an old lease generation"),
             }

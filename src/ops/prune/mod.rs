@@ -384,7 +384,7 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
         tracing::warn!(prefix = o.prefix, objects = n, "orphaned data (no manifest) deleted");
     }
     report.aborted_uploads = super::backup_run::abort_abandoned(store.as_ref(), chrono::Duration::zero()).await;
-    report.removed_lease_generations = lease.remove_older_generations().await;
+    report.removed_lease_generations = lease.remove_older_generations(features.versioning).await;
     if let Err(e) = lease.release().await {
         tracing::warn!(error = %e, "lease not released; it expires on its own");
     }
