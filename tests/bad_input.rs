@@ -112,7 +112,35 @@ static CASES: &[Case] = &[
             "config file is not valid TOML",
             &["list"],
             USAGE,
-            &["is invalid: TOML parse error at line 1", "invalid table header"],
+            &["is invalid: line 1, column 9: invalid table header"],
+        )
+    },
+    Case {
+        config: &[Edit::Put(
+            "encryption.recipients",
+            "[\"AGE-SECRET-KEY-1QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2TVDW0S3JN54KHCE6MU]",
+        )],
+        check: &[Check::NotEchoed(SECRET_KEY_BODY)],
+        ..case(
+            "config-toml-error-near-a-secret",
+            "a syntax error on a line holding a secret (the line is never quoted, only its position)",
+            &["list"],
+            USAGE,
+            &["is invalid: line", "column", "invalid basic string"],
+        )
+    },
+    Case {
+        config: &[Edit::Put(
+            "storage.list_page_size",
+            "\"AGE-SECRET-KEY-1QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2TVDW0S3JN54KHCE6MU\"",
+        )],
+        check: &[Check::NotEchoed(SECRET_KEY_BODY)],
+        ..case(
+            "config-type-error-on-a-secret",
+            "a secret pasted where a number belongs (serde would quote the value; graphvault does not)",
+            &["list"],
+            USAGE,
+            &["is invalid: line", "invalid type: string \"…\", expected"],
         )
     },
     Case {

@@ -16,6 +16,7 @@ mod neo4j;
 mod notify;
 mod retention;
 mod signing;
+mod toml_error;
 
 pub use backup::BackupConfig;
 pub use drill::{DrillCheck, DrillConfig};
@@ -272,11 +273,11 @@ pub fn load(
                 // Deserialize the text once directly: its errors carry line numbers.
                 toml::from_str::<RawConfig>(&text).map_err(|e| ConfigError::Parse {
                     path: path.display().to_string(),
-                    message: e.to_string(),
+                    message: toml_error::describe(&e, Some(&text)),
                 })?;
                 let table = toml::from_str::<toml::Table>(&text).map_err(|e| ConfigError::Parse {
                     path: path.display().to_string(),
-                    message: e.to_string(),
+                    message: toml_error::describe(&e, Some(&text)),
                 })?;
                 (table, Some(path.clone()))
             }
@@ -320,7 +321,7 @@ pub fn load(
                 Some(p) => format!("{} (with environment and --set overrides)", p.display()),
                 None => "(environment and --set overrides)".into(),
             },
-            message: e.to_string(),
+            message: toml_error::describe(&e, None),
         })?;
     validate(raw, file_path)
 }
