@@ -283,6 +283,10 @@ pub struct PruneArgs {
     /// JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Write Prometheus textfile metrics of the prune here (replaced
+    /// atomically), e.g. /var/lib/node_exporter/graphvault-prune.prom.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -310,6 +314,10 @@ pub struct VerifyArgs {
     /// JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Write Prometheus textfile metrics of the verify run here (replaced
+    /// atomically), e.g. /var/lib/node_exporter/graphvault-verify.prom.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

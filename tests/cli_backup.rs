@@ -41,7 +41,7 @@ async fn a_backup_run_reports_json_writes_metrics_and_logs_json() {
     }
     let text = std::fs::read_to_string(&metrics).unwrap();
     assert!(
-        text.contains("graphvault_backup_success{alias=\"customer2\",database=\"customer2-1800000000\"} 1"),
+        text.contains("graphvault_backup_success{alias=\"customer2\"} 1"),
         "{text}"
     );
     assert!(

@@ -150,25 +150,22 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         backup_type,
         labels: labels_of(args)?,
     };
-    let store = store_for(&config).await?;
-    let catalog = catalog_for(&config)?;
-    let admin = ProcessAdmin::new(config.neo4j.admin.clone());
-    let ctx = RunContext {
-        store,
-        config: &config,
-        catalog: &catalog,
-        admin: &admin,
-        free_space: &StatvfsFreeSpace,
-        host: hostname(),
-        progress: progress_style(cli, &config),
-    };
-    let report = match ops::backup_run::backup_run(&ctx, &req).await {
+    let every_alias = req.databases.is_empty() && req.aliases.is_empty();
+    let report = match run_backups(cli, &config, &req).await {
         Ok(report) => report,
         Err(e) => {
+            // The metrics say the run failed, and keep every alias's last
+            // success for the alerts.
+            if let Some(path) = &args.metrics_file {
+                let end = ops::backup_run::metrics::RunEnd::Error;
+                if let Err(m) = ops::backup_run::metrics::write(path, &end, chrono::Utc::now().timestamp()) {
+                    tracing::error!(error = %m, "metrics not written");
+                }
+            }
             // Nothing was backed up (discovery or a run-wide check failed).
             if crate::notify::wanted(&config.notify, false) {
                 let payload = serde_json::json!({
-                    "event": "backup", "outcome": "error", "error": e.to_string(),
+                    "event": "backup", "outcome": "error", "error": format!("{e:#}"),
                     "host": hostname(), "finished_at": chrono::Utc::now().to_rfc3339(),
                     "graphvault_version": crate::VERSION, "databases": [],
                 });
@@ -176,7 +173,7 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
                     tracing::error!(error = %n, "webhook notification not delivered");
                 }
             }
-            return Err(e.into());
+            return Err(e);
         }
     };
     if args.json {
@@ -185,8 +182,14 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         print(&report.table())?;
     }
     let metrics = match &args.metrics_file {
-        Some(path) => ops::backup_run::metrics::write(path, &report, chrono::Utc::now().timestamp())
-            .map_err(|e| OpsError::local_io("cannot write the metrics file", path, e)),
+        Some(path) => {
+            let end = ops::backup_run::metrics::RunEnd::Report {
+                report: &report,
+                every_alias,
+            };
+            ops::backup_run::metrics::write(path, &end, chrono::Utc::now().timestamp())
+                .map_err(|e| OpsError::local_io("cannot write the metrics file", path, e))
+        }
         None => Ok(()),
     };
     notify_backup(&config, &report).await;
@@ -208,6 +211,23 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         tracing::error!(error = %e, "metrics not written");
     }
     Err(outcome.into())
+}
+
+/// Opens the store and Neo4j, then backs up what `req` selects.
+async fn run_backups(cli: &Cli, config: &Config, req: &BackupRunRequest) -> anyhow::Result<ops::backup_run::RunReport> {
+    let store = store_for(config).await?;
+    let catalog = catalog_for(config)?;
+    let admin = ProcessAdmin::new(config.neo4j.admin.clone());
+    let ctx = RunContext {
+        store,
+        config,
+        catalog: &catalog,
+        admin: &admin,
+        free_space: &StatvfsFreeSpace,
+        host: hostname(),
+        progress: progress_style(cli, config),
+    };
+    Ok(ops::backup_run::backup_run(&ctx, req).await?)
 }
 
 /// Tells the webhook, if configured and wanted for this outcome.

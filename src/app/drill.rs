@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::cli::{Cli, DrillArgs, DrillCommand};
+use crate::monitor::run_metrics::{Job, JobRun};
 use crate::neo4j::ProcessAdmin;
 use crate::ops::backup_run::StatvfsFreeSpace;
 use crate::ops::drill::{self, DrillContext, DrillReport, DrillRequest};
@@ -13,18 +14,50 @@ use super::{catalog_for, hostname, load_config, print, store_for};
 
 pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;
-    let store = store_for(&config).await?;
+    let store = store_for(&config).await;
     if let Some(DrillCommand::History { json }) = &args.history {
-        let reports = drill::history(store.as_ref()).await?;
+        let reports = drill::history(store?.as_ref()).await?;
         return print(&history_text(&reports, *json)?);
     }
+    let outcome = drill_run(&config, args, store).await;
+    let (run, details) = match &outcome {
+        Ok(report) => (report.job_run(), serde_json::to_value(report)?),
+        Err(e) => (JobRun::failed_early(Job::Drill), format!("{e:#}").into()),
+    };
+    let metrics = args.metrics_file.as_deref();
+    crate::ops::announce::announce(&config, &hostname(), metrics, &run, details).await;
+    let report = outcome?;
+    if args.json {
+        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+    } else {
+        print(&report.markdown())?;
+    }
+    let failed = report.failed();
+    if failed > 0 {
+        return Err(OpsError::DrillFailed {
+            failed,
+            total: report.results.len(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Drills what `args` selects, stores the report in the bucket and writes
+/// the `--report` files.
+async fn drill_run(
+    config: &crate::config::Config,
+    args: &DrillArgs,
+    store: anyhow::Result<Arc<dyn crate::store::ObjectStore>>,
+) -> anyhow::Result<DrillReport> {
+    let store = store?;
     let identity = config.identity_file.clone().ok_or(KeyError::NoIdentity)?;
     let identities = Arc::new(Identities::from_file(&identity)?);
-    let catalog = catalog_for(&config)?;
+    let catalog = catalog_for(config)?;
     let admin = ProcessAdmin::new(config.neo4j.admin.clone());
     let ctx = DrillContext {
         store: store.clone(),
-        config: &config,
+        config,
         identities,
         catalog: &catalog,
         admin: &admin,
@@ -47,26 +80,7 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
         write("md", report.markdown())?;
         write("json", serde_json::to_string_pretty(&report)?)?;
     }
-    if let Some(path) = &args.metrics_file {
-        if let Err(e) = write_metrics(path, &report) {
-            tracing::error!(error = %e, "drill metrics not written");
-        }
-    }
-    notify(&config, &report).await;
-    if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
-    } else {
-        print(&report.markdown())?;
-    }
-    let failed = report.failed();
-    if failed > 0 {
-        return Err(OpsError::DrillFailed {
-            failed,
-            total: report.results.len(),
-        }
-        .into());
-    }
-    Ok(())
+    Ok(report)
 }
 
 fn history_text(reports: &[DrillReport], json: bool) -> anyhow::Result<String> {
@@ -87,49 +101,4 @@ fn history_text(reports: &[DrillReport], json: bool) -> anyhow::Result<String> {
     }
     out.push_str(&format!("{} drill(s)\n", reports.len()));
     Ok(out)
-}
-
-/// Prometheus textfile metrics of the drill (replaced atomically).
-fn write_metrics(path: &std::path::Path, r: &DrillReport) -> std::io::Result<()> {
-    let mut text = String::from(
-        "# HELP graphvault_drill_success 1 if the alias's last drill passed.\n# TYPE graphvault_drill_success gauge\n",
-    );
-    for x in &r.results {
-        text.push_str(&format!(
-            "graphvault_drill_success{{alias=\"{}\"}} {}\n",
-            x.alias,
-            u8::from(x.passed)
-        ));
-    }
-    text.push_str("# HELP graphvault_drill_recovery_seconds Measured recovery time of the last drill.\n# TYPE graphvault_drill_recovery_seconds gauge\n");
-    for x in &r.results {
-        text.push_str(&format!(
-            "graphvault_drill_recovery_seconds{{alias=\"{}\"}} {:.3}\n",
-            x.alias, x.recovery_seconds
-        ));
-    }
-    text.push_str(&format!(
-        "# HELP graphvault_drill_timestamp_seconds When the last drill ended.\n# TYPE graphvault_drill_timestamp_seconds gauge\ngraphvault_drill_timestamp_seconds {}\n",
-        r.finished_at.timestamp()
-    ));
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = tempfile::Builder::new().prefix(".graphvault-drill").tempfile_in(dir)?;
-    std::fs::write(tmp.path(), text)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-async fn notify(config: &crate::config::Config, r: &DrillReport) {
-    if !crate::notify::wanted(&config.notify, r.failed() == 0) {
-        return;
-    }
-    let mut payload = serde_json::to_value(r).unwrap_or_default();
-    payload["event"] = "drill".into();
-    payload["outcome"] = if r.failed() == 0 { "ok" } else { "failed" }.into();
-    if let Err(e) = crate::notify::send(&config.notify, &payload).await {
-        tracing::error!(error = %e, "webhook notification not delivered");
-    }
 }

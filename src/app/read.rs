@@ -156,8 +156,33 @@ fn parse_time(key: &'static str, text: &str, end_of_day: bool) -> Result<chrono:
 }
 
 pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
-    use crate::ops::verify::{self, VerifyContext, Which};
+    use crate::monitor::run_metrics::{Job, JobRun};
     let config = load_config(cli)?;
+    let outcome = verify_run(&config, args).await;
+    let (run, details) = match &outcome {
+        Ok(results) => (ops::verify::job_run(results), serde_json::to_value(results)?),
+        Err(e) => (JobRun::failed_early(Job::Verify), format!("{e:#}").into()),
+    };
+    let metrics = args.metrics_file.as_deref();
+    ops::announce::announce(&config, &hostname(), metrics, &run, details).await;
+    let results = outcome?;
+    let failed = results.iter().filter(|r| !r.ok()).count();
+    if failed > 0 {
+        return Err(OpsError::VerifyFailed {
+            failed,
+            total: results.len(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Selects and verifies, and prints the results.
+async fn verify_run(
+    config: &crate::config::Config,
+    args: &VerifyArgs,
+) -> anyhow::Result<Vec<ops::verify::BackupResult>> {
+    use crate::ops::verify::{self, VerifyContext, Which};
     let database = args.database.as_deref().map(str::parse::<DbName>).transpose()?;
     let which = match (&args.backup, args.all) {
         (Some(id), _) => Which::Id(id.clone()),
@@ -170,7 +195,7 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
         None if args.deep => return Err(KeyError::NoIdentity.into()),
         None => None,
     };
-    let store = store_for(&config).await?;
+    let store = store_for(config).await?;
     let trust = config.signing.trust()?;
     let selected = verify::select(store.as_ref(), &trust, database.as_ref(), &which).await?;
     if selected.keys.is_empty() && selected.unusable.is_empty() {
@@ -201,15 +226,7 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     } else {
         print(&verify::render(&results))?;
     }
-    let failed = results.iter().filter(|r| !r.ok()).count();
-    if failed > 0 {
-        return Err(OpsError::VerifyFailed {
-            failed,
-            total: results.len(),
-        }
-        .into());
-    }
-    Ok(())
+    Ok(results)
 }
 
 pub(super) async fn prune(cli: &Cli, args: &PruneArgs) -> anyhow::Result<()> {
@@ -224,8 +241,20 @@ pub(super) async fn prune(cli: &Cli, args: &PruneArgs) -> anyhow::Result<()> {
         },
         host: hostname(),
     };
-    let store = store_for(&config).await?;
-    let report = prune::prune(store, &config, &req).await?;
+    let store = store_for(&config).await;
+    let report = match store {
+        Ok(store) => prune::prune(store, &config, &req).await.map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    let (run, details) = match &report {
+        Ok(r) => (prune::job_run(r), serde_json::to_value(r)?),
+        Err(e) => (
+            crate::monitor::run_metrics::JobRun::failed_early(crate::monitor::run_metrics::Job::Prune),
+            format!("{e:#}").into(),
+        ),
+    };
+    ops::announce::announce(&config, &hostname(), args.metrics_file.as_deref(), &run, details).await;
+    let report = report?;
     if args.json {
         print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {

@@ -3,6 +3,7 @@
 
 mod alias;
 pub mod annotated;
+pub mod announce;
 pub mod archive;
 mod backup_artifact;
 pub mod backup_facts;

@@ -254,6 +254,32 @@ pub async fn verify(ctx: &VerifyContext<'_>, keys: &[ManifestKey]) -> Vec<Backup
 }
 
 /// The human report: one line per backup, then each problem.
+/// The run as its metrics see it: backups by result, and per alias
+/// whether every backup verified.
+pub fn job_run(results: &[BackupResult]) -> crate::monitor::run_metrics::JobRun {
+    use crate::monitor::run_metrics::{AliasRun, Job, JobRun};
+    let failed = results.iter().filter(|r| !r.ok()).count();
+    let mut aliases: Vec<AliasRun> = Vec::new();
+    for r in results {
+        match aliases.iter_mut().find(|a| a.alias == r.alias) {
+            Some(a) => a.ok &= r.ok(),
+            None => aliases.push(AliasRun {
+                alias: r.alias.clone(),
+                ok: r.ok(),
+                recovery_seconds: None,
+                unchecked: false,
+            }),
+        }
+    }
+    JobRun {
+        job: Job::Verify,
+        ok: failed == 0,
+        counted: "backups",
+        counts: vec![("ok", results.len() - failed), ("failed", failed)],
+        aliases,
+    }
+}
+
 pub fn render(results: &[BackupResult]) -> String {
     let mut out = String::new();
     for r in results {

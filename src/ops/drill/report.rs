@@ -107,6 +107,28 @@ impl DrillReport {
         self.results.iter().filter(|r| !r.passed).count()
     }
 
+    /// The drill as its metrics see it.
+    pub fn job_run(&self) -> crate::monitor::run_metrics::JobRun {
+        use crate::monitor::run_metrics::{AliasRun, Job, JobRun};
+        let failed = self.failed();
+        JobRun {
+            job: Job::Drill,
+            ok: failed == 0,
+            counted: "aliases",
+            counts: vec![("passed", self.results.len() - failed), ("failed", failed)],
+            aliases: self
+                .results
+                .iter()
+                .map(|r| AliasRun {
+                    alias: r.alias.clone(),
+                    ok: r.passed,
+                    recovery_seconds: Some(r.recovery_seconds),
+                    unchecked: false,
+                })
+                .collect(),
+        }
+    }
+
     pub fn markdown(&self) -> String {
         let mut out = format!(
             "# Restore drill {}\n\nHost `{}`, {} alias(es), {} failed.\n\n\
@@ -145,17 +167,29 @@ impl DrillReport {
 
 /// Stores the report as JSON under `reports/drills/<time>-<host>.json`.
 pub async fn store_report(store: &dyn ObjectStore, r: &DrillReport) -> Result<String, OpsError> {
-    let key = format!("{REPORTS}{}-{}.json", r.started_at.format("%Y%m%dT%H%M%SZ"), r.host);
-    let body = serde_json::to_vec_pretty(r).unwrap_or_default();
+    let stem = format!("{REPORTS}{}-{}", r.started_at.format("%Y%m%dT%H%M%SZ"), r.host);
+    let body = bytes::Bytes::from(serde_json::to_vec_pretty(r).unwrap_or_default());
     let sha: [u8; 32] = Sha256::digest(&body).into();
-    store
-        .put(&key, body.into(), sha, PutMode::CreateOnly)
-        .await
-        .map_err(|source| OpsError::Store {
-            location: store.location(),
-            source,
-        })?;
-    Ok(key)
+    // Two drills started on one host in the same second: the second one's
+    // report takes the next free name instead of failing the drill.
+    let mut n = 1;
+    loop {
+        let key = if n == 1 {
+            format!("{stem}.json")
+        } else {
+            format!("{stem}-{n}.json")
+        };
+        match store.put(&key, body.clone(), sha, PutMode::CreateOnly).await {
+            Ok(_) => return Ok(key),
+            Err(crate::store::StoreError::PreconditionFailed { .. }) if n < 100 => n += 1,
+            Err(source) => {
+                return Err(OpsError::Store {
+                    location: store.location(),
+                    source,
+                })
+            }
+        }
+    }
 }
 
 /// Every stored drill report, oldest first.
@@ -180,5 +214,36 @@ pub async fn history(store: &dyn ObjectStore) -> Result<Vec<DrillReport>, OpsErr
             Err(e) => tracing::warn!(key, error = %e, "unreadable drill report skipped"),
         }
     }
+    // Keys sort by start second; several in one second sort by start time.
+    out.sort_by_key(|r| r.started_at);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn two_drills_in_one_second_keep_both_reports_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::FsStore::new(dir.path()).unwrap();
+        let started = Utc::now();
+        let report = |offset_ms: i64| DrillReport {
+            started_at: started + chrono::Duration::milliseconds(offset_ms),
+            finished_at: started,
+            host: "h".into(),
+            leftovers_dropped: vec![],
+            results: vec![],
+        };
+        // Same second in the key; the later one is stored first.
+        let (late, early) = (report(1), report(0));
+        let k1 = store_report(&store, &late).await.unwrap();
+        let k2 = store_report(&store, &early).await.unwrap();
+        assert_ne!(k1, k2);
+        let h = history(&store).await.unwrap();
+        assert_eq!(
+            h.iter().map(|r| r.started_at).collect::<Vec<_>>(),
+            [early.started_at, late.started_at]
+        );
+    }
 }

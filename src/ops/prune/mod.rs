@@ -19,6 +19,7 @@
 //! every kept backup is trusted.
 
 mod facts;
+mod metrics;
 mod plan;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 pub use facts::{FactsCache, ManifestFacts};
+pub use metrics::job_run;
 pub use plan::{min_storage_days, plan, BackupPlan, Learned, Listing, Orphan, PrunePlan};
 
 use crate::config::Config;
