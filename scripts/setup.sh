@@ -7,7 +7,7 @@
 set -euo pipefail
 
 # command -> Debian package (systemd-analyze checks the units in infra/systemd).
-declare -A package=([faketime]=faketime [aws]=awscli [age]=age [zstd]=zstd [curl]=curl [jq]=jq [systemd-analyze]=systemd [/usr/bin/time]=time [minisign]=minisign [openssl]=openssl [python3]=python3 [promtool]=prometheus)
+declare -A package=([faketime]=faketime [aws]=awscli [age]=age [zstd]=zstd [curl]=curl [jq]=jq [systemd-analyze]=systemd [/usr/bin/time]=time [minisign]=minisign [openssl]=openssl [python3]=python3 [promtool]=prometheus [chromium]=chromium)
 need=()
 for tool in "${!package[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || need+=("${package[$tool]}")

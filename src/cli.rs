@@ -78,6 +78,10 @@ pub enum Command {
     /// Per-alias figures: backups, total size and stored, growth, oldest and
     /// newest, chain length, the newest backup's anomaly.
     Stats(StatsArgs),
+    /// A self-contained HTML page (no script, no external file): per alias,
+    /// backup sizes over time with anomalies marked, backup durations and
+    /// drill recovery times.
+    Report(ReportArgs),
     /// Restore a backup into a new Neo4j database (verified before
     /// neo4j-admin sees it), optionally switching the alias; or only into a
     /// directory with --to-dir.
@@ -355,6 +359,16 @@ pub struct StatsArgs {
     /// JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the page here (replaced whole), e.g. /var/www/graphvault.html.
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// Only this alias (or database).
+    #[arg(long)]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -58,6 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => backup::backup(&cli, args).await,
         Command::List(args) => read::list(&cli, args).await,
         Command::Stats(args) => read::stats(&cli, args).await,
+        Command::Report(args) => read::report(&cli, args).await,
         Command::Restore(args) => read::restore(&cli, args).await,
         Command::Verify(args) => read::verify(&cli, args).await,
         Command::Prune(args) => read::prune(&cli, args).await,

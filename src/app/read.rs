@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::cli::{Cli, DoctorArgs, ListArgs, PruneArgs, RestoreArgs, StatsArgs, VerifyArgs};
+use crate::cli::{Cli, DoctorArgs, ListArgs, PruneArgs, ReportArgs, RestoreArgs, StatsArgs, VerifyArgs};
 use crate::config::ConfigError;
 use crate::model::DbName;
 use crate::neo4j::cypher_names::database_name;
@@ -57,6 +57,18 @@ pub(super) async fn stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
     let all = annotate(store.as_ref(), &listing, |_| true, &config.monitor, allow).await;
     let format = if args.json { ListFormat::Json } else { ListFormat::Table };
     print(&ops::render_stats(&all, format))
+}
+
+pub(super) async fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
+    let config = load_config(cli)?;
+    let filter = BackupFilter {
+        database: args.database.as_deref().map(str::parse).transpose()?,
+    };
+    let store = store_for(&config).await?;
+    let listing = ops::list_with_signatures(store.as_ref(), &filter).await?;
+    let page = ops::report::html_report(store.as_ref(), &listing, &config).await?;
+    ops::report::write_page(&args.html, &page)?;
+    print(&format!("report written to {}\n", args.html.display()))
 }
 
 pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()> {

@@ -13,6 +13,7 @@
 //! a backup: an anomaly is a warning, the backup may be legitimate.
 
 pub mod anomaly;
+pub mod html;
 pub mod run_metrics;
 pub mod stats;
 pub mod textfile;

@@ -21,6 +21,7 @@ mod latest;
 mod list;
 pub mod progress;
 pub mod prune;
+pub mod report;
 pub mod restore_db;
 mod restore_to_dir;
 mod stats;
