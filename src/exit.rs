@@ -55,6 +55,9 @@ pub enum Exit {
     /// `backup`: every backup committed, but at least one's size,
     /// compression ratio or time is far from its alias's recent history.
     Anomalous = 16,
+    /// `drill`: every restore worked, but at least one alias had nothing to
+    /// check it with (no `[[drill.check]]`, no counts recorded at backup time).
+    Unchecked = 17,
 }
 
 impl From<Exit> for ExitCode {
@@ -162,12 +165,14 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::NothingToBackUp { .. } => Exit::NotFound,
         OpsError::BrokenChain { .. } | OpsError::VerifyFailed { .. } | OpsError::SwitchRecord { .. } => Exit::Integrity,
         OpsError::NoRollback { .. } => Exit::NotFound,
+        OpsError::SwitchNotRecorded { source, .. } => ops(source),
         OpsError::ArchivePending { .. } => Exit::Archived,
         OpsError::Unhealthy { .. } => Exit::Unhealthy,
         OpsError::ProtectionUnknown { .. } => Exit::ProtectionUnknown,
         OpsError::Interrupted { .. } => Exit::Partial,
         OpsError::DrillFailed { failed, total } if failed == total => Exit::AllFailed,
         OpsError::DrillFailed { .. } => Exit::Partial,
+        OpsError::DrillUnchecked { .. } => Exit::Unchecked,
         OpsError::SomeFailed { .. } | OpsError::PruneIncomplete { .. } => Exit::Partial,
         OpsError::Lock(LockError::Busy { .. }) | OpsError::LeaseLost { .. } => Exit::Busy,
         OpsError::Lease(e) => lease(e),
@@ -260,6 +265,7 @@ mod tests {
             (Exit::Unhealthy, 14),
             (Exit::ProtectionUnknown, 15),
             (Exit::Anomalous, 16),
+            (Exit::Unchecked, 17),
         ];
         for (exit, code) in table {
             assert_eq!(exit as u8, code, "{exit:?}");

@@ -58,13 +58,12 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
     } else {
         print(&report.markdown())?;
     }
-    let failed = report.failed();
+    let (failed, unchecked, total) = (report.failed(), report.unchecked(), report.results.len());
     if failed > 0 {
-        return Err(OpsError::DrillFailed {
-            failed,
-            total: report.results.len(),
-        }
-        .into());
+        return Err(OpsError::DrillFailed { failed, total }.into());
+    }
+    if unchecked > 0 {
+        return Err(OpsError::DrillUnchecked { unchecked, total }.into());
     }
     Ok(())
 }
@@ -73,15 +72,16 @@ fn history_text(reports: &[DrillReport], json: bool) -> anyhow::Result<String> {
     if json {
         return Ok(format!("{}\n", serde_json::to_string_pretty(reports)?));
     }
-    let mut out = String::from("STARTED (UTC)        HOST             ALIASES  FAILED  MAX RECOVERY (s)\n");
+    let mut out = String::from("STARTED (UTC)        HOST             ALIASES  FAILED  UNCHECKED  MAX RECOVERY (s)\n");
     for r in reports {
         let max = r.results.iter().map(|x| x.recovery_seconds).fold(0.0, f64::max);
         out.push_str(&format!(
-            "{}  {:<15}  {:>7}  {:>6}  {:>16.1}\n",
+            "{}  {:<15}  {:>7}  {:>6}  {:>9}  {:>16.1}\n",
             r.started_at.format("%Y-%m-%d %H:%M:%S"),
             r.host,
             r.results.len(),
             r.failed(),
+            r.unchecked(),
             max
         ));
     }
@@ -92,13 +92,21 @@ fn history_text(reports: &[DrillReport], json: bool) -> anyhow::Result<String> {
 /// Prometheus textfile metrics of the drill (replaced atomically).
 fn write_metrics(path: &std::path::Path, r: &DrillReport) -> std::io::Result<()> {
     let mut text = String::from(
-        "# HELP graphvault_drill_success 1 if the alias's last drill passed.\n# TYPE graphvault_drill_success gauge\n",
+        "# HELP graphvault_drill_success 1 if the alias's last drill passed (0 when it failed or was unchecked).\n# TYPE graphvault_drill_success gauge\n",
     );
     for x in &r.results {
         text.push_str(&format!(
             "graphvault_drill_success{{alias=\"{}\"}} {}\n",
             x.alias,
             u8::from(x.passed)
+        ));
+    }
+    text.push_str("# HELP graphvault_drill_unchecked 1 if the alias's last drill restored but checked nothing.\n# TYPE graphvault_drill_unchecked gauge\n");
+    for x in &r.results {
+        text.push_str(&format!(
+            "graphvault_drill_unchecked{{alias=\"{}\"}} {}\n",
+            x.alias,
+            u8::from(x.status() == drill::DrillStatus::Unchecked)
         ));
     }
     text.push_str("# HELP graphvault_drill_recovery_seconds Measured recovery time of the last drill.\n# TYPE graphvault_drill_recovery_seconds gauge\n");
@@ -123,12 +131,13 @@ fn write_metrics(path: &std::path::Path, r: &DrillReport) -> std::io::Result<()>
 }
 
 async fn notify(config: &crate::config::Config, r: &DrillReport) {
-    if !crate::notify::wanted(&config.notify, r.failed() == 0) {
+    // An unchecked drill is announced like a failure: nobody knows the data is good.
+    if !crate::notify::wanted(&config.notify, r.outcome() == "ok") {
         return;
     }
     let mut payload = serde_json::to_value(r).unwrap_or_default();
     payload["event"] = "drill".into();
-    payload["outcome"] = if r.failed() == 0 { "ok" } else { "failed" }.into();
+    payload["outcome"] = r.outcome().into();
     if let Err(e) = crate::notify::send(&config.notify, &payload).await {
         tracing::error!(error = %e, "webhook notification not delivered");
     }

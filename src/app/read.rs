@@ -106,6 +106,7 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
         admin: &admin,
         free_space: &StatvfsFreeSpace,
         progress: progress_style(cli, &config),
+        host: hostname(),
     };
     let req = RestoreDbRequest {
         database: database.unwrap_or_else(|| key.alias.clone()),
