@@ -24,6 +24,7 @@ pub mod restore_db;
 mod restore_to_dir;
 mod stats;
 pub mod verify;
+pub mod verify_record;
 
 use std::path::PathBuf;
 

@@ -15,7 +15,7 @@ use std::time::Instant;
 use chrono::Utc;
 use rand::seq::SliceRandom;
 
-pub use report::{history, judge_count, store_report, CheckResult, DrillReport, DrillResult, DrillStatus};
+pub use report::{history, judge_count, store_report, CheckResult, DrillReport, DrillResult, DrillStatus, REPORTS};
 
 use crate::config::Config;
 use crate::model::DbName;

@@ -13,7 +13,8 @@ use crate::store::{get_all, ObjectStore, PutMode};
 use super::super::restore_db::Phase;
 use super::super::OpsError;
 
-const REPORTS: &str = "reports/drills/";
+/// Where drill reports live.
+pub const REPORTS: &str = "reports/drills/";
 
 /// One validation query's outcome.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
