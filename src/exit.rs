@@ -408,6 +408,38 @@ mod tests {
     }
 
     #[test]
+    fn drill_outcomes_and_unrecorded_switches_map_to_their_codes() {
+        let unrecorded = OpsError::SwitchNotRecorded {
+            alias: "customer1".into(),
+            target: "customer1-2".into(),
+            previous: Some("customer1-1".into()),
+            source: Box::new(OpsError::Store {
+                location: "s3://b".into(),
+                source: StoreError::AccessDenied {
+                    op: "PutObject",
+                    detail: "403".into(),
+                },
+            }),
+        };
+        assert!(
+            unrecorded
+                .to_string()
+                .contains("To go back: graphvault alias switch customer1 customer1-1 --no-backup"),
+            "{unrecorded}"
+        );
+        let table = [
+            (OpsError::DrillFailed { failed: 1, total: 2 }, Exit::Partial),
+            (OpsError::DrillFailed { failed: 2, total: 2 }, Exit::AllFailed),
+            (OpsError::DrillUnchecked { unchecked: 2, total: 2 }, Exit::Unchecked),
+            (unrecorded, Exit::Storage),
+        ];
+        for (e, code) in table {
+            let text = e.to_string();
+            assert_eq!(classify(&anyhow::Error::new(e)), code, "{text}");
+        }
+    }
+
+    #[test]
     fn backup_run_outcomes_map_to_their_codes() {
         let table = [
             (OpsError::SomeFailed { failed: 1, total: 2 }, Exit::Partial),
