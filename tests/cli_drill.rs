@@ -9,8 +9,8 @@ use common::cli::*;
 use common::cli_world::Setup;
 use serde_json::Value;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_drill_writes_its_report_and_history_lists_it() {
+/// The world, with the neo4j-admin double restoring into the work dir.
+async fn restorable() -> Setup {
     let s = Setup::new("").await;
     let env = format!(
         "NEO4J_ADMIN_DOUBLE_SIZE = \"300000\", NEO4J_ADMIN_DOUBLE_DATA = \"{}\"",
@@ -20,6 +20,12 @@ async fn a_drill_writes_its_report_and_history_lists_it() {
         .unwrap()
         .replace("admin_env = {  }", &format!("admin_env = {{ {env} }}"));
     std::fs::write(&s.config, text).unwrap();
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drill_writes_its_report_and_history_lists_it() {
+    let s = restorable().await;
     s.answer_counts(1000, 5000);
     s.run(&["backup"]).await.ok();
     let identity = format!("encryption.identity_file={}", s.key.identity_path.display());
@@ -49,15 +55,7 @@ const EXIT_UNCHECKED: i32 = 17;
 /// code, JSON and report, and its error field says why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_counts_or_checks_a_drill_is_unchecked_and_the_backup_summary_says_why() {
-    let s = Setup::new("").await;
-    let env = format!(
-        "NEO4J_ADMIN_DOUBLE_SIZE = \"300000\", NEO4J_ADMIN_DOUBLE_DATA = \"{}\"",
-        s.work.path().join("data").display()
-    );
-    let text = std::fs::read_to_string(&s.config)
-        .unwrap()
-        .replace("admin_env = {  }", &format!("admin_env = {{ {env} }}"));
-    std::fs::write(&s.config, text).unwrap();
+    let s = restorable().await;
     // Neo4j does not answer the count queries (the double answers only what it is told).
     let r = s.run(&["backup", "--alias", "customer1"]).await.ok();
     assert!(

@@ -9,11 +9,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::model::DbName;
 use crate::neo4j::Neo4jCatalog;
-use crate::store::{get_all, ObjectStore, PutMode};
+use crate::store::{get_all, ObjectStore};
 
 use super::alias::{alias_switch, AliasSwitch};
 use super::OpsError;
@@ -70,13 +69,7 @@ pub async fn record_switch(
         rec.at.format("%Y%m%dT%H%M%S%.3fZ"),
         rand::random::<u32>() & 0xFF_FFFF
     );
-    let mut body = serde_json::to_vec_pretty(&rec).unwrap_or_default();
-    body.push(b'\n');
-    let sha: [u8; 32] = Sha256::digest(&body).into();
-    store
-        .put(&key, body.into(), sha, PutMode::CreateOnly)
-        .await
-        .map_err(store_err(store))?;
+    super::record::put_new_json(store, &key, &rec).await?;
     tracing::info!(key, alias = rec.alias, previous = ?rec.previous, target = rec.target, "alias switch recorded");
     Ok(rec)
 }

@@ -20,6 +20,7 @@ mod latest;
 mod list;
 pub mod progress;
 pub mod prune;
+mod record;
 pub mod restore_db;
 mod restore_to_dir;
 mod stats;

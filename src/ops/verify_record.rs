@@ -5,9 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::store::{ObjectStore, PutMode};
+use crate::store::ObjectStore;
 
 use super::verify::BackupResult;
 use super::OpsError;
@@ -72,14 +71,6 @@ pub async fn store_verify_run(store: &dyn ObjectStore, run: &VerifyRun) -> Resul
         run.host,
         rand::random::<u32>() & 0xFF_FFFF
     );
-    let body = serde_json::to_vec_pretty(run).unwrap_or_default();
-    let sha: [u8; 32] = Sha256::digest(&body).into();
-    store
-        .put(&key, body.into(), sha, PutMode::CreateOnly)
-        .await
-        .map_err(|source| OpsError::Store {
-            location: store.location(),
-            source,
-        })?;
+    super::record::put_new_json(store, &key, run).await?;
     Ok(key)
 }

@@ -4,11 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::config::DrillCheck;
 use crate::neo4j::{BoltError, QueryCheck};
-use crate::store::{get_all, ObjectStore, PutMode};
+use crate::store::{get_all, ObjectStore};
 
 use super::super::restore_db::Phase;
 use super::super::OpsError;
@@ -214,15 +213,7 @@ impl DrillReport {
 /// Stores the report as JSON under `reports/drills/<time>-<host>.json`.
 pub async fn store_report(store: &dyn ObjectStore, r: &DrillReport) -> Result<String, OpsError> {
     let key = format!("{REPORTS}{}-{}.json", r.started_at.format("%Y%m%dT%H%M%SZ"), r.host);
-    let body = serde_json::to_vec_pretty(r).unwrap_or_default();
-    let sha: [u8; 32] = Sha256::digest(&body).into();
-    store
-        .put(&key, body.into(), sha, PutMode::CreateOnly)
-        .await
-        .map_err(|source| OpsError::Store {
-            location: store.location(),
-            source,
-        })?;
+    super::super::record::put_new_json(store, &key, r).await?;
     Ok(key)
 }
 
