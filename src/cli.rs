@@ -53,7 +53,8 @@ Exit codes: 0 ok, 1 internal error (a bug), 2 bad usage/config/input, 3 partly f
 9 Neo4j unreachable, 10 Neo4j/neo4j-admin failed, 11 all failed, 12 busy (another run holds \
 the lease), 13 archived (restore from archive requested), 14 doctor found errors, \
 15 bucket protection unknown (prune deleted nothing: versioning or object lock unreadable), \
-16 backup anomaly (every backup committed, but one's size or time is far from its recent history).
+16 backup anomaly (every backup committed, but one's size or time is far from its recent history), \
+17 drill unchecked (restored, but no check or recorded count checked the data).
 
 Files: /etc/graphvault/graphvault.toml (or --config, $GRAPHVAULT_CONFIG). \
 Documentation: README.md, docs/CONFIGURATION.md, docs/EXIT_CODES.md, docs/FORMAT.md.";

@@ -55,6 +55,9 @@ pub enum Exit {
     /// `backup`: every backup committed, but at least one's size,
     /// compression ratio or time is far from its alias's recent history.
     Anomalous = 16,
+    /// `drill`: every restore worked, but at least one alias had nothing to
+    /// check it with (no `[[drill.check]]`, no counts recorded at backup time).
+    Unchecked = 17,
 }
 
 impl From<Exit> for ExitCode {
@@ -162,12 +165,14 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::NothingToBackUp { .. } => Exit::NotFound,
         OpsError::BrokenChain { .. } | OpsError::VerifyFailed { .. } | OpsError::SwitchRecord { .. } => Exit::Integrity,
         OpsError::NoRollback { .. } => Exit::NotFound,
+        OpsError::SwitchNotRecorded { source, .. } => ops(source),
         OpsError::ArchivePending { .. } => Exit::Archived,
         OpsError::Unhealthy { .. } => Exit::Unhealthy,
         OpsError::ProtectionUnknown { .. } => Exit::ProtectionUnknown,
         OpsError::Interrupted { .. } => Exit::Partial,
         OpsError::DrillFailed { failed, total } if failed == total => Exit::AllFailed,
         OpsError::DrillFailed { .. } => Exit::Partial,
+        OpsError::DrillUnchecked { .. } => Exit::Unchecked,
         OpsError::SomeFailed { .. } | OpsError::PruneIncomplete { .. } => Exit::Partial,
         OpsError::Lock(LockError::Busy { .. }) | OpsError::LeaseLost { .. } => Exit::Busy,
         OpsError::Lease(e) => lease(e),
@@ -260,6 +265,7 @@ mod tests {
             (Exit::Unhealthy, 14),
             (Exit::ProtectionUnknown, 15),
             (Exit::Anomalous, 16),
+            (Exit::Unchecked, 17),
         ];
         for (exit, code) in table {
             assert_eq!(exit as u8, code, "{exit:?}");
@@ -398,6 +404,38 @@ mod tests {
         ];
         for (err, code) in table {
             assert_eq!(classify(&err), code, "{err}");
+        }
+    }
+
+    #[test]
+    fn drill_outcomes_and_unrecorded_switches_map_to_their_codes() {
+        let unrecorded = OpsError::SwitchNotRecorded {
+            alias: "customer1".into(),
+            target: "customer1-2".into(),
+            previous: Some("customer1-1".into()),
+            source: Box::new(OpsError::Store {
+                location: "s3://b".into(),
+                source: StoreError::AccessDenied {
+                    op: "PutObject",
+                    detail: "403".into(),
+                },
+            }),
+        };
+        assert!(
+            unrecorded
+                .to_string()
+                .contains("To go back: graphvault alias switch customer1 customer1-1 --no-backup"),
+            "{unrecorded}"
+        );
+        let table = [
+            (OpsError::DrillFailed { failed: 1, total: 2 }, Exit::Partial),
+            (OpsError::DrillFailed { failed: 2, total: 2 }, Exit::AllFailed),
+            (OpsError::DrillUnchecked { unchecked: 2, total: 2 }, Exit::Unchecked),
+            (unrecorded, Exit::Storage),
+        ];
+        for (e, code) in table {
+            let text = e.to_string();
+            assert_eq!(classify(&anyhow::Error::new(e)), code, "{text}");
         }
     }
 

@@ -120,7 +120,10 @@ async fn the_documented_alert_rules_fire_on_what_real_runs_wrote() {
         a
     };
     admin_env(&s, &data);
+    // The first night Neo4j does not answer the count queries: those
+    // backups record no counts, so a drill of them checks nothing.
     s.run(&backup(&[])).await.ok();
+    s.answer_counts(1000, 5000);
     // The next night customer2's neo4j-admin fails: exit 3.
     admin_env(
         &s,
@@ -171,9 +174,18 @@ async fn the_documented_alert_rules_fire_on_what_real_runs_wrote() {
     assert_ne!(r.code, 0, "{}", r.explain());
     let identity = format!("encryption.identity_file={}", s.key.identity_path.display());
     let drill_prom = dir.join("drill.prom");
-    s.run(&["--set", &identity, "drill", "--metrics-file", path(&drill_prom)])
-        .await
-        .ok();
+    // customer2's newest backup is the first night's: unchecked (exit 17).
+    s.run(&[
+        "--set",
+        &identity,
+        "--set",
+        &hook,
+        "drill",
+        "--metrics-file",
+        path(&drill_prom),
+    ])
+    .await
+    .code(17);
     // A drill whose restores fail, then one that cannot start (its identity
     // file is missing).
     admin_env(&s, &format!("{data}, NEO4J_ADMIN_DOUBLE_FAIL = \"*:restorefail\""));
@@ -220,7 +232,13 @@ async fn the_documented_alert_rules_fire_on_what_real_runs_wrote() {
     let failure = |e: &str| (e.to_string(), "failed".to_string());
     assert_eq!(
         events,
-        [failure("verify"), failure("prune"), failure("drill"), failure("drill")],
+        [
+            failure("verify"),
+            failure("prune"),
+            ("drill".into(), "unchecked".into()),
+            failure("drill"),
+            failure("drill"),
+        ],
         "webhook bodies: {:?}",
         bodies.lock().unwrap()
     );
@@ -322,15 +340,27 @@ async fn the_documented_alert_rules_fire_on_what_real_runs_wrote() {
             "graphvault_drill_run_timestamp_seconds",
             vec![
                 ("1h", "GraphvaultDrillFailed", vec![]),
-                ("1h", "GraphvaultDrillUnchecked", vec![]),
+                (
+                    "1h",
+                    "GraphvaultDrillUnchecked",
+                    vec![alert(
+                        &[("severity", "ticket"), ("alias", "customer2")],
+                        "The last drill of customer2 restored but checked nothing",
+                    )],
+                ),
                 ("34d", "GraphvaultDrillStale", vec![]),
+                // customer2 never passed: GraphvaultDrillUnchecked keeps firing for it.
                 (
                     "36d",
                     "GraphvaultDrillStale",
-                    vec![alert(
-                        &[("severity", "ticket")],
-                        "No restore drill has passed for over 35 days",
-                    )],
+                    ["customer1", "customer3"]
+                        .map(|a| {
+                            alert(
+                                &[("severity", "ticket"), ("alias", a)],
+                                &format!("No restore drill of {a} has passed for over 35 days"),
+                            )
+                        })
+                        .to_vec(),
                 ),
             ],
         ),

@@ -33,6 +33,7 @@ async fn a_server_that_did_not_respond_is_a_warning_when_the_artifact_was_made()
         "{SMALL}, NEO4J_ADMIN_DOUBLE_FAIL = \"*:unreachable:db1:6362\""
     ))
     .await;
+    s.answer_counts(10, 20);
     let r = s
         .run(&["--set", TWO_SERVERS, "backup", "--alias", "customer1", "--json"])
         .await;

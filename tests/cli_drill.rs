@@ -1,5 +1,7 @@
 //! `graphvault drill` through the binary: a monthly drill over every alias,
-//! its report files, the copy in the bucket and `drill history`.
+//! its report files, the copy in the bucket and `drill history`; a backup
+//! whose counts could not be taken says so in its summary, and a drill with
+//! nothing to check is "unchecked" (exit 17), never "passed".
 
 mod common;
 
@@ -7,8 +9,8 @@ use common::cli::*;
 use common::cli_world::Setup;
 use serde_json::Value;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_drill_writes_its_report_and_history_lists_it() {
+/// The world, with the neo4j-admin double restoring into the work dir.
+async fn restorable() -> Setup {
     let s = Setup::new("").await;
     let env = format!(
         "NEO4J_ADMIN_DOUBLE_SIZE = \"300000\", NEO4J_ADMIN_DOUBLE_DATA = \"{}\"",
@@ -18,6 +20,13 @@ async fn a_drill_writes_its_report_and_history_lists_it() {
         .unwrap()
         .replace("admin_env = {  }", &format!("admin_env = {{ {env} }}"));
     std::fs::write(&s.config, text).unwrap();
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drill_writes_its_report_and_history_lists_it() {
+    let s = restorable().await;
+    s.answer_counts(1000, 5000);
     s.run(&["backup"]).await.ok();
     let identity = format!("encryption.identity_file={}", s.key.identity_path.display());
     let report = s.work.path().join("drill-report");
@@ -37,4 +46,82 @@ async fn a_drill_writes_its_report_and_history_lists_it() {
     assert!(r.stdout.contains("1 drill(s)"), "{}", r.explain());
     // No identity: a clear key error before anything is restored.
     s.run(&["drill"]).await.code(EXIT_KEY);
+}
+
+const EXIT_UNCHECKED: i32 = 17;
+
+/// Issue 19.6: counts that could not be taken are a warning in the backup
+/// summary; a drill with no check and no counts is unchecked in its exit
+/// code, JSON and report, and its error field says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_counts_or_checks_a_drill_is_unchecked_and_the_backup_summary_says_why() {
+    let s = restorable().await;
+    // Neo4j does not answer the count queries (the double answers only what it is told).
+    let r = s.run(&["backup", "--alias", "customer1"]).await.ok();
+    assert!(
+        r.stdout
+            .contains("customer1-1800000000: warning: node count not recorded (`MATCH (n) RETURN count(n)")
+            && r.stdout
+                .contains("customer1-1800000000: warning: relationship count not recorded")
+            && r.stdout.contains("a drill of this backup cannot compare"),
+        "{}",
+        r.explain()
+    );
+    assert!(
+        r.stdout.contains("1 of 1 database(s) backed up, 1 with warnings"),
+        "{}",
+        r.explain()
+    );
+
+    let identity = format!("encryption.identity_file={}", s.key.identity_path.display());
+    let report = s.work.path().join("drill-report");
+    let r = s
+        .run(&[
+            "--set",
+            &identity,
+            "drill",
+            "--database",
+            "customer1",
+            "--json",
+            "--report",
+            report.to_str().unwrap(),
+        ])
+        .await
+        .code(EXIT_UNCHECKED);
+    let json: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.explain()));
+    let row = &json["results"][0];
+    assert_eq!(
+        (row["status"].as_str(), row["passed"].as_bool()),
+        (Some("unchecked"), Some(false)),
+        "{json}"
+    );
+    assert!(
+        row["error"].as_str().unwrap().contains("nothing checked the data"),
+        "{json}"
+    );
+    assert!(r.stderr.contains("checked nothing"), "{}", r.explain());
+    let md = std::fs::read_to_string(report.with_extension("md")).unwrap();
+    assert!(
+        md.contains("| UNCHECKED |") && md.contains("0 failed, 1 unchecked"),
+        "{md}"
+    );
+    assert!(!md.contains("| passed |"), "{md}");
+
+    // With counts recorded at backup time, the same drill checks them and passes.
+    s.answer_counts(1000, 5000);
+    let r = s.run(&["backup", "--alias", "customer1"]).await.ok();
+    assert!(!r.stdout.contains("warning"), "{}", r.explain());
+    let r = s
+        .run(&["--set", &identity, "drill", "--database", "customer1", "--json"])
+        .await
+        .ok();
+    let json: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["results"][0]["status"], "passed", "{json}");
+    let checks: Vec<&str> = json["results"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["query"].as_str().unwrap())
+        .collect();
+    assert_eq!(checks, ["node count", "relationship count"]);
 }

@@ -61,6 +61,8 @@ async fn the_html_report_is_self_contained_and_renders_in_chromium() {
         &format!("admin_env = {{ NEO4J_ADMIN_DOUBLE_DATA = \"{}\" }}", data.display()),
     );
     std::fs::write(&s.config, text).unwrap();
+    // Counts recorded at backup time: the drill checks them.
+    s.answer_counts(1000, 5000);
     for size in ["300000", "310000", "305000", "320000"] {
         let r = with_size(&s, size, &["backup"]).await;
         assert_eq!(r.code, EXIT_OK, "{}", r.explain());

@@ -50,8 +50,7 @@ async fn the_3_am_restore_switches_the_alias_and_reports_the_recovery_time() {
     let r = restore(&s, &["--database", "customer2", "--switch-alias"]).await.ok();
     assert!(r.stdout.contains("(recovery time)"), "{}", r.explain());
     assert!(
-        r.stdout
-            .contains("graphvault alias switch customer2 customer2-1800000000"),
+        r.stdout.contains("to roll back: graphvault alias rollback customer2"),
         "{}",
         r.explain()
     );
@@ -144,4 +143,63 @@ async fn refusals_have_their_exit_codes_and_never_reach_neo4j_admin() {
         r.explain()
     );
     assert_eq!(admin_restores(&s), 0, "neo4j-admin never saw a file");
+}
+
+fn target_of(s: &Setup, alias: &str) -> String {
+    s.server
+        .aliases()
+        .into_iter()
+        .find(|(a, _)| a == alias)
+        .map(|(_, d)| d)
+        .unwrap()
+}
+
+/// Issue 19.7: a DR restore on a restore host (identity, no recipients, no
+/// signing key: it cannot take a backup) records its alias switch, and the
+/// rollback command it prints, run exactly as printed there, works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dr_restore_switch_is_recorded_and_the_printed_rollback_runs_as_printed_on_the_restore_host() {
+    let s = backed_up().await;
+    let host = s.restore_host_config();
+    let r = s
+        .run_with(&host, &["restore", "--database", "customer2", "--switch-alias"])
+        .await
+        .ok();
+    let restored = target_of(&s, "customer2");
+    assert_ne!(restored, "customer2-1800000000", "{}", r.explain());
+    let line = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("to roll back: "))
+        .unwrap_or_else(|| panic!("no rollback command printed: {}", r.explain()));
+    let printed: Vec<&str> = line.split("   ").next().unwrap().split_whitespace().collect();
+    assert_eq!(printed, ["graphvault", "alias", "rollback", "customer2"], "{line}");
+
+    // The switch is in the bucket, so any host can undo it.
+    let rec = graphvault::ops::cutover::last_switch(&s.store, "customer2")
+        .await
+        .unwrap()
+        .expect("the restore's switch is recorded");
+    assert_eq!(
+        (rec.kind.as_str(), rec.previous.as_deref(), rec.target.as_str()),
+        ("restore", Some("customer2-1800000000"), restored.as_str())
+    );
+
+    // What used to be printed needs a pre-deploy backup this host cannot take.
+    s.run_with(&host, &["alias", "switch", "customer2", "customer2-1800000000"])
+        .await
+        .code(EXIT_KEY);
+    assert_eq!(target_of(&s, "customer2"), restored);
+
+    // The printed command, as printed, with this host's config found the
+    // way an operator's is (GRAPHVAULT_CONFIG).
+    let mut cmd = graphvault();
+    cmd.env("GRAPHVAULT_CONFIG", &host).args(&printed[1..]);
+    let r = tokio::task::spawn_blocking(move || run(cmd)).await.unwrap().ok();
+    assert!(
+        r.stdout.contains("rolled back to customer2-1800000000"),
+        "{}",
+        r.explain()
+    );
+    assert_eq!(target_of(&s, "customer2"), "customer2-1800000000");
 }

@@ -2,7 +2,8 @@
 //! then a lifecycle rule that would expire backups early, stale backups and
 //! a missing Neo4j, each reported with its fix and exit code 14; a lease
 //! object claiming to be held until the year 9999, reported with the exact
-//! command that clears it (run here with the stock `aws` CLI).
+//! command that clears it (run here with the stock `aws` CLI); every broken
+//! key (issue 19.5) is an error with its fix, and the last verify is shown.
 
 mod common;
 
@@ -264,4 +265,143 @@ async fn a_lease_claiming_the_year_9999_is_an_error_with_the_command_that_clears
     s.run(&["backup", "--alias", "customer1"]).await.ok();
     let r = s.run(&["doctor", "--json", "--no-neo4j"]).await;
     assert_eq!(lease(&r)[0]["severity"], "ok", "{}", r.explain());
+}
+
+/// The errors of a doctor run that must have failed, as "check: message".
+fn failed_with(r: Run) -> Vec<String> {
+    let r = r.code(EXIT_UNHEALTHY);
+    errors(&r)
+        .iter()
+        .map(|f| {
+            assert!(
+                f["fix"].as_str().is_some_and(|x| !x.is_empty()),
+                "an error without a fix: {f}"
+            );
+            format!("{}: {}", f["check"].as_str().unwrap(), f["message"].as_str().unwrap())
+        })
+        .collect()
+}
+
+fn finding_of(r: &Run, check: &str) -> Value {
+    serde_json::from_str::<Vec<Value>>(&r.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", r.explain()))
+        .into_iter()
+        .find(|f| f["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} finding: {}", r.explain()))
+}
+
+/// Issue 19.5: each broken key makes doctor exit 14 naming the key and the
+/// fix, on the backup host (recipients, signing key, its public half in
+/// trusted_keys) and on a restore host (identity file, identity against the
+/// newest backup, trusted_keys against its manifest).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_broken_key_makes_doctor_fail_with_its_fix() {
+    let s = Setup::new(SMALL).await;
+    s.run(&["backup", "--alias", "customer1"]).await.ok();
+    let doctor = ["doctor", "--no-neo4j", "--json"];
+    let with = |sets: Vec<String>| {
+        let mut args: Vec<String> = sets.into_iter().flat_map(|x| ["--set".to_string(), x]).collect();
+        args.extend(doctor.iter().map(|a| a.to_string()));
+        args
+    };
+    let run_on = |config: std::path::PathBuf, sets: Vec<String>| {
+        let args = with(sets);
+        let s = &s;
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            s.run_with(&config, &args).await
+        }
+    };
+    let backup_host = s.config.clone();
+    let r = run_on(backup_host.clone(), vec![]).await.ok();
+    assert_eq!(finding_of(&r, "keys")["severity"], "ok", "{}", r.explain());
+
+    // An invalid recipient.
+    let e = failed_with(run_on(backup_host.clone(), vec!["encryption.recipients=age1qqqqbroken".into()]).await);
+    assert!(
+        e.iter().any(|m| m.starts_with("keys:") && m.contains("recipient #1")),
+        "{e:?}"
+    );
+
+    // A signing key that cannot be read, or that others can read.
+    let gone = s.work.path().join("no-such-signing.key");
+    let e = failed_with(
+        run_on(
+            backup_host.clone(),
+            vec![format!("signing.key_file={}", gone.display())],
+        )
+        .await,
+    );
+    assert!(e.iter().any(|m| m.contains("cannot be read")), "{e:?}");
+    let exposed = s.work.path().join("exposed-signing.key");
+    std::fs::copy(&common::signing().key_file, &exposed).unwrap();
+    std::fs::set_permissions(&exposed, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let e = failed_with(
+        run_on(
+            backup_host.clone(),
+            vec![format!("signing.key_file={}", exposed.display())],
+        )
+        .await,
+    );
+    assert!(e.iter().any(|m| m.contains("chmod 600")), "{e:?}");
+
+    // A signing key whose public half is not trusted.
+    let other = tempfile::tempdir().unwrap();
+    let other_public = graphvault::signing::generate_signing_key(&other.path().join("k")).unwrap();
+    let untrusted = vec![format!("signing.trusted_keys={other_public}")];
+    let e = failed_with(run_on(backup_host.clone(), untrusted.clone()).await);
+    assert!(
+        e.iter()
+            .any(|m| m.contains(&common::signing().public) && m.contains("is not in [signing] trusted_keys")),
+        "{e:?}"
+    );
+
+    // The restore host: its identity opens the newest backup.
+    let restore_host = s.restore_host_config();
+    let r = run_on(restore_host.clone(), vec![]).await.ok();
+    let f = finding_of(&r, "identity");
+    assert_eq!(f["severity"], "ok", "{f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("opens the newest backup of 1 alias(es)"),
+        "{f}"
+    );
+    assert_eq!(finding_of(&r, "verify")["severity"], "warning", "nothing recorded yet");
+
+    // A missing identity file.
+    let missing = format!("encryption.identity_file={}", s.work.path().join("gone.txt").display());
+    let e = failed_with(run_on(restore_host.clone(), vec![missing]).await);
+    assert!(
+        e.iter()
+            .any(|m| m.starts_with("keys:") && m.contains("gone.txt cannot be read")),
+        "{e:?}"
+    );
+
+    // An identity that loads but cannot decrypt the backups.
+    let stranger = common::TestKey::new();
+    let wrong = format!("encryption.identity_file={}", stranger.identity_path.display());
+    let e = failed_with(run_on(restore_host.clone(), vec![wrong]).await);
+    assert!(
+        e.iter().any(|m| m.starts_with("identity:")
+            && m.contains("cannot decrypt the newest backup of 'customer1'")
+            && m.contains(&s.key.recipient)),
+        "{e:?}"
+    );
+
+    // trusted_keys that do not verify the newest manifest.
+    let e = failed_with(run_on(restore_host.clone(), untrusted).await);
+    assert!(
+        e.iter()
+            .any(|m| m.contains("newest backup of 'customer1'") && m.contains("does not verify")),
+        "{e:?}"
+    );
+
+    // A verify that passed is recorded; doctor says when.
+    s.run_with(&restore_host, &["verify", "--latest"]).await.ok();
+    let r = run_on(restore_host, vec![]).await.ok();
+    let f = finding_of(&r, "verify");
+    assert_eq!(f["severity"], "ok", "{f}");
+    assert!(f["message"].as_str().unwrap().contains("the last verify passed"), "{f}");
 }

@@ -100,9 +100,14 @@ async fn a_fresh_host_restores_the_latest_backup_and_switches_the_alias() {
     );
     let text = graphvault::ops::restore_db::render(&out);
     assert!(
-        text.contains("graphvault alias switch customer1 customer1-1800000000"),
+        text.contains("to roll back: graphvault alias rollback customer1"),
         "{text}"
     );
+    // The switch is recorded like any other: rollback finds it.
+    let back = graphvault::ops::cutover::rollback(w.store.clone(), &catalog, &"customer1".parse().unwrap(), "any-host")
+        .await
+        .unwrap();
+    assert_eq!(back.target, "customer1-1800000000");
     let staged = std::fs::read_dir(config.backup.staging_dir).unwrap().count();
     assert_eq!(staged, 0, "the restored artifacts are removed from staging");
 }

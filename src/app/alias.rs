@@ -5,8 +5,6 @@ use crate::neo4j::cypher_names::{alias_name, database_name};
 use crate::neo4j::Neo4jCatalog;
 use crate::ops::{self, OpsError};
 
-use anyhow::Context;
-
 use super::backup::pre_deploy_backup;
 use super::{catalog_for, hostname, load_config, print, store_for};
 
@@ -65,10 +63,16 @@ pub(super) async fn alias(cli: &Cli, cmd: &AliasCommand) -> anyhow::Result<()> {
                 }
                 _ => None,
             };
-            let switch = ops::alias_switch(catalog, &alias, &target).await?;
-            ops::cutover::record_switch(store.as_ref(), &switch, "switch", &hostname(), backup_id.clone())
-                .await
-                .context("the alias was switched, but the switch could not be recorded for `alias rollback`")?;
+            let switch = ops::cutover::switch_and_record(
+                store.as_ref(),
+                catalog,
+                &alias,
+                &target,
+                "switch",
+                &hostname(),
+                backup_id.clone(),
+            )
+            .await?;
             let mut out = format!(
                 "alias {} now points at {} (was: {})\n",
                 switch.alias,

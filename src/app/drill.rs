@@ -21,7 +21,12 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
     }
     let outcome = drill_run(&config, args, store).await;
     let (run, details) = match &outcome {
-        Ok(report) => (report.job_run(), serde_json::to_value(report)?),
+        Ok(report) => {
+            let mut details = serde_json::to_value(report)?;
+            // `unchecked` is announced like a failure, under its own name.
+            details["outcome"] = report.outcome().into();
+            (report.job_run(), details)
+        }
         Err(e) => (JobRun::failed_early(Job::Drill), format!("{e:#}").into()),
     };
     let metrics = args.metrics_file.as_deref();
@@ -32,13 +37,12 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
     } else {
         print(&report.markdown())?;
     }
-    let failed = report.failed();
+    let (failed, unchecked, total) = (report.failed(), report.unchecked(), report.results.len());
     if failed > 0 {
-        return Err(OpsError::DrillFailed {
-            failed,
-            total: report.results.len(),
-        }
-        .into());
+        return Err(OpsError::DrillFailed { failed, total }.into());
+    }
+    if unchecked > 0 {
+        return Err(OpsError::DrillUnchecked { unchecked, total }.into());
     }
     Ok(())
 }
@@ -87,15 +91,16 @@ fn history_text(reports: &[DrillReport], json: bool) -> anyhow::Result<String> {
     if json {
         return Ok(format!("{}\n", serde_json::to_string_pretty(reports)?));
     }
-    let mut out = String::from("STARTED (UTC)        HOST             ALIASES  FAILED  MAX RECOVERY (s)\n");
+    let mut out = String::from("STARTED (UTC)        HOST             ALIASES  FAILED  UNCHECKED  MAX RECOVERY (s)\n");
     for r in reports {
         let max = r.results.iter().map(|x| x.recovery_seconds).fold(0.0, f64::max);
         out.push_str(&format!(
-            "{}  {:<15}  {:>7}  {:>6}  {:>16.1}\n",
+            "{}  {:<15}  {:>7}  {:>6}  {:>9}  {:>16.1}\n",
             r.started_at.format("%Y-%m-%d %H:%M:%S"),
             r.host,
             r.results.len(),
             r.failed(),
+            r.unchecked(),
             max
         ));
     }

@@ -1,17 +1,18 @@
 //! Alias cutover history in the bucket, so any host can roll back: every
-//! switch (and rollback) writes a small create-only record
-//! `aliases/<alias>/<time>-<random>.json` naming the previous and the new
-//! target and the pre-deploy backup taken just before.
+//! switch graphvault makes (`alias switch`, `restore --switch-alias`,
+//! `alias rollback`) goes through `switch_and_record`, which writes a small
+//! create-only record `aliases/<alias>/<time>-<random>.json` naming the
+//! previous and the new target and the pre-deploy backup taken just before.
+//! A switch must never happen without its record: rollback reads only them.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::model::DbName;
 use crate::neo4j::Neo4jCatalog;
-use crate::store::{get_all, ObjectStore, PutMode};
+use crate::store::{get_all, ObjectStore};
 
 use super::alias::{alias_switch, AliasSwitch};
 use super::OpsError;
@@ -28,7 +29,7 @@ pub struct SwitchRecord {
     pub target: String,
     pub at: DateTime<Utc>,
     pub host: String,
-    /// `switch` or `rollback`.
+    /// `switch`, `restore` (`restore --switch-alias`) or `rollback`.
     pub kind: String,
     /// The pinned pre-deploy backup of `previous` taken before the switch.
     pub backup_id: Option<String>,
@@ -68,13 +69,7 @@ pub async fn record_switch(
         rec.at.format("%Y%m%dT%H%M%S%.3fZ"),
         rand::random::<u32>() & 0xFF_FFFF
     );
-    let mut body = serde_json::to_vec_pretty(&rec).unwrap_or_default();
-    body.push(b'\n');
-    let sha: [u8; 32] = Sha256::digest(&body).into();
-    store
-        .put(&key, body.into(), sha, PutMode::CreateOnly)
-        .await
-        .map_err(store_err(store))?;
+    super::record::put_new_json(store, &key, &rec).await?;
     tracing::info!(key, alias = rec.alias, previous = ?rec.previous, target = rec.target, "alias switch recorded");
     Ok(rec)
 }
@@ -97,6 +92,38 @@ pub async fn last_switch(store: &dyn ObjectStore, alias: &str) -> Result<Option<
         detail: e.to_string(),
     })?;
     Ok(Some(rec))
+}
+
+/// How to undo a switch that left no record (for messages).
+pub(crate) fn go_back(alias: &str, previous: Option<&str>) -> String {
+    match previous {
+        Some(p) => format!("To go back: graphvault alias switch {alias} {p} --no-backup"),
+        None => "The alias did not exist before.".into(),
+    }
+}
+
+/// Points `alias` at `target` (refusing a target that is missing or not
+/// online) and records the switch. When the record cannot be written the
+/// alias has moved all the same: the error says so and how to go back.
+pub async fn switch_and_record(
+    store: &dyn ObjectStore,
+    catalog: &dyn Neo4jCatalog,
+    alias: &DbName,
+    target: &DbName,
+    kind: &str,
+    host: &str,
+    backup_id: Option<String>,
+) -> Result<AliasSwitch, OpsError> {
+    let s = alias_switch(catalog, alias, target).await?;
+    if let Err(e) = record_switch(store, &s, kind, host, backup_id).await {
+        return Err(OpsError::SwitchNotRecorded {
+            alias: s.alias,
+            target: s.target,
+            previous: s.previous,
+            source: Box::new(e),
+        });
+    }
+    Ok(s)
 }
 
 /// Points `alias` back at the target it had before its last recorded switch.
@@ -130,7 +157,14 @@ pub async fn rollback(
             ),
         });
     }
-    let s = alias_switch(catalog, alias, &previous.parse()?).await?;
-    record_switch(store.as_ref(), &s, "rollback", host, None).await?;
-    Ok(s)
+    switch_and_record(
+        store.as_ref(),
+        catalog,
+        alias,
+        &previous.parse()?,
+        "rollback",
+        host,
+        None,
+    )
+    .await
 }

@@ -21,11 +21,13 @@ mod latest;
 mod list;
 pub mod progress;
 pub mod prune;
+mod record;
 pub mod report;
 pub mod restore_db;
 mod restore_to_dir;
 mod stats;
 pub mod verify;
+pub mod verify_record;
 
 use std::path::PathBuf;
 
@@ -128,6 +130,8 @@ pub enum OpsError {
     DiffWithoutParent { database: String, artifact: PathBuf },
     #[error("{failed} of {total} restore drill(s) failed; the report names each and why")]
     DrillFailed { failed: usize, total: usize },
+    #[error("{unchecked} of {total} restore drill(s) restored but checked nothing (no [[drill.check]] and no counts recorded at backup time): not passed; the report names each")]
+    DrillUnchecked { unchecked: usize, total: usize },
     #[error("doctor found {errors} error(s); each is listed with its fix")]
     Unhealthy { errors: usize },
     #[error("prune could not delete {failed} object(s); the report lists them. Run prune again (it is idempotent)")]
@@ -142,6 +146,14 @@ pub enum OpsError {
     },
     #[error("alias switch record {key} is unreadable ({detail}); inspect it in the bucket")]
     SwitchRecord { key: String, detail: String },
+    #[error("alias '{alias}' now points at {target}, but the switch could not be recorded in the bucket, so `graphvault alias rollback {alias}` will not find it: {source}. {}", cutover::go_back(.alias, .previous.as_deref()))]
+    SwitchNotRecorded {
+        alias: String,
+        target: String,
+        previous: Option<String>,
+        #[source]
+        source: Box<OpsError>,
+    },
     #[error("cannot roll back alias '{alias}': {detail}")]
     NoRollback { alias: String, detail: String },
     #[error("database '{name}' already exists: restore into a new name (--as NAME, the default is <alias>-<unixts>) or pass --overwrite-destination to replace it")]

@@ -7,8 +7,9 @@
 //! reaches neo4j-admin before all checksums matched) → `neo4j-admin database
 //! restore` → `CREATE DATABASE … WAIT` (or START for an overwritten one; on
 //! a cluster seeded from this host's server, `cluster_seed.rs`) and wait
-//! until online → optionally switch the alias. Each phase is timed: the
-//! total is the recovery time an incident takes.
+//! until online → optionally switch the alias, recorded in the bucket like
+//! every switch (`cutover.rs`), so `alias rollback` undoes it from any host.
+//! Each phase is timed: the total is the recovery time an incident takes.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use crate::neo4j::{Neo4jAdmin, Neo4jCatalog, RestoreRequest};
 use crate::pipeline::Identities;
 use crate::store::ObjectStore;
 
-use super::alias::{alias_switch, AliasSwitch};
+use super::alias::AliasSwitch;
 use super::archive::ensure_readable;
 use super::backup_run::{check_space, needed_space, FreeSpace};
 use super::chain::{pick_backup, resolve_chain, Pick};
@@ -55,6 +56,8 @@ pub struct RestoreContext<'a> {
     pub admin: &'a dyn Neo4jAdmin,
     pub free_space: &'a dyn FreeSpace,
     pub progress: super::progress::ProgressStyle,
+    /// Names this host in the alias switch record.
+    pub host: String,
 }
 
 /// Seconds spent in one phase.
@@ -170,7 +173,16 @@ pub async fn restore_db(ctx: &RestoreContext<'_>, req: &RestoreDbRequest) -> Res
 
     let switched = if req.switch_alias {
         let t = Instant::now();
-        let s = alias_switch(ctx.catalog, &key.alias, &target).await?;
+        let s = super::cutover::switch_and_record(
+            ctx.store.as_ref(),
+            ctx.catalog,
+            &key.alias,
+            &target,
+            "restore",
+            &ctx.host,
+            None,
+        )
+        .await?;
         timed(&mut phases, "switch_alias", t);
         Some(s)
     } else {
@@ -216,9 +228,11 @@ pub fn render(o: &RestoreOutcome) -> String {
                 s.target,
                 s.previous.as_deref().unwrap_or("none")
             ));
+            // `alias rollback` takes no backup, so it also works on a
+            // restore host without neo4j-admin backup access or recipients.
             if let Some(prev) = &s.previous {
                 out.push_str(&format!(
-                    "to roll back: graphvault alias switch {} {prev}   (the old database is kept)\n",
+                    "to roll back: graphvault alias rollback {}   (back to {prev}, which is kept)\n",
                     s.alias
                 ));
             }

@@ -7,6 +7,7 @@
 
 mod check;
 mod hashing;
+mod header;
 mod keys;
 mod open;
 mod parts;
@@ -17,6 +18,7 @@ mod writeback;
 
 pub use check::check_stored;
 pub use hashing::{parse_sha256_hex, Fingerprint, HashingReader, HashingWriter};
+pub use header::{check_header, HeaderCheck, HEADER_PROBE_BYTES};
 pub use keys::{generate_identity, Identities, KeyError, Recipients};
 pub use open::{open_from_store, open_with_progress, OpenError};
 pub use parts::{part_size_for, sealed_size_bound, MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE};

@@ -103,6 +103,49 @@ impl Setup {
         (child, log)
     }
 
+    /// Neo4j answers the node and relationship count queries a backup
+    /// records (as a real server does; the double answers only what it is told).
+    pub fn answer_counts(&self, nodes: i64, relationships: i64) {
+        use graphvault::neo4j::{NODE_COUNT_QUERY, RELATIONSHIP_COUNT_QUERY};
+        for (q, column, n) in [
+            (NODE_COUNT_QUERY, "nodes", nodes),
+            (RELATIONSHIP_COUNT_QUERY, "relationships", relationships),
+        ] {
+            self.server
+                .canned_query("*", q, &[column], vec![vec![bolt_double::Value::Int(n)]]);
+        }
+    }
+
+    /// The config of a restore host (README, "Two kinds of host"): the same
+    /// bucket and Neo4j, the identity file, the trusted signing key, its own
+    /// staging; no recipients and no signing key, so it can take no backup.
+    pub fn restore_host_config(&self) -> PathBuf {
+        let staging = self.work.path().join("restore-host-staging");
+        let text: String = std::fs::read_to_string(&self.config)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("recipients =") && !l.starts_with("key_file ="))
+            .map(|l| match l {
+                "[encryption]" => format!(
+                    "[encryption]\nidentity_file = \"{}\"\n",
+                    self.key.identity_path.display()
+                ),
+                l if l.starts_with("staging_dir =") => format!("staging_dir = \"{}\"\n", staging.display()),
+                l => format!("{l}\n"),
+            })
+            .collect();
+        let path = self.work.path().join("restore-host.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `graphvault [args]` with the config at `config`.
+    pub async fn run_with(&self, config: &std::path::Path, args: &[&str]) -> Run {
+        let mut cmd = graphvault();
+        cmd.arg("--config").arg(config).args(args);
+        tokio::task::spawn_blocking(move || run(cmd)).await.unwrap()
+    }
+
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = graphvault();
         cmd.arg("--config").arg(&self.config).args(args);

@@ -206,6 +206,7 @@ impl World {
             admin: &admin,
             free_space: &StatvfsFreeSpace,
             progress: graphvault::ops::progress::ProgressStyle::Off,
+            host: "restore-host".into(),
         };
         restore_db(&ctx, req).await
     }

@@ -215,19 +215,34 @@ async fn judge_new(ctx: &RunContext<'_>, history: &[ManifestKey], manifest: &Bac
     judgement
 }
 
-/// Node and relationship counts of `database`, best effort.
-async fn counts(catalog: &dyn Neo4jCatalog, database: &DbName) -> (Option<i64>, Option<i64>) {
+/// Node and relationship counts of `database` for a later drill to compare,
+/// and a warning for each that could not be taken (the backup is good all
+/// the same, but a drill of it then has no counts to check).
+async fn counts(catalog: &dyn Neo4jCatalog, database: &DbName) -> (Option<i64>, Option<i64>, Vec<String>) {
     let mut out = [None, None];
-    for (slot, q) in out
+    let mut warnings = Vec::new();
+    for ((slot, q), what) in out
         .iter_mut()
         .zip([crate::neo4j::NODE_COUNT_QUERY, crate::neo4j::RELATIONSHIP_COUNT_QUERY])
+        .zip(["node", "relationship"])
     {
-        match catalog.check_query(database, q).await {
-            Ok(r) => *slot = r.first,
-            Err(e) => tracing::debug!(error = %e, query = q, "count not recorded"),
-        }
+        let why = match catalog.check_query(database, q).await {
+            Ok(r) if r.first.is_some() => {
+                *slot = r.first;
+                continue;
+            }
+            Ok(r) => format!("`{q}` returned no integer ({} row(s))", r.rows),
+            Err(e) => format!("`{q}` failed: {e}"),
+        };
+        tracing::warn!(query = q, reason = %why, "count not recorded");
+        warnings.push(count_warning(what, &why));
     }
-    (out[0], out[1])
+    (out[0], out[1], warnings)
+}
+
+/// The backup-summary warning for a count that could not be taken.
+fn count_warning(what: &str, why: &str) -> String {
+    format!("{what} count not recorded ({why}): a drill of this backup cannot compare its {what} count")
 }
 
 /// The newest committed backup of `database` in the listing, if any.
@@ -303,7 +318,9 @@ async fn back_up_one(
         })
         .await?;
     // Counts for a later drill to compare (cheap: Neo4j's count store).
-    let (node_count, relationship_count) = counts(ctx.catalog, &database).await;
+    let (node_count, relationship_count, not_counted) = counts(ctx.catalog, &database).await;
+    let mut warnings = output.warnings.clone();
+    warnings.extend(not_counted);
     // A differential backup builds on the newest backup kept in staging;
     // without one it could not be restored, so it is not stored.
     let parent = match output.kind {
@@ -352,5 +369,5 @@ async fn back_up_one(
         Ok(removed) => tracing::info!(removed = ?removed, keep_local = cfg.keep_local, "staging tidied"),
         Err(e) => tracing::warn!(error = %e, "backup committed, but staging could not be tidied; the next run retries"),
     }
-    Ok((manifest, output.warnings))
+    Ok((manifest, warnings))
 }

@@ -5,14 +5,20 @@
 //! lifecycle rules against the retention policy; the store lease (one that
 //! claims to outlive `lease_max_ttl_secs` is an error, with the command that
 //! removes it); manifests without a signature; an age identity lying on a
-//! backup host; staging free space; neo4j-admin and Bolt; the age of the
-//! newest signed backup of every alias, and whether its size or time is an
-//! anomaly (a warning). Any error makes the exit code 14.
+//! backup host; the keys (recipients parse, the signing key is readable and
+//! its public half trusted, the identity loads and, on a restore host, opens
+//! the newest backup of every alias whose manifest `trusted_keys` verifies:
+//! `keys.rs`); when verify and drill last passed (`proven.rs`); staging free
+//! space; neo4j-admin and Bolt; the age of the newest signed backup of every
+//! alias, and whether its size or time is an anomaly (a warning). Any error
+//! makes the exit code 14.
 
 mod anomaly;
 mod bucket;
 mod judge;
+mod keys;
 mod lease;
+mod proven;
 
 use std::sync::Arc;
 
@@ -21,7 +27,9 @@ use chrono::{Duration, Utc};
 pub use anomaly::judge_newest;
 pub use bucket::{judge_bucket, judge_delete};
 pub use judge::{finding, judge_backup_age, judge_lifecycle, Finding, Severity};
+pub use keys::{judge_keys, judge_newest_backups, KeyFacts, NewestCheck};
 pub use lease::{judge_lease, remove_command};
+pub use proven::{judge_proof, Proof, RunSummary};
 
 use crate::config::Config;
 use crate::model::ManifestKey;
@@ -175,19 +183,6 @@ async fn storage_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) -> Op
 }
 
 fn host_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) {
-    if let Some(id) = &ctx.config.identity_file {
-        if id.exists() && !ctx.config.recipients.is_empty() {
-            out.push(finding(
-                "keys",
-                Severity::Warning,
-                format!(
-                    "an age identity ({}) lies on a host that also encrypts backups",
-                    id.display()
-                ),
-                Some("keep identities on restore hosts only: the backup host needs just the recipients"),
-            ));
-        }
-    }
     let staging = &ctx.config.backup.staging_dir;
     let probe = staging.ancestors().find(|p| p.exists()).unwrap_or(staging);
     match ctx.free_space.available(probe) {
@@ -221,6 +216,14 @@ fn host_findings(ctx: &DoctorContext<'_>, out: &mut Vec<Finding>) {
 pub async fn doctor(ctx: &DoctorContext<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let keys = storage_findings(ctx, &mut out).await;
+    let (facts, identities) = keys::read_keys(ctx.config);
+    out.extend(keys::judge_keys(&facts));
+    if let (Some(identities), Some(keys)) = (&identities, &keys) {
+        out.extend(keys::check_newest_backups(ctx.store.as_ref(), ctx.config, identities, keys).await);
+    }
+    if keys.is_some() {
+        out.extend(proven::findings(ctx.store.as_ref(), Utc::now()).await);
+    }
     host_findings(ctx, &mut out);
     if let Some(admin) = ctx.admin {
         match admin.version().await {

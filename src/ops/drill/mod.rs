@@ -1,7 +1,8 @@
 //! `graphvault drill`: prove that backups restore. For each chosen alias, the
 //! newest (or a random) backup is restored into a scratch database
 //! `drill-<alias>-<unixts>` that no alias points at, the configured checks
-//! run on it, every phase is timed, and the scratch database and staging are
+//! and the counts recorded at backup time are compared with it (with
+//! neither, the alias is "unchecked", never "passed"), every phase is timed, and the scratch database and staging are
 //! always removed, after a failure too. Leftover `drill-*` databases of a
 //! crashed drill are dropped first. The report goes to the bucket
 //! (`reports/drills/`), so drill history survives hosts.
@@ -14,7 +15,7 @@ use std::time::Instant;
 use chrono::Utc;
 use rand::seq::SliceRandom;
 
-pub use report::{history, judge_count, store_report, CheckResult, DrillReport, DrillResult};
+pub use report::{history, judge_count, store_report, CheckResult, DrillReport, DrillResult, DrillStatus, REPORTS};
 
 use crate::config::Config;
 use crate::model::DbName;
@@ -73,7 +74,14 @@ async fn drop_leftovers(catalog: &dyn Neo4jCatalog) -> Result<Vec<String>, OpsEr
 async fn drill_one(ctx: &DrillContext<'_>, alias: &str, pick: Pick) -> DrillResult {
     let started = Instant::now();
     // Alias names may hold `_`, database names may not (Neo4j naming rules).
-    let scratch = format!("{SCRATCH_PREFIX}{}-{}", alias.replace('_', "-"), Utc::now().timestamp());
+    // A random tail: two drills of one alias in the same second (or from two
+    // hosts) never restore into the same name.
+    let scratch = format!(
+        "{SCRATCH_PREFIX}{}-{}-{:04x}",
+        alias.replace('_', "-"),
+        Utc::now().timestamp(),
+        rand::random::<u16>()
+    );
     let mut r = DrillResult {
         alias: alias.to_string(),
         scratch: scratch.clone(),
@@ -96,6 +104,7 @@ async fn drill_one(ctx: &DrillContext<'_>, alias: &str, pick: Pick) -> DrillResu
             admin: ctx.admin,
             free_space: ctx.free_space,
             progress: ProgressStyle::Off,
+            host: ctx.host.clone(),
         };
         let restored = restore_db(&rctx, &req).await?;
         r.backup_id = restored.backup_id.clone();
@@ -137,7 +146,16 @@ async fn drill_one(ctx: &DrillContext<'_>, alias: &str, pick: Pick) -> DrillResu
     if let Err(e) = outcome {
         r.error = Some(e.to_string());
     }
-    r.passed = r.error.is_none() && r.checks.iter().all(|c| c.passed);
+    let status = DrillStatus::judge(r.error.as_deref(), &r.checks);
+    if r.error.is_none() {
+        r.error = match status {
+            DrillStatus::Failed => Some(failed_checks(&r.checks)),
+            DrillStatus::Unchecked => Some(UNCHECKED.to_string()),
+            DrillStatus::Passed => None,
+        };
+    }
+    r.status = Some(status);
+    r.passed = status == DrillStatus::Passed;
     r.recovery_seconds = r.phases.iter().filter(|p| p.name != "checks").map(|p| p.seconds).sum();
     // Always: the scratch database and any staging copy go.
     match scratch.parse::<DbName>() {
@@ -157,12 +175,33 @@ async fn drill_one(ctx: &DrillContext<'_>, alias: &str, pick: Pick) -> DrillResu
         }
     }
     r.seconds = started.elapsed().as_secs_f64();
-    if r.passed {
-        tracing::info!(alias, seconds = r.seconds, "drill passed");
-    } else {
-        tracing::error!(alias, error = ?r.error, "drill FAILED");
+    let why = r.error.as_deref().unwrap_or_default();
+    match status {
+        DrillStatus::Passed => tracing::info!(alias, seconds = r.seconds, "drill passed"),
+        DrillStatus::Unchecked => {
+            tracing::warn!(alias, reason = why, "drill UNCHECKED: restored, but nothing checked it")
+        }
+        DrillStatus::Failed => tracing::error!(alias, error = why, "drill FAILED"),
     }
     r
+}
+
+/// Why a drill with nothing to check is not "passed".
+pub const UNCHECKED: &str = "restored and online, but nothing checked the data: no [[drill.check]] applies to this alias and the backup recorded no node or relationship counts; add a [[drill.check]] (docs/CONFIGURATION.md) or see the backup's count warning";
+
+/// The failed checks, as the drill's error text.
+fn failed_checks(checks: &[CheckResult]) -> String {
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| format!("`{}`: {}", c.query, c.detail))
+        .collect();
+    format!(
+        "{} of {} check(s) failed: {}",
+        failed.len(),
+        checks.len(),
+        failed.join("; ")
+    )
 }
 
 /// Runs a drill over the chosen aliases; `Err` only when nothing could start.

@@ -4,16 +4,16 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::config::DrillCheck;
 use crate::neo4j::{BoltError, QueryCheck};
-use crate::store::{get_all, ObjectStore, PutMode};
+use crate::store::{get_all, ObjectStore};
 
 use super::super::restore_db::Phase;
 use super::super::OpsError;
 
-const REPORTS: &str = "reports/drills/";
+/// Where drill reports live.
+pub const REPORTS: &str = "reports/drills/";
 
 /// One validation query's outcome.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -73,6 +73,40 @@ pub fn judge_count(
     }
 }
 
+/// How one alias's drill ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DrillStatus {
+    /// Restored, and every check (queries and recorded counts) passed.
+    Passed,
+    /// The restore or a check failed.
+    Failed,
+    /// Restored, but nothing checked the data: no `[[drill.check]]` for the
+    /// alias and no counts recorded at backup time. Never "passed".
+    Unchecked,
+}
+
+impl DrillStatus {
+    /// The decision: an error or a failed check fails; no check at all is
+    /// unchecked; otherwise passed.
+    pub fn judge(error: Option<&str>, checks: &[CheckResult]) -> Self {
+        match (error, checks) {
+            (Some(_), _) => Self::Failed,
+            (None, []) => Self::Unchecked,
+            (None, c) if c.iter().all(|c| c.passed) => Self::Passed,
+            (None, _) => Self::Failed,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "FAILED",
+            Self::Unchecked => "UNCHECKED",
+        }
+    }
+}
+
 /// One alias's drill.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DrillResult {
@@ -80,7 +114,12 @@ pub struct DrillResult {
     pub backup_id: String,
     pub source_database: String,
     pub scratch: String,
+    /// True only for `status` passed.
     pub passed: bool,
+    /// Absent only in reports written before it existed (then `passed` says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DrillStatus>,
+    /// Why it failed (the error, or which checks failed), or why it is unchecked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub bytes: u64,
@@ -102,28 +141,60 @@ pub struct DrillReport {
     pub results: Vec<DrillResult>,
 }
 
+impl DrillResult {
+    pub fn status(&self) -> DrillStatus {
+        self.status.unwrap_or(if self.passed {
+            DrillStatus::Passed
+        } else {
+            DrillStatus::Failed
+        })
+    }
+}
+
 impl DrillReport {
     pub fn failed(&self) -> usize {
-        self.results.iter().filter(|r| !r.passed).count()
+        self.count(DrillStatus::Failed)
+    }
+
+    pub fn unchecked(&self) -> usize {
+        self.count(DrillStatus::Unchecked)
+    }
+
+    fn count(&self, status: DrillStatus) -> usize {
+        self.results.iter().filter(|r| r.status() == status).count()
+    }
+
+    /// `ok`, `failed` or `unchecked` (a failure wins).
+    pub fn outcome(&self) -> &'static str {
+        match (self.failed(), self.unchecked()) {
+            (0, 0) => "ok",
+            (0, _) => "unchecked",
+            _ => "failed",
+        }
     }
 
     /// The drill as its metrics see it.
     pub fn job_run(&self) -> crate::monitor::run_metrics::JobRun {
         use crate::monitor::run_metrics::{AliasRun, Job, JobRun};
-        let failed = self.failed();
+        let (failed, unchecked) = (self.failed(), self.unchecked());
         JobRun {
             job: Job::Drill,
-            ok: failed == 0,
+            // An unchecked drill proved nothing: not a pass.
+            ok: self.outcome() == "ok",
             counted: "aliases",
-            counts: vec![("passed", self.results.len() - failed), ("failed", failed)],
+            counts: vec![
+                ("passed", self.results.len() - failed - unchecked),
+                ("failed", failed),
+                ("unchecked", unchecked),
+            ],
             aliases: self
                 .results
                 .iter()
                 .map(|r| AliasRun {
                     alias: r.alias.clone(),
-                    ok: r.passed,
+                    ok: r.status() == DrillStatus::Passed,
                     recovery_seconds: Some(r.recovery_seconds),
-                    unchecked: false,
+                    unchecked: r.status() == DrillStatus::Unchecked,
                 })
                 .collect(),
         }
@@ -131,12 +202,13 @@ impl DrillReport {
 
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "# Restore drill {}\n\nHost `{}`, {} alias(es), {} failed.\n\n\
+            "# Restore drill {}\n\nHost `{}`, {} alias(es), {} failed, {} unchecked.\n\n\
              | alias | backup | result | recovery (s) | bytes | checks |\n|---|---|---|---:|---:|---|\n",
             self.started_at.format("%Y-%m-%d %H:%M UTC"),
             self.host,
             self.results.len(),
-            self.failed()
+            self.failed(),
+            self.unchecked()
         );
         for r in &self.results {
             let checks: Vec<String> = r
@@ -148,7 +220,7 @@ impl DrillReport {
                 "| {} | {} | {} | {:.1} | {} | {} |\n",
                 r.alias,
                 r.backup_id,
-                if r.passed { "passed" } else { "FAILED" },
+                r.status().as_str(),
                 r.recovery_seconds,
                 r.bytes,
                 checks.join("<br>")
@@ -168,28 +240,7 @@ impl DrillReport {
 /// Stores the report as JSON under `reports/drills/<time>-<host>.json`.
 pub async fn store_report(store: &dyn ObjectStore, r: &DrillReport) -> Result<String, OpsError> {
     let stem = format!("{REPORTS}{}-{}", r.started_at.format("%Y%m%dT%H%M%SZ"), r.host);
-    let body = bytes::Bytes::from(serde_json::to_vec_pretty(r).unwrap_or_default());
-    let sha: [u8; 32] = Sha256::digest(&body).into();
-    // Two drills started on one host in the same second: the second one's
-    // report takes the next free name instead of failing the drill.
-    let mut n = 1;
-    loop {
-        let key = if n == 1 {
-            format!("{stem}.json")
-        } else {
-            format!("{stem}-{n}.json")
-        };
-        match store.put(&key, body.clone(), sha, PutMode::CreateOnly).await {
-            Ok(_) => return Ok(key),
-            Err(crate::store::StoreError::PreconditionFailed { .. }) if n < 100 => n += 1,
-            Err(source) => {
-                return Err(OpsError::Store {
-                    location: store.location(),
-                    source,
-                })
-            }
-        }
-    }
+    super::super::record::put_unique_json(store, &stem, r).await
 }
 
 /// Every stored drill report, oldest first.
@@ -222,6 +273,57 @@ pub async fn history(store: &dyn ObjectStore) -> Result<Vec<DrillReport>, OpsErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn check(passed: bool) -> CheckResult {
+        CheckResult {
+            query: "q".into(),
+            passed,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_drill_with_nothing_checked_is_unchecked_never_passed() {
+        use DrillStatus::*;
+        let table: [(Option<&str>, Vec<CheckResult>, DrillStatus); 6] = [
+            (None, vec![], Unchecked),
+            (None, vec![check(true)], Passed),
+            (None, vec![check(true), check(true)], Passed),
+            (None, vec![check(true), check(false)], Failed),
+            (Some("restore failed"), vec![], Failed),
+            (Some("restore failed"), vec![check(true)], Failed),
+        ];
+        for (error, checks, want) in table {
+            assert_eq!(DrillStatus::judge(error, &checks), want, "{error:?} {checks:?}");
+        }
+    }
+
+    #[test]
+    fn reports_written_before_the_status_existed_read_by_passed() {
+        let old: DrillResult = serde_json::from_str(
+            r#"{"alias":"c1","backup_id":"b","source_database":"d","scratch":"s","passed":true,
+                "bytes":1,"recovery_seconds":1.0,"seconds":1.0,"checks":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(old.status(), DrillStatus::Passed);
+        let unchecked = DrillResult {
+            passed: false,
+            status: Some(DrillStatus::Unchecked),
+            ..old.clone()
+        };
+        let report = DrillReport {
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            host: "h".into(),
+            leftovers_dropped: vec![],
+            results: vec![old, unchecked],
+        };
+        assert_eq!(
+            (report.failed(), report.unchecked(), report.outcome()),
+            (0, 1, "unchecked")
+        );
+        assert!(report.markdown().contains("| UNCHECKED |"), "{}", report.markdown());
+    }
 
     #[tokio::test]
     async fn two_drills_in_one_second_keep_both_reports_in_order() {
