@@ -45,7 +45,7 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
             std::fs::write(&p, text).map_err(|e| OpsError::local_io("cannot write the drill report", p, e))
         };
         write("md", report.markdown())?;
-        write("json", serde_json::to_string_pretty(&report)?)?;
+        write("json", crate::json::text(&report.to_json()))?;
     }
     if let Some(path) = &args.metrics_file {
         if let Err(e) = write_metrics(path, &report) {
@@ -54,7 +54,7 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
     }
     notify(&config, &report).await;
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        print(&crate::json::text(&report.to_json()))?;
     } else {
         print(&report.markdown())?;
     }
@@ -71,7 +71,10 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
 
 fn history_text(reports: &[DrillReport], json: bool) -> anyhow::Result<String> {
     if json {
-        return Ok(format!("{}\n", serde_json::to_string_pretty(reports)?));
+        return Ok(crate::json::document(
+            crate::json::JsonDocument::DrillHistory,
+            &drill::history_body(reports),
+        )?);
     }
     let mut out = String::from("STARTED (UTC)        HOST             ALIASES  FAILED  MAX RECOVERY (s)\n");
     for r in reports {
@@ -126,10 +129,8 @@ async fn notify(config: &crate::config::Config, r: &DrillReport) {
     if !crate::notify::wanted(&config.notify, r.failed() == 0) {
         return;
     }
-    let mut payload = serde_json::to_value(r).unwrap_or_default();
-    payload["event"] = "drill".into();
-    payload["outcome"] = if r.failed() == 0 { "ok" } else { "failed" }.into();
-    if let Err(e) = crate::notify::send(&config.notify, &payload).await {
+    let payload = crate::notify::Notification::new("drill", r.outcome(), r.host.clone(), r.to_json());
+    if let Err(e) = crate::notify::send(&config.notify, &payload.body()).await {
         tracing::error!(error = %e, "webhook notification not delivered");
     }
 }

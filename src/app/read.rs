@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::cli::{Cli, DoctorArgs, ListArgs, PruneArgs, RestoreArgs, StatsArgs, VerifyArgs};
 use crate::config::ConfigError;
+use crate::json::{self, JsonDocument, Outcome, WithOutcome};
 use crate::model::DbName;
 use crate::neo4j::cypher_names::database_name;
 use crate::neo4j::ProcessAdmin;
@@ -89,6 +90,17 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
     if let Some(dir) = &args.to_dir {
         let progress = progress_style(cli, &config);
         let written = ops::restore_to_dir(store, identities, &trust, &key, dir, wait_for_archive, progress).await?;
+        if args.json {
+            let body = serde_json::json!({
+                "outcome": Outcome::Ok,
+                "backup_id": key.backup_id.as_str(),
+                "alias": key.alias.as_str(),
+                "database": key.database.as_str(),
+                "directory": dir,
+                "files": written,
+            });
+            return print(&json::document(JsonDocument::RestoreToDir, &body)?);
+        }
         let mut out = String::new();
         for path in written {
             out.push_str(&format!("{}\n", path.display()));
@@ -118,7 +130,11 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
     let grace = config.neo4j.admin.stop_grace;
     let outcome = until_interrupted("restore", grace, restore_db::restore_db(&ctx, &req)).await?;
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&outcome)?))
+        let body = WithOutcome {
+            outcome: Outcome::Ok,
+            body: &outcome,
+        };
+        print(&json::document(JsonDocument::Restore, &body)?)
     } else {
         print(&restore_db::render(&outcome))
     }
@@ -197,7 +213,7 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     let mut results = until_interrupted("verify", grace, verifying).await?;
     results.extend(selected.unusable);
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&results)?))?;
+        print(&json::document(JsonDocument::Verify, &verify::json_body(&results))?)?;
     } else {
         print(&verify::render(&results))?;
     }
@@ -227,7 +243,11 @@ pub(super) async fn prune(cli: &Cli, args: &PruneArgs) -> anyhow::Result<()> {
     let store = store_for(&config).await?;
     let report = prune::prune(store, &config, &req).await?;
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        let body = WithOutcome {
+            outcome: report.outcome(),
+            body: &report,
+        };
+        print(&json::document(JsonDocument::Prune, &body)?)?;
     } else {
         print(&prune::render(&report))?;
     }
@@ -268,12 +288,16 @@ pub(super) async fn doctor(cli: &Cli, args: &DoctorArgs) -> anyhow::Result<()> {
         max_backup_age: chrono::Duration::hours(args.max_age_hours.into()),
     };
     findings.extend(doctor::doctor(&ctx).await);
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&findings)?))?;
+        let body = serde_json::json!({
+            "outcome": if errors == 0 { Outcome::Ok } else { Outcome::Failed },
+            "findings": findings,
+        });
+        print(&json::document(JsonDocument::Doctor, &body)?)?;
     } else {
         print(&doctor::render(&findings))?;
     }
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     if errors > 0 {
         return Err(OpsError::Unhealthy { errors }.into());
     }
@@ -302,7 +326,7 @@ pub(super) async fn lifecycle_suggest(cli: &Cli, json_only: bool) -> anyhow::Res
     let rules = tier::suggest(&config.retention.default, &store.bucket_prefix(), versioned);
     let text = serde_json::to_string_pretty(&rules)?;
     if json_only {
-        return print(&format!("{text}\n"));
+        return print(&json::document(JsonDocument::LifecycleSuggest, &rules)?);
     }
     print(&format!(
         "# S3 lifecycle rules implementing the retention policy server-side.\n\

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::DrillCheck;
+use crate::json::{JsonDocument, Outcome, WithOutcome};
 use crate::neo4j::{BoltError, QueryCheck};
 use crate::store::{get_all, ObjectStore, PutMode};
 
@@ -84,7 +85,8 @@ pub struct DrillResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub bytes: u64,
-    #[serde(skip_deserializing)]
+    /// Reports stored by versions before 0.1 have none.
+    #[serde(default)]
     pub phases: Vec<Phase>,
     /// Download, verify, restore and online: what an incident would take.
     pub recovery_seconds: f64,
@@ -95,7 +97,9 @@ pub struct DrillResult {
 /// A whole drill.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DrillReport {
+    #[serde(with = "crate::json::timestamp")]
     pub started_at: DateTime<Utc>,
+    #[serde(with = "crate::json::timestamp")]
     pub finished_at: DateTime<Utc>,
     pub host: String,
     pub leftovers_dropped: Vec<String>,
@@ -105,6 +109,21 @@ pub struct DrillReport {
 impl DrillReport {
     pub fn failed(&self) -> usize {
         self.results.iter().filter(|r| !r.passed).count()
+    }
+
+    /// The drill as a whole: `ok`, `partial` or `failed` (docs/JSON.md).
+    pub fn outcome(&self) -> Outcome {
+        Outcome::of_counts(self.failed(), self.results.len())
+    }
+
+    /// The `graphvault.drill` document: what `drill --json` prints,
+    /// `--report` writes, the bucket keeps and the webhook carries.
+    pub fn to_json(&self) -> serde_json::Value {
+        let body = WithOutcome {
+            outcome: self.outcome(),
+            body: self,
+        };
+        crate::json::value(JsonDocument::Drill, &body).unwrap_or_default()
     }
 
     pub fn markdown(&self) -> String {
@@ -143,10 +162,10 @@ impl DrillReport {
     }
 }
 
-/// Stores the report as JSON under `reports/drills/<time>-<host>.json`.
+/// Stores the report's document under `reports/drills/<time>-<host>.json`.
 pub async fn store_report(store: &dyn ObjectStore, r: &DrillReport) -> Result<String, OpsError> {
     let key = format!("{REPORTS}{}-{}.json", r.started_at.format("%Y%m%dT%H%M%SZ"), r.host);
-    let body = serde_json::to_vec_pretty(r).unwrap_or_default();
+    let body = crate::json::text(&r.to_json()).into_bytes();
     let sha: [u8; 32] = Sha256::digest(&body).into();
     store
         .put(&key, body.into(), sha, PutMode::CreateOnly)
@@ -158,7 +177,20 @@ pub async fn store_report(store: &dyn ObjectStore, r: &DrillReport) -> Result<St
     Ok(key)
 }
 
-/// Every stored drill report, oldest first.
+/// The body of the `graphvault.drill-history` document: every report as
+/// `drill --json` printed it, without its `schema`.
+pub fn history_body(reports: &[DrillReport]) -> impl Serialize + '_ {
+    let drills: Vec<WithOutcome<DrillReport>> = reports
+        .iter()
+        .map(|r| WithOutcome {
+            outcome: r.outcome(),
+            body: r,
+        })
+        .collect();
+    serde_json::json!({ "drills": drills })
+}
+
+/// Every stored drill report, oldest first (phases included).
 pub async fn history(store: &dyn ObjectStore) -> Result<Vec<DrillReport>, OpsError> {
     let err = |source| OpsError::Store {
         location: store.location(),
