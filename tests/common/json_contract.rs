@@ -64,3 +64,13 @@ pub fn check_output(args: &[String], code: i32, stdout: &str, explain: impl Fn()
         panic!("the {} document {e}\n{}", doc.name(), explain());
     }
 }
+
+/// The list `field` of the document `stdout` holds (`findings`, `backups`, …).
+pub fn items(stdout: &str, field: &str) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not a JSON document ({e}):\n{stdout}"));
+    match &doc[field] {
+        serde_json::Value::Array(items) => items.clone(),
+        _ => panic!("no list {field:?} in:\n{doc:#}"),
+    }
+}
