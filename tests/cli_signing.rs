@@ -497,6 +497,19 @@ async fn list_marks_unsigned_manifests_and_latest_skips_untrusted_and_incomplete
         "{}",
         v.explain()
     );
+    let v = repo.gv(&["verify", "--latest", "--json"]).code(EXIT_INTEGRITY);
+    let doc: Value = serde_json::from_str(&v.stdout).unwrap();
+    assert_eq!(doc["outcome"], "partial", "one verified, one failed: {doc}");
+    let outcomes: Vec<(&str, &str)> = doc["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["alias"].as_str().unwrap(), b["outcome"].as_str().unwrap()))
+        .collect();
+    assert!(
+        outcomes.contains(&(ALIAS, "ok")) && outcomes.contains(&("aaa", "failed")),
+        "{doc}"
+    );
 
     // The old choice, explicitly: the newest manifest, accepted unsigned and logged.
     let v = repo

@@ -85,7 +85,7 @@ pub struct DrillResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub bytes: u64,
-    /// Reports stored by versions before 0.1 have none.
+    /// Reports stored before the phases were kept have none.
     #[serde(default)]
     pub phases: Vec<Phase>,
     /// Download, verify, restore and online: what an incident would take.
