@@ -87,7 +87,7 @@ step "graphvault backup (zstd → age → S3, manifest last)"
 
 step "graphvault list"
 "$GV" --config "$WORK/graphvault.toml" list
-ID="$("$GV" --config "$WORK/graphvault.toml" list --json --database customer1 | jq -r '.[-1].backup_id')"
+ID="$("$GV" --config "$WORK/graphvault.toml" list --json --database customer1 | jq -r '.backups[-1].backup_id')"
 
 step "graphvault restore --backup $ID --to-dir $WORK/restored"
 "$GV" --config "$WORK/graphvault.toml" restore --backup "$ID" --to-dir "$WORK/restored" --identity "$WORK/identity.txt"

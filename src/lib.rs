@@ -13,6 +13,8 @@
 //! - [`monitor`]: pure judgements on backups taken (size and duration
 //!   anomalies, per-alias stats);
 //! - [`notify`]: webhooks about runs;
+//! - [`json`]: the JSON contract of every `--json` output and webhook
+//!   (docs/JSON.md, docs/schemas/);
 //! - [`config`], [`cli`], [`exit`], [`telemetry`]: the edges the binary uses.
 //!
 //! `docs/DESIGN.md` explains write ordering and crash safety, `docs/FORMAT.md`
@@ -33,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod error_text;
 pub mod exit;
+pub mod json;
 pub mod lease;
 pub mod model;
 pub mod monitor;

@@ -1,5 +1,7 @@
-//! Webhook notifications: one JSON POST per run (backup now, drills later),
-//! on failure and/or success, retried with backoff on network errors and 5xx.
+//! Webhook notifications: one JSON POST per run (backup, drill), on failure
+//! and/or success, retried with backoff on network errors and 5xx. The body
+//! is the `graphvault.webhook` document (docs/JSON.md): the run's outcome,
+//! and its `--json` report as it is.
 //!
 //! The URL often carries a secret token (Slack, PagerDuty, ...): it is never
 //! logged, only its host is. A notification that cannot be delivered is
@@ -8,7 +10,57 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use crate::json::{JsonDocument, Outcome};
+
+/// What a webhook says about one run (docs/JSON.md, `webhook`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Notification {
+    /// `backup` or `drill`.
+    pub event: &'static str,
+    pub outcome: Outcome,
+    pub host: String,
+    #[serde(with = "crate::json::timestamp")]
+    pub finished_at: DateTime<Utc>,
+    pub graphvault_version: &'static str,
+    /// Why the run could not start (then there is no report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The run's `--json` document, as `--json` prints it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<serde_json::Value>,
+}
+
+impl Notification {
+    /// A run that ended now on `host`, with `report`.
+    pub fn new(event: &'static str, outcome: Outcome, host: String, report: serde_json::Value) -> Self {
+        Self {
+            event,
+            outcome,
+            host,
+            finished_at: Utc::now(),
+            graphvault_version: crate::VERSION,
+            error: None,
+            report: Some(report),
+        }
+    }
+
+    /// A run that could not start: `failed`, with the error and no report.
+    pub fn not_started(event: &'static str, host: String, error: String) -> Self {
+        Self {
+            error: Some(error),
+            report: None,
+            ..Self::new(event, Outcome::Failed, host, serde_json::Value::Null)
+        }
+    }
+
+    /// The POST body.
+    pub fn body(&self) -> serde_json::Value {
+        crate::json::value(JsonDocument::Webhook, self).unwrap_or_default()
+    }
+}
 
 /// `[notify]` settings.
 #[derive(Clone, Debug, Default)]

@@ -160,8 +160,8 @@ async fn doctor_reports_unreadable_settings_as_unknown_errors_and_lifecycle_sugg
     let proxy = S3Proxy::start().await;
     let s = Setup::via(SMALL, &proxy.endpoint).await;
     let bucket_finding = |r: &Run| -> Value {
-        let all: Vec<Value> = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.explain()));
-        all.into_iter()
+        common::json_contract::items(&r.stdout, "findings")
+            .into_iter()
             .find(|f| f["check"] == "bucket")
             .expect("a bucket finding")
     };
@@ -187,7 +187,7 @@ async fn doctor_reports_unreadable_settings_as_unknown_errors_and_lifecycle_sugg
         fix.contains("s3:GetBucketVersioning and s3:GetBucketObjectLockConfiguration"),
         "{fix}"
     );
-    let all: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    let all = common::json_contract::items(&r.stdout, "findings");
     let credentials = all.iter().find(|f| f["check"] == "credentials").unwrap();
     assert!(
         credentials["message"]

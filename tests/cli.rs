@@ -97,7 +97,9 @@ impl Vault {
                 "--json",
             ])
             .ok();
-        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("backup --json is not JSON ({e}): {}", r.explain()))
+        let doc: Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("backup --json is not JSON ({e}): {}", r.explain()));
+        doc["manifest"].clone()
     }
 
     fn restore(&self, id: &str, dir: &Path, identity: &Path) -> Run {
@@ -314,8 +316,7 @@ async fn backup_list_restore_round_trip_through_the_cli() {
 
     // list --json
     let j = vault.run(&["list", "--json"]).ok();
-    let list: Value = serde_json::from_str(&j.stdout).unwrap_or_else(|e| panic!("{e}: {}", j.explain()));
-    let list = list.as_array().expect("a JSON array");
+    let list = common::json_contract::items(&j.stdout, "backups");
     assert_eq!(list.len(), 1, "{}", j.explain());
     let entry = &list[0];
     assert_eq!(entry["backup_id"], id.as_str());
@@ -654,7 +655,10 @@ async fn backup_of_a_missing_artifact_exits_local_io_and_writes_no_manifest() {
     assert_eq!(l.stdout.lines().count(), 2, "header and count only: {}", l.explain());
     assert!(l.stdout.ends_with("0 backup(s)\n"), "{}", l.explain());
     let j = vault.run(&["list", "--json"]).ok();
-    assert_eq!(serde_json::from_str::<Value>(&j.stdout).unwrap(), serde_json::json!([]));
+    assert_eq!(
+        serde_json::from_str::<Value>(&j.stdout).unwrap(),
+        serde_json::json!({"schema": "graphvault.list/1", "backups": []})
+    );
     assert_eq!(
         vault.all_keys().await,
         Vec::<String>::new(),

@@ -93,9 +93,9 @@ async fn list_get_target_and_switch_with_a_rollback_hint() {
         r.explain()
     );
     let r = s.run(&["alias", "list", "--json"]).await.ok();
-    let json: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(json[0]["name"], "customer1");
-    assert_eq!(json[0]["database"], BLUE);
+    let aliases = common::json_contract::items(&r.stdout, "aliases");
+    assert_eq!(aliases[0]["name"], "customer1");
+    assert_eq!(aliases[0]["database"], BLUE);
 
     assert_eq!(
         s.run(&["alias", "get-target", "customer1"]).await.ok().stdout.trim(),
@@ -118,9 +118,9 @@ async fn list_get_target_and_switch_with_a_rollback_hint() {
     );
     // The pre-deploy backup of the old target is in the bucket, pinned.
     let r = s.run(&["list", "--json", "--database", "customer1"]).await.ok();
-    let list: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(list[0]["database"], BLUE, "{list}");
-    assert!(list[0]["labels"].to_string().contains("pre-deploy"), "{list}");
+    let list = common::json_contract::items(&r.stdout, "backups");
+    assert_eq!(list[0]["database"], BLUE, "{list:?}");
+    assert!(list[0]["labels"].to_string().contains("pre-deploy"), "{list:?}");
 
     // Rollback from the record in the bucket (any host could run it).
     let r = s.run(&["alias", "rollback", "customer1"]).await.ok();
@@ -212,7 +212,7 @@ async fn drop_database_needs_yes_without_a_terminal_and_force_past_aliases() {
     assert!(r.stdout.contains("alias customer1 dropped"), "{}", r.explain());
     assert!(s.server.query_log().iter().any(|q| q.contains("DESTROY DATA")));
     let r = s.run(&["alias", "list", "--json"]).await.ok();
-    assert_eq!(serde_json::from_str::<Value>(&r.stdout).unwrap(), serde_json::json!([]));
+    assert_eq!(common::json_contract::items(&r.stdout, "aliases"), Vec::<Value>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

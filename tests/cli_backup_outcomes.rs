@@ -45,7 +45,7 @@ async fn a_server_that_did_not_respond_is_a_warning_when_the_artifact_was_made()
     );
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     let row = &report["databases"][0];
-    assert_eq!(row["status"], "ok", "{report}");
+    assert_eq!(row["outcome"], "ok", "{report}");
     let warnings = row["warnings"].as_array().expect("a warnings list").clone();
     assert_eq!(warnings.len(), 1, "{report}");
     let w = warnings[0].as_str().unwrap();
@@ -76,7 +76,8 @@ async fn no_server_responding_is_still_a_failed_backup() {
         .await;
     assert_eq!(r.code, EXIT_ALL_FAILED, "{}", r.explain());
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(report["databases"][0]["status"], "failed");
+    assert_eq!(report["outcome"], "failed", "one word for a run that did nothing");
+    assert_eq!(report["databases"][0]["outcome"], "failed");
     assert!(recorded(&s).await.is_empty());
 }
 

@@ -40,10 +40,27 @@ async fn a_drill_writes_its_report_and_history_lists_it() {
         r.explain()
     );
     let json: Value = serde_json::from_str(&std::fs::read_to_string(report.with_extension("json")).unwrap()).unwrap();
+    common::json_contract::validate(graphvault::json::JsonDocument::Drill, &json).unwrap();
+    assert_eq!(json["outcome"], "ok");
     assert_eq!(json["results"].as_array().unwrap().len(), 3);
     assert!(report.with_extension("md").is_file());
     let r = s.run(&["drill", "history"]).await.ok();
     assert!(r.stdout.contains("1 drill(s)"), "{}", r.explain());
+    // The history says what the stored report says, phases included.
+    let r = s.run(&["drill", "history", "--json"]).await.ok();
+    let drills = common::json_contract::items(&r.stdout, "drills");
+    assert_eq!(drills.len(), 1, "{}", r.explain());
+    let mut stored = json.clone();
+    stored.as_object_mut().unwrap().remove("schema");
+    assert_eq!(
+        drills[0], stored,
+        "drill history --json drops nothing of the stored report"
+    );
+    let phases = drills[0]["results"][0]["phases"].as_array().unwrap();
+    assert!(phases.iter().any(|p| p["name"] == "checks"), "{phases:?}");
+    let r = s.run(&["--set", &identity, "drill", "--json"]).await.ok();
+    let printed: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(printed["schema"], "graphvault.drill/1");
     // No identity: a clear key error before anything is restored.
     s.run(&["drill"]).await.code(EXIT_KEY);
 }

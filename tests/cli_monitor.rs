@@ -7,6 +7,7 @@ mod common;
 
 use common::cli::{run, Run, EXIT_OK, EXIT_USAGE};
 use common::cli_world::Setup;
+use common::json_contract::items;
 use common::webhook::receiver;
 use serde_json::Value;
 
@@ -76,10 +77,13 @@ async fn a_backup_that_shrank_is_kept_and_reported_everywhere() {
     let sent = bodies.lock().unwrap().clone();
     assert_eq!(sent.len(), 1, "the anomaly is announced like a failure");
     let payload: Value = serde_json::from_str(&sent[0]).unwrap();
+    assert_eq!(payload["schema"], "graphvault.webhook/1", "{payload}");
+    common::json_contract::validate(graphvault::json::JsonDocument::Webhook, &payload).unwrap();
     assert_eq!(payload["event"], "backup");
     assert_eq!(payload["outcome"], "anomalous");
+    assert!(payload["finished_at"].as_str().unwrap().ends_with('Z'), "{payload}");
     assert_eq!(
-        payload["databases"][0]["anomalies"][0]["kind"], "size_shrank",
+        payload["report"]["databases"][0]["anomalies"][0]["kind"], "size_shrank",
         "{payload}"
     );
 
@@ -99,11 +103,11 @@ async fn a_backup_that_shrank_is_kept_and_reported_everywhere() {
         "{}",
         list.stdout
     );
-    let json: Value =
-        serde_json::from_str(&s.run(&["list", "--json", "--alias", "customer1"]).await.ok().stdout).unwrap();
-    let mut judged: Vec<(&str, u64)> = json
-        .as_array()
-        .unwrap()
+    let listed = items(
+        &s.run(&["list", "--json", "--alias", "customer1"]).await.ok().stdout,
+        "backups",
+    );
+    let mut judged: Vec<(&str, u64)> = listed
         .iter()
         .map(|r| (r["judgement"].as_str().unwrap(), r["size"].as_u64().unwrap()))
         .collect();
@@ -134,10 +138,7 @@ async fn list_filters_by_alias_label_and_time_and_stats_sum_up_each_alias() {
     // The aliases of the backups listed (sorted: backups taken in the same
     // second list in id order).
     let ids = |r: Run| -> Vec<String> {
-        let v: Value = serde_json::from_str(&r.stdout).unwrap();
-        let mut aliases: Vec<String> = v
-            .as_array()
-            .unwrap()
+        let mut aliases: Vec<String> = items(&r.stdout, "backups")
             .iter()
             .map(|e| e["alias"].as_str().unwrap().to_string())
             .collect();
@@ -167,11 +168,11 @@ async fn list_filters_by_alias_label_and_time_and_stats_sum_up_each_alias() {
         3
     );
     // --no-sizes reads no manifest: the same rows, no sizes.
-    let fast: Value = serde_json::from_str(&s.run(&["list", "--json", "--no-sizes"]).await.ok().stdout).unwrap();
-    assert_eq!(fast.as_array().unwrap().len(), 3);
+    let fast = items(&s.run(&["list", "--json", "--no-sizes"]).await.ok().stdout, "backups");
+    assert_eq!(fast.len(), 3);
     assert!(
         fast[0].get("size").is_none() && fast[0].get("judgement").is_none(),
-        "{fast}"
+        "{fast:?}"
     );
     let table = s.run(&["list", "--label", "pre-deploy"]).await.ok().stdout;
     assert!(
@@ -187,10 +188,8 @@ async fn list_filters_by_alias_label_and_time_and_stats_sum_up_each_alias() {
         bad.explain()
     );
 
-    let stats: Value = serde_json::from_str(&s.run(&["stats", "--json"]).await.ok().stdout).unwrap();
+    let stats = items(&s.run(&["stats", "--json"]).await.ok().stdout, "aliases");
     let by_alias: Vec<(String, u64, u64)> = stats
-        .as_array()
-        .unwrap()
         .iter()
         .map(|a| {
             (

@@ -83,6 +83,27 @@ async fn the_3_am_restore_switches_the_alias_and_reports_the_recovery_time() {
         .await
         .ok();
     assert!(r.stdout.contains(".backup"), "{}", r.explain());
+    let again = s.work.path().join("the-files-as-json");
+    let r = restore(
+        &s,
+        &["--database", "customer1", "--to-dir", again.to_str().unwrap(), "--json"],
+    )
+    .await
+    .ok();
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        out["schema"], "graphvault.restore-to-dir/1",
+        "an object, not a plain path"
+    );
+    assert_eq!(out["outcome"], "ok");
+    let files = out["files"].as_array().unwrap();
+    assert!(
+        !files.is_empty()
+            && files
+                .iter()
+                .all(|f| std::path::Path::new(f.as_str().unwrap()).is_file()),
+        "{out}"
+    );
     assert_eq!(admin_restores(&s), 2, "--to-dir never runs neo4j-admin");
 }
 

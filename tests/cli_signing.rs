@@ -264,8 +264,7 @@ async fn hosts_without_keys_are_told_which_setting_to_add() {
         DB,
     ])
     .ok();
-    let id = repo.gv(&["list", "--json"]).ok().stdout;
-    let list: Value = serde_json::from_str(&id).unwrap();
+    let list = common::json_contract::items(&repo.gv(&["list", "--json"]).ok().stdout, "backups");
     let id = list[0]["backup_id"].as_str().unwrap().to_string();
     let r = repo.restore(&id, &[]).code(EXIT_USAGE);
     assert!(r.stderr.contains("trusted_keys"), "{}", r.explain());
@@ -435,11 +434,9 @@ async fn list_marks_unsigned_manifests_and_latest_skips_untrusted_and_incomplete
     repo.put(&twin_key, repo.get(&real_key).await).await;
 
     let r = repo.gv(&["list", "--json"]).ok();
-    let list: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.explain()));
+    let list = common::json_contract::items(&r.stdout, "backups");
     let entry = |key: &str| {
-        list.as_array()
-            .unwrap()
-            .iter()
+        list.iter()
             .find(|e| e["manifest_key"] == key)
             .cloned()
             .unwrap_or_else(|| panic!("{key} not listed: {}", r.explain()))
@@ -499,6 +496,19 @@ async fn list_marks_unsigned_manifests_and_latest_skips_untrusted_and_incomplete
         v.stdout.contains("no trusted, complete backup of aaa"),
         "{}",
         v.explain()
+    );
+    let v = repo.gv(&["verify", "--latest", "--json"]).code(EXIT_INTEGRITY);
+    let doc: Value = serde_json::from_str(&v.stdout).unwrap();
+    assert_eq!(doc["outcome"], "partial", "one verified, one failed: {doc}");
+    let outcomes: Vec<(&str, &str)> = doc["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["alias"].as_str().unwrap(), b["outcome"].as_str().unwrap()))
+        .collect();
+    assert!(
+        outcomes.contains(&(ALIAS, "ok")) && outcomes.contains(&("aaa", "failed")),
+        "{doc}"
     );
 
     // The old choice, explicitly: the newest manifest, accepted unsigned and logged.

@@ -82,9 +82,8 @@ async fn kill_at_request(
 }
 
 fn listed(s: &Setup) -> Vec<Value> {
-    let out = s.command(&["list", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+    let r = common::cli::run(s.command(&["list", "--json"])).ok();
+    common::json_contract::items(&r.stdout, "backups")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

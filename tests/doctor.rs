@@ -18,7 +18,7 @@ use serde_json::Value;
 const EXIT_UNHEALTHY: i32 = 14;
 
 fn errors(r: &Run) -> Vec<Value> {
-    let all: Vec<Value> = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.explain()));
+    let all = common::json_contract::items(&r.stdout, "findings");
     all.into_iter().filter(|f| f["severity"] == "error").collect()
 }
 
@@ -185,8 +185,7 @@ async fn the_suggested_lifecycle_rules_apply_and_doctor_agrees_with_them() {
         .await
         .unwrap();
     let r = s.run(&["doctor", "--json", "--no-neo4j"]).await.ok();
-    let lifecycle: Vec<Value> = serde_json::from_str::<Vec<Value>>(&r.stdout)
-        .unwrap()
+    let lifecycle: Vec<Value> = common::json_contract::items(&r.stdout, "findings")
         .into_iter()
         .filter(|f| f["check"] == "lifecycle")
         .collect();
@@ -221,8 +220,7 @@ async fn a_lease_claiming_the_year_9999_is_an_error_with_the_command_that_clears
     let s = Setup::new(SMALL).await;
     s.run(&["backup"]).await.ok();
     let lease = |r: &Run| -> Vec<Value> {
-        serde_json::from_str::<Vec<Value>>(&r.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", r.explain()))
+        common::json_contract::items(&r.stdout, "findings")
             .into_iter()
             .filter(|f| f["check"] == "lease")
             .collect()
@@ -283,8 +281,11 @@ fn failed_with(r: Run) -> Vec<String> {
 }
 
 fn finding_of(r: &Run, check: &str) -> Value {
-    serde_json::from_str::<Vec<Value>>(&r.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", r.explain()))
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.explain()));
+    doc["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("no findings: {}", r.explain()))
         .into_iter()
         .find(|f| f["check"] == check)
         .unwrap_or_else(|| panic!("no {check} finding: {}", r.explain()))

@@ -61,7 +61,7 @@ async fn a_drill_restores_checks_measures_and_cleans_up() {
         assert!(r.passed, "{r:?}");
         assert!(r.scratch.starts_with(&format!("drill-{}-", r.alias)));
         assert_eq!(r.checks[0].detail, "42 (at least 10)");
-        let phases: Vec<&str> = r.phases.iter().map(|p| p.name).collect();
+        let phases: Vec<&str> = r.phases.iter().map(|p| p.name.as_ref()).collect();
         assert_eq!(phases, ["download_verify", "neo4j_admin_restore", "online", "checks"]);
         assert!(r.recovery_seconds > 0.0 && r.bytes > 0);
         let restore_phases: f64 = r.phases.iter().filter(|p| p.name != "checks").map(|p| p.seconds).sum();

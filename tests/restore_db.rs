@@ -62,7 +62,7 @@ async fn a_fresh_host_restores_the_latest_backup_and_switches_the_alias() {
         "{out:?}"
     );
     assert_eq!(out.source_database, "customer1-1800000000");
-    let phases: Vec<&str> = out.phases.iter().map(|p| p.name).collect();
+    let phases: Vec<&str> = out.phases.iter().map(|p| p.name.as_ref()).collect();
     assert_eq!(
         phases,
         ["download_verify", "neo4j_admin_restore", "online", "switch_alias"]

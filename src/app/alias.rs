@@ -32,7 +32,8 @@ pub(super) async fn alias(cli: &Cli, cmd: &AliasCommand) -> anyhow::Result<()> {
         AliasCommand::List { json } => {
             let aliases = ops::alias_list(catalog).await?;
             if *json {
-                print(&format!("{}\n", serde_json::to_string_pretty(&aliases)?))
+                let body = serde_json::json!({ "aliases": aliases });
+                print(&crate::json::document(crate::json::JsonDocument::AliasList, &body)?)
             } else {
                 let mut out = String::new();
                 let width = aliases.iter().map(|a| a.name.len()).max().unwrap_or(5).max(5);

@@ -74,7 +74,16 @@ async fn backup_artifacts(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
     }
     let manifest = result?;
     if args.json {
-        print(&String::from_utf8_lossy(&manifest.to_json()))
+        let body = serde_json::json!({
+            "outcome": crate::json::Outcome::Ok,
+            "backup_id": manifest.backup_id,
+            "manifest_key": manifest.key().to_string(),
+            "manifest": manifest,
+        });
+        print(&crate::json::document(
+            crate::json::JsonDocument::BackupArtifact,
+            &body,
+        )?)
     } else {
         let (size, stored) = manifest.totals();
         print(&format!(
@@ -164,12 +173,8 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
             }
             // Nothing was backed up (discovery or a run-wide check failed).
             if crate::notify::wanted(&config.notify, false) {
-                let payload = serde_json::json!({
-                    "event": "backup", "outcome": "error", "error": format!("{e:#}"),
-                    "host": hostname(), "finished_at": chrono::Utc::now().to_rfc3339(),
-                    "graphvault_version": crate::VERSION, "databases": [],
-                });
-                if let Err(n) = crate::notify::send(&config.notify, &payload).await {
+                let payload = crate::notify::Notification::not_started("backup", hostname(), format!("{e:#}"));
+                if let Err(n) = crate::notify::send(&config.notify, &payload.body()).await {
                     tracing::error!(error = %n, "webhook notification not delivered");
                 }
             }
@@ -177,7 +182,7 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
         }
     };
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&report.to_json())?))?;
+        print(&crate::json::text(&report.to_json()))?;
     } else {
         print(&report.table())?;
     }
@@ -237,12 +242,8 @@ async fn notify_backup(config: &Config, report: &ops::backup_run::RunReport) {
     if !crate::notify::wanted(&config.notify, success) {
         return;
     }
-    let mut payload = report.to_json();
-    payload["event"] = "backup".into();
-    payload["host"] = hostname().into();
-    payload["finished_at"] = chrono::Utc::now().to_rfc3339().into();
-    payload["graphvault_version"] = crate::VERSION.into();
-    if let Err(e) = crate::notify::send(&config.notify, &payload).await {
+    let payload = crate::notify::Notification::new("backup", report.outcome().word(), hostname(), report.to_json());
+    if let Err(e) = crate::notify::send(&config.notify, &payload.body()).await {
         tracing::error!(error = %e, "webhook notification not delivered");
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::cli::{Cli, DrillArgs, DrillCommand};
 use crate::monitor::run_metrics::{Job, JobRun};
 use crate::neo4j::ProcessAdmin;
+use crate::notify::Notification;
 use crate::ops::backup_run::StatvfsFreeSpace;
 use crate::ops::drill::{self, DrillContext, DrillReport, DrillRequest};
 use crate::ops::OpsError;
@@ -20,20 +21,20 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
         return print(&history_text(&reports, *json)?);
     }
     let outcome = drill_run(&config, args, store).await;
-    let (run, details) = match &outcome {
-        Ok(report) => {
-            let mut details = serde_json::to_value(report)?;
-            // `unchecked` is announced like a failure, under its own name.
-            details["outcome"] = report.outcome().into();
-            (report.job_run(), details)
-        }
-        Err(e) => (JobRun::failed_early(Job::Drill), format!("{e:#}").into()),
+    let (run, note) = match &outcome {
+        Ok(report) => (
+            report.job_run(),
+            Notification::new("drill", report.outcome(), hostname(), report.to_json()),
+        ),
+        Err(e) => (
+            JobRun::failed_early(Job::Drill),
+            Notification::not_started("drill", hostname(), format!("{e:#}")),
+        ),
     };
-    let metrics = args.metrics_file.as_deref();
-    crate::ops::announce::announce(&config, &hostname(), metrics, &run, details).await;
+    crate::ops::announce::announce(&config, args.metrics_file.as_deref(), &run, note).await;
     let report = outcome?;
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        print(&crate::json::text(&report.to_json()))?;
     } else {
         print(&report.markdown())?;
     }
@@ -82,14 +83,17 @@ async fn drill_run(
             std::fs::write(&p, text).map_err(|e| OpsError::local_io("cannot write the drill report", p, e))
         };
         write("md", report.markdown())?;
-        write("json", serde_json::to_string_pretty(&report)?)?;
+        write("json", crate::json::text(&report.to_json()))?;
     }
     Ok(report)
 }
 
 fn history_text(reports: &[DrillReport], json: bool) -> anyhow::Result<String> {
     if json {
-        return Ok(format!("{}\n", serde_json::to_string_pretty(reports)?));
+        return Ok(crate::json::document(
+            crate::json::JsonDocument::DrillHistory,
+            &drill::history_body(reports),
+        )?);
     }
     let mut out = String::from("STARTED (UTC)        HOST             ALIASES  FAILED  UNCHECKED  MAX RECOVERY (s)\n");
     for r in reports {

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use crate::cli::{Cli, DoctorArgs, ListArgs, PruneArgs, ReportArgs, RestoreArgs, StatsArgs, VerifyArgs};
 use crate::config::ConfigError;
+use crate::json::{self, JsonDocument, Outcome, WithOutcome};
 use crate::model::DbName;
 use crate::neo4j::cypher_names::database_name;
 use crate::neo4j::ProcessAdmin;
+use crate::notify::Notification;
 use crate::ops::annotated::annotate;
 use crate::ops::backup_run::StatvfsFreeSpace;
 use crate::ops::interrupt::until_interrupted;
@@ -101,6 +103,17 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
     if let Some(dir) = &args.to_dir {
         let progress = progress_style(cli, &config);
         let written = ops::restore_to_dir(store, identities, &trust, &key, dir, wait_for_archive, progress).await?;
+        if args.json {
+            let body = serde_json::json!({
+                "outcome": Outcome::Ok,
+                "backup_id": key.backup_id.as_str(),
+                "alias": key.alias.as_str(),
+                "database": key.database.as_str(),
+                "directory": dir,
+                "files": written,
+            });
+            return print(&json::document(JsonDocument::RestoreToDir, &body)?);
+        }
         let mut out = String::new();
         for path in written {
             out.push_str(&format!("{}\n", path.display()));
@@ -131,7 +144,11 @@ pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()>
     let grace = config.neo4j.admin.stop_grace;
     let outcome = until_interrupted("restore", grace, restore_db::restore_db(&ctx, &req)).await?;
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&outcome)?))
+        let body = WithOutcome {
+            outcome: Outcome::Ok,
+            body: &outcome,
+        };
+        print(&json::document(JsonDocument::Restore, &body)?)
     } else {
         print(&restore_db::render(&outcome))
     }
@@ -172,12 +189,22 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     use crate::monitor::run_metrics::{Job, JobRun};
     let config = load_config(cli)?;
     let outcome = verify_run(&config, args).await;
-    let (run, details) = match &outcome {
-        Ok(results) => (ops::verify::job_run(results), serde_json::to_value(results)?),
-        Err(e) => (JobRun::failed_early(Job::Verify), format!("{e:#}").into()),
+    let (run, note) = match &outcome {
+        Ok(results) => {
+            let failed = results.iter().filter(|r| !r.ok()).count();
+            let doc = json::value(JsonDocument::Verify, &ops::verify::json_body(results))?;
+            let outcome = json::Outcome::of_counts(failed, results.len());
+            (
+                ops::verify::job_run(results),
+                Notification::new("verify", outcome, hostname(), doc),
+            )
+        }
+        Err(e) => (
+            JobRun::failed_early(Job::Verify),
+            Notification::not_started("verify", hostname(), format!("{e:#}")),
+        ),
     };
-    let metrics = args.metrics_file.as_deref();
-    ops::announce::announce(&config, &hostname(), metrics, &run, details).await;
+    ops::announce::announce(&config, args.metrics_file.as_deref(), &run, note).await;
     let results = outcome?;
     let failed = results.iter().filter(|r| !r.ok()).count();
     if failed > 0 {
@@ -241,7 +268,7 @@ async fn verify_run(
         tracing::warn!(error = %e, "the verify result was not recorded in the bucket; doctor will not see it");
     }
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&results)?))?;
+        print(&json::document(JsonDocument::Verify, &verify::json_body(&results))?)?;
     } else {
         print(&verify::render(&results))?;
     }
@@ -265,17 +292,31 @@ pub(super) async fn prune(cli: &Cli, args: &PruneArgs) -> anyhow::Result<()> {
         Ok(store) => prune::prune(store, &config, &req).await.map_err(anyhow::Error::from),
         Err(e) => Err(e),
     };
-    let (run, details) = match &report {
-        Ok(r) => (prune::job_run(r), serde_json::to_value(r)?),
+    let (run, note) = match &report {
+        Ok(r) => {
+            let body = WithOutcome {
+                outcome: r.outcome(),
+                body: r,
+            };
+            let doc = json::value(JsonDocument::Prune, &body)?;
+            (
+                prune::job_run(r),
+                Notification::new("prune", r.outcome(), hostname(), doc),
+            )
+        }
         Err(e) => (
             crate::monitor::run_metrics::JobRun::failed_early(crate::monitor::run_metrics::Job::Prune),
-            format!("{e:#}").into(),
+            Notification::not_started("prune", hostname(), format!("{e:#}")),
         ),
     };
-    ops::announce::announce(&config, &hostname(), args.metrics_file.as_deref(), &run, details).await;
+    ops::announce::announce(&config, args.metrics_file.as_deref(), &run, note).await;
     let report = report?;
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        let body = WithOutcome {
+            outcome: report.outcome(),
+            body: &report,
+        };
+        print(&json::document(JsonDocument::Prune, &body)?)?;
     } else {
         print(&prune::render(&report))?;
     }
@@ -316,12 +357,16 @@ pub(super) async fn doctor(cli: &Cli, args: &DoctorArgs) -> anyhow::Result<()> {
         max_backup_age: chrono::Duration::hours(args.max_age_hours.into()),
     };
     findings.extend(doctor::doctor(&ctx).await);
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     if args.json {
-        print(&format!("{}\n", serde_json::to_string_pretty(&findings)?))?;
+        let body = serde_json::json!({
+            "outcome": if errors == 0 { Outcome::Ok } else { Outcome::Failed },
+            "findings": findings,
+        });
+        print(&json::document(JsonDocument::Doctor, &body)?)?;
     } else {
         print(&doctor::render(&findings))?;
     }
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     if errors > 0 {
         return Err(OpsError::Unhealthy { errors }.into());
     }
@@ -350,7 +395,7 @@ pub(super) async fn lifecycle_suggest(cli: &Cli, json_only: bool) -> anyhow::Res
     let rules = tier::suggest(&config.retention.default, &store.bucket_prefix(), versioned);
     let text = serde_json::to_string_pretty(&rules)?;
     if json_only {
-        return print(&format!("{text}\n"));
+        return print(&json::document(JsonDocument::LifecycleSuggest, &rules)?);
     }
     print(&format!(
         "# S3 lifecycle rules implementing the retention policy server-side.\n\

@@ -63,7 +63,7 @@ impl LocalLock {
             "pid {} run {} since {}\n",
             std::process::id(),
             run_id,
-            chrono::Utc::now().to_rfc3339()
+            crate::json::timestamp::format(&chrono::Utc::now())
         );
         file.set_len(0).map_err(io)?;
         file.rewind().map_err(io)?;

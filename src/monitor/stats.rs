@@ -32,7 +32,9 @@ pub struct AliasStats {
     pub total_size: u64,
     /// Bytes stored of every backup.
     pub total_stored: u64,
+    #[serde(serialize_with = "crate::json::timestamp::serialize")]
     pub oldest: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp::serialize")]
     pub newest: DateTime<Utc>,
     /// Size of the newest full backup, and of the oldest one.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -57,6 +57,7 @@ pub struct AliasInfo {
     pub location: String,
     /// The composite database this alias is a constituent of (`SHOW
     /// ALIASES`'s `composite` column), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub composite: Option<String>,
 }
 

@@ -39,9 +39,11 @@ pub async fn alias_target(catalog: &dyn Neo4jCatalog, alias: &DbName) -> Result<
 }
 
 /// What a switch did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AliasSwitch {
     pub alias: String,
+    /// None when the alias is new.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     pub target: String,
 }

@@ -10,17 +10,12 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::monitor::run_metrics::{self, JobRun};
+use crate::notify::Notification;
 
-/// Writes `run`'s metrics (when a file is given) and sends the webhook
-/// (when configured and wanted for this outcome). `details` is the run's
-/// JSON report, or the error's text for a run that failed early.
-pub async fn announce(
-    config: &Config,
-    host: &str,
-    metrics_file: Option<&Path>,
-    run: &JobRun,
-    details: serde_json::Value,
-) {
+/// Writes `run`'s metrics (when a file is given) and sends `note` to the
+/// webhook (when configured and wanted for this outcome: a run that is not
+/// `ok`, unchecked drills included, counts as a failure).
+pub async fn announce(config: &Config, metrics_file: Option<&Path>, run: &JobRun, note: Notification) {
     if let Some(path) = metrics_file {
         if let Err(e) = run_metrics::write(path, run, chrono::Utc::now().timestamp()) {
             tracing::error!(path = %path.display(), error = %e, "metrics file not written");
@@ -29,48 +24,7 @@ pub async fn announce(
     if !crate::notify::wanted(&config.notify, run.ok) {
         return;
     }
-    let payload = payload(run, host, details);
-    if let Err(e) = crate::notify::send(&config.notify, &payload).await {
+    if let Err(e) = crate::notify::send(&config.notify, &note.body()).await {
         tracing::error!(error = %e, "webhook notification not delivered");
-    }
-}
-
-/// The webhook body: the event, the outcome, where and when, and the details.
-fn payload(run: &JobRun, host: &str, details: serde_json::Value) -> serde_json::Value {
-    let mut p = match details {
-        serde_json::Value::Object(_) => details,
-        serde_json::Value::String(error) => serde_json::json!({ "error": error }),
-        other => serde_json::json!({ "report": other }),
-    };
-    p["event"] = run.job.as_str().into();
-    // The details may name a finer outcome (a drill's `unchecked`).
-    if !p["outcome"].is_string() {
-        p["outcome"] = if run.ok { "ok" } else { "failed" }.into();
-    }
-    p["host"] = host.into();
-    p["finished_at"] = chrono::Utc::now()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        .into();
-    p["graphvault_version"] = crate::VERSION.into();
-    p
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::monitor::run_metrics::Job;
-
-    #[test]
-    fn the_payload_names_the_event_and_keeps_the_details() {
-        let failed = JobRun::failed_early(Job::Prune);
-        let p = payload(&failed, "h", "the lease is held".into());
-        assert_eq!(p["event"], "prune");
-        assert_eq!(p["outcome"], "failed");
-        assert_eq!(p["error"], "the lease is held");
-        let p = payload(&failed, "h", serde_json::json!([1, 2]));
-        assert_eq!(p["report"], serde_json::json!([1, 2]));
-        let p = payload(&failed, "h", serde_json::json!({"deleted_backups": 2}));
-        assert_eq!(p["deleted_backups"], 2);
-        assert!(p["finished_at"].as_str().unwrap().ends_with('Z'));
     }
 }

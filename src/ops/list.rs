@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::json::JsonDocument;
 use crate::model::{DbName, Label, ManifestKey};
 use crate::monitor::{Anomaly, Judgement};
 
@@ -85,7 +86,7 @@ fn entry(b: &AnnotatedBackup) -> ListEntry<'_> {
         backup_id: k.backup_id.as_str(),
         alias: k.alias.as_str(),
         database: k.database.as_str(),
-        time: k.backup_id.time().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        time: crate::json::timestamp::format(&k.backup_id.time()),
         when: k.backup_id.time(),
         labels: k.labels.iter().map(|l| l.as_str()).collect(),
         manifest_key: k.to_string(),
@@ -104,16 +105,21 @@ fn entry(b: &AnnotatedBackup) -> ListEntry<'_> {
 /// Renders backups (already filtered, oldest first) for stdout.
 pub fn render_list(backups: &[AnnotatedBackup], format: ListFormat) -> String {
     let entries: Vec<ListEntry> = backups.iter().map(entry).collect();
-    render(&entries, format, table)
+    render(&entries, format, table, (JsonDocument::List, "backups"))
 }
 
-/// A JSON array (pretty, one newline at the end) or the table `table` makes.
-pub fn render<T: Serialize>(entries: &[T], format: ListFormat, table: fn(&[T]) -> String) -> String {
+/// The table `table` makes, or the JSON document `doc` with the entries
+/// as its field `field` (docs/JSON.md).
+pub fn render<T: Serialize>(
+    entries: &[T],
+    format: ListFormat,
+    table: fn(&[T]) -> String,
+    (doc, field): (JsonDocument, &'static str),
+) -> String {
     match format {
         ListFormat::Json => {
-            let mut out = serde_json::to_string_pretty(entries).unwrap_or_else(|_| "[]".into());
-            out.push('\n');
-            out
+            let body = std::collections::BTreeMap::from([(field, entries)]);
+            crate::json::document(doc, &body).unwrap_or_default()
         }
         ListFormat::Table => table(entries),
     }

@@ -35,23 +35,26 @@ fn table_lists_every_backup_with_type_sizes_ratio_and_a_count() {
     assert!(out.ends_with("1 backup(s)\n"));
     let json: serde_json::Value =
         serde_json::from_str(&render_list(&[backup(true, Some(Judgement::Normal))], ListFormat::Json)).unwrap();
-    assert_eq!(json[0]["labels"][0], "pinned");
-    assert_eq!(json[0]["time"], "2026-11-24T02:00:00Z");
+    assert_eq!(json["backups"][0]["labels"][0], "pinned");
+    assert_eq!(json["backups"][0]["time"], "2026-11-24T02:00:00Z");
     assert_eq!(
-        (&json[0]["signed"], &json[0]["untrusted"]),
+        (&json["backups"][0]["signed"], &json["backups"][0]["untrusted"]),
         (&true.into(), &false.into())
     );
-    assert_eq!(json[0]["type"], "full");
+    assert_eq!(json["backups"][0]["type"], "full");
     assert_eq!(
-        (&json[0]["size"], &json[0]["stored_size"]),
+        (&json["backups"][0]["size"], &json["backups"][0]["stored_size"]),
         (&(4 << 20).into(), &(1 << 20).into())
     );
     assert_eq!(
-        (json[0]["ratio"].as_f64(), json[0]["seconds"].as_f64()),
+        (
+            json["backups"][0]["ratio"].as_f64(),
+            json["backups"][0]["seconds"].as_f64()
+        ),
         (Some(4.0), Some(2.5))
     );
-    assert_eq!(json[0]["judgement"], "normal");
-    assert!(json[0].get("anomalies").is_none());
+    assert_eq!(json["backups"][0]["judgement"], "normal");
+    assert!(json["backups"][0].get("anomalies").is_none());
 }
 
 #[test]
@@ -61,10 +64,10 @@ fn a_manifest_without_a_signature_object_is_marked_untrusted_and_not_judged() {
     assert!(out.contains("1 unsigned: no .minisig"), "{out}");
     let json: serde_json::Value = serde_json::from_str(&render_list(&[backup(false, None)], ListFormat::Json)).unwrap();
     assert_eq!(
-        (&json[0]["signed"], &json[0]["untrusted"]),
+        (&json["backups"][0]["signed"], &json["backups"][0]["untrusted"]),
         (&false.into(), &true.into())
     );
-    assert!(json[0].get("judgement").is_none());
+    assert!(json["backups"][0].get("judgement").is_none());
 }
 
 #[test]
@@ -86,7 +89,7 @@ fn an_anomaly_is_marked_in_its_row_and_explained_below() {
         ListFormat::Json,
     ))
     .unwrap();
-    assert_eq!(json[0]["judgement"], "not_judged");
+    assert_eq!(json["backups"][0]["judgement"], "not_judged");
 }
 
 #[test]

@@ -24,21 +24,22 @@ pub async fn put_new_json<T: Serialize>(store: &dyn ObjectStore, key: &str, valu
 }
 
 /// Writes `value` at `<stem>.json`, or, when a record already has that
-/// name (two runs on one host in the same second), at `<stem>-2.json`,
-/// `<stem>-3.json`, … (up to 100); returns the key written.
+/// name (two runs on one host in the same second), at `<stem>~02.json`,
+/// `<stem>~03.json`, … (up to 99); returns the key written. `~` sorts after
+/// `.` and host names never hold it, so keys sort in the order written.
 pub async fn put_unique_json<T: Serialize>(store: &dyn ObjectStore, stem: &str, value: &T) -> Result<String, OpsError> {
     let mut n = 1;
     loop {
         let key = if n == 1 {
             format!("{stem}.json")
         } else {
-            format!("{stem}-{n}.json")
+            format!("{stem}~{n:02}.json")
         };
         match put_new_json(store, &key, value).await {
             Err(OpsError::Store {
                 source: crate::store::StoreError::PreconditionFailed { .. },
                 ..
-            }) if n < 100 => n += 1,
+            }) if n < 99 => n += 1,
             other => return other.map(|()| key),
         }
     }

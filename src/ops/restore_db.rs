@@ -60,10 +60,10 @@ pub struct RestoreContext<'a> {
     pub host: String,
 }
 
-/// Seconds spent in one phase.
-#[derive(Clone, Debug, Default, Serialize)]
+/// Seconds spent in one phase (also read back from stored drill reports).
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Phase {
-    pub name: &'static str,
+    pub name: std::borrow::Cow<'static, str>,
     pub seconds: f64,
 }
 
@@ -79,13 +79,14 @@ pub struct RestoreOutcome {
     pub bytes: u64,
     pub phases: Vec<Phase>,
     pub total_seconds: f64,
-    #[serde(skip)]
+    /// The alias, pointed at the restored database (`--switch-alias`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub switched: Option<AliasSwitch>,
 }
 
 fn timed(phases: &mut Vec<Phase>, name: &'static str, started: Instant) {
     phases.push(Phase {
-        name,
+        name: name.into(),
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     });
 }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::json::JsonDocument;
 use crate::monitor::stats::StatsRow;
 use crate::monitor::{alias_stats, AliasStats, Judgement};
 
@@ -56,7 +57,7 @@ pub fn render_stats(backups: &[AnnotatedBackup], format: ListFormat) -> String {
             }
         })
         .collect();
-    render(&entries, format, table)
+    render(&entries, format, table, (JsonDocument::Stats, "aliases"))
 }
 
 fn table(entries: &[StatsEntry]) -> String {
@@ -184,13 +185,13 @@ mod tests {
         );
         assert!(out.contains("1 unsigned or unreadable backup(s) not counted"), "{out}");
         let json: serde_json::Value = serde_json::from_str(&render_stats(&backups, ListFormat::Json)).unwrap();
-        assert_eq!(json[0]["alias"], "c1");
-        assert_eq!(json[0]["count"], 3);
-        assert_eq!(json[0]["total_stored"], (11u64 << 20) / 4);
-        assert_eq!(json[0]["growth_percent"], 50.0);
-        assert_eq!(json[0]["chain_length"], 2);
-        assert_eq!(json[0]["newest"], "2026-11-26T02:00:00Z");
-        assert_eq!(json[0]["newest_judgement"], "normal");
-        assert_eq!(json[0]["skipped"], 1);
+        assert_eq!(json["aliases"][0]["alias"], "c1");
+        assert_eq!(json["aliases"][0]["count"], 3);
+        assert_eq!(json["aliases"][0]["total_stored"], (11u64 << 20) / 4);
+        assert_eq!(json["aliases"][0]["growth_percent"], 50.0);
+        assert_eq!(json["aliases"][0]["chain_length"], 2);
+        assert_eq!(json["aliases"][0]["newest"], "2026-11-26T02:00:00Z");
+        assert_eq!(json["aliases"][0]["newest_judgement"], "normal");
+        assert_eq!(json["aliases"][0]["skipped"], 1);
     }
 }

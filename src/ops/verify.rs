@@ -17,6 +17,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::json::Outcome;
+
 use crate::model::{BackupManifest, DbName, ManifestKey};
 use crate::neo4j::Neo4jAdmin;
 use crate::pipeline::{check_stored, open_from_store, Identities};
@@ -251,6 +253,31 @@ pub async fn verify(ctx: &VerifyContext<'_>, keys: &[ManifestKey]) -> Vec<Backup
         results.push(r);
     }
     results
+}
+
+/// One backup in the `graphvault.verify` document.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    outcome: Outcome,
+    #[serde(flatten)]
+    result: &'a BackupResult,
+}
+
+/// The body of the `graphvault.verify` document (docs/JSON.md): the
+/// outcome of the whole verify, and each backup's with its objects.
+pub fn json_body(results: &[BackupResult]) -> impl Serialize + '_ {
+    let failed = results.iter().filter(|r| !r.ok()).count();
+    let backups: Vec<JsonRow> = results
+        .iter()
+        .map(|r| JsonRow {
+            outcome: if r.ok() { Outcome::Ok } else { Outcome::Failed },
+            result: r,
+        })
+        .collect();
+    serde_json::json!({
+        "outcome": Outcome::of_counts(failed, results.len()),
+        "backups": backups,
+    })
 }
 
 /// The human report: one line per backup, then each problem.

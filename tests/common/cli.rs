@@ -98,8 +98,10 @@ pub fn graphvault() -> Command {
     cmd
 }
 
-/// Runs `cmd` to completion (killing it after `RUN_TIMEOUT`), capturing output.
+/// Runs `cmd` to completion (killing it after `RUN_TIMEOUT`), capturing
+/// output; a `--json` output is checked against its schema (docs/JSON.md).
 pub fn run(mut cmd: Command) -> Run {
+    let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
     let what = std::iter::once(cmd.get_program())
         .chain(cmd.get_args())
         .map(|a| a.to_string_lossy().into_owned())
@@ -135,13 +137,15 @@ pub fn run(mut cmd: Command) -> Run {
     let code = status
         .code()
         .unwrap_or_else(|| panic!("{what} was killed by a signal: {status:?}"));
-    Run {
+    let run = Run {
         what,
         code,
         stdout,
         stdout_bytes,
         stderr,
-    }
+    };
+    super::json_contract::check_output(&args, run.code, &run.stdout, || run.explain());
+    run
 }
 
 pub fn run_args<S: AsRef<OsStr>>(args: &[S]) -> Run {

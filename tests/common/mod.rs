@@ -8,6 +8,7 @@
 pub mod admin_double;
 pub mod cli;
 pub mod cli_world;
+pub mod json_contract;
 pub mod processes;
 pub mod s3_proxy;
 pub mod webhook;

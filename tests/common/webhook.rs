@@ -1,5 +1,6 @@
 //! A webhook receiver for tests: a small HTTP server that records each
-//! request body and answers with the statuses it is given.
+//! request body and answers with the statuses it is given. A body that says
+//! it is a graphvault document is checked against its schema (docs/JSON.md).
 
 use std::sync::{Arc, Mutex};
 
@@ -43,6 +44,7 @@ pub async fn receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
                 }
             };
             if let Some(body) = body {
+                check_document(&body);
                 seen.lock().unwrap().push(body);
             }
             let status = statuses.next().unwrap_or(200);
@@ -51,4 +53,18 @@ pub async fn receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
         }
     });
     (format!("http://{addr}/hooks/T000/SECRET-TOKEN"), bodies)
+}
+
+/// Panics (failing the test) if `body` claims to be `graphvault.webhook`
+/// and does not match its schema.
+fn check_document(body: &str) {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return;
+    };
+    if value["schema"].as_str().is_some_and(|s| s.starts_with("graphvault.")) {
+        let doc = graphvault::json::JsonDocument::Webhook;
+        if let Err(e) = super::json_contract::validate(doc, &value) {
+            panic!("the webhook body {e}\n{body}");
+        }
+    }
 }

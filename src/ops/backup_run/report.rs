@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::preflight::Bytes;
+use crate::json::{JsonDocument, Outcome};
 use crate::monitor::Anomaly;
 use crate::ops::OpsError;
 
@@ -63,12 +64,25 @@ pub enum RunOutcome {
     AllFailed,
 }
 
+impl RunOutcome {
+    /// Its word in JSON documents and webhooks (`all_failed` is `failed`).
+    pub fn word(self) -> Outcome {
+        match self {
+            Self::Ok => Outcome::Ok,
+            Self::Anomalous => Outcome::Anomalous,
+            Self::Partial => Outcome::Partial,
+            Self::AllFailed => Outcome::Failed,
+        }
+    }
+}
+
 /// A row of the JSON report.
 #[derive(Serialize)]
 struct JsonRow<'a> {
     alias: &'a str,
     database: &'a str,
-    status: &'static str,
+    /// `ok`, `anomalous` or `failed` (docs/JSON.md).
+    outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     backup_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,7 +236,8 @@ impl RunReport {
         out
     }
 
-    /// The report as JSON: `{"outcome": …, "databases": [...], "skipped": [...]}`.
+    /// The report as the `graphvault.backup` document (docs/JSON.md):
+    /// `{"schema": …, "outcome": …, "databases": [...], "skipped_…": [...]}`.
     pub fn to_json(&self) -> serde_json::Value {
         let rows: Vec<JsonRow> = self
             .results
@@ -231,7 +246,7 @@ impl RunReport {
                 let mut row = JsonRow {
                     alias: &r.alias,
                     database: &r.database,
-                    status: "ok",
+                    outcome: Outcome::Ok,
                     backup_id: None,
                     backup_type: None,
                     size: None,
@@ -250,6 +265,9 @@ impl RunReport {
                         warnings,
                         anomalies,
                     } => {
+                        if !anomalies.is_empty() {
+                            row.outcome = Outcome::Anomalous;
+                        }
                         row.anomalies = anomalies;
                         row.backup_id = Some(backup_id);
                         row.backup_type = backup_type.as_deref();
@@ -258,25 +276,20 @@ impl RunReport {
                         row.warnings = warnings;
                     }
                     DbOutcome::Failed { error } => {
-                        row.status = "failed";
+                        row.outcome = Outcome::Failed;
                         row.error = Some(error.to_string());
                     }
                 }
                 row
             })
             .collect();
-        let outcome = match self.outcome() {
-            RunOutcome::Ok => "ok",
-            RunOutcome::Anomalous => "anomalous",
-            RunOutcome::Partial => "partial",
-            RunOutcome::AllFailed => "all_failed",
-        };
-        serde_json::json!({
-            "outcome": outcome,
+        let body = serde_json::json!({
+            "outcome": self.outcome().word(),
             "databases": rows,
             "skipped_unaliased": self.unaliased,
             "skipped_aliases": self.skipped_aliases,
-        })
+        });
+        crate::json::value(JsonDocument::Backup, &body).unwrap_or(body)
     }
 }
 

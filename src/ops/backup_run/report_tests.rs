@@ -46,6 +46,11 @@ fn the_outcome_separates_ok_partial_and_all_failed() {
         report(vec![failed("a-1"), failed("b-1")]).outcome(),
         RunOutcome::AllFailed
     );
+    assert_eq!(
+        report(vec![failed("a-1")]).to_json()["outcome"],
+        "failed",
+        "one word for every run that did nothing: `all_failed` is gone"
+    );
 }
 
 #[test]
@@ -89,7 +94,8 @@ fn the_table_has_a_row_per_database_and_names_failures() {
     let j = r.to_json();
     assert_eq!(j["outcome"], "partial");
     assert_eq!(j["databases"][0]["stored_size"], 1 << 20);
-    assert_eq!(j["databases"][1]["status"], "failed");
+    assert_eq!(j["schema"], "graphvault.backup/1");
+    assert_eq!(j["databases"][1]["outcome"], "failed");
     assert!(j["databases"][0].get("warnings").is_none(), "no empty warnings list");
 }
 
@@ -127,6 +133,7 @@ fn an_anomalous_backup_is_committed_but_the_run_says_anomalous() {
     );
     let j = r.to_json();
     assert_eq!(j["outcome"], "anomalous");
+    assert_eq!(j["databases"][0]["outcome"], "anomalous");
     assert_eq!(j["databases"][0]["anomalies"][0]["kind"], "size_shrank");
     assert_eq!(j["databases"][0]["anomalies"][0]["of"], 5);
     assert!(j["databases"][1].get("anomalies").is_none(), "no empty anomalies list");
@@ -162,7 +169,7 @@ fn a_backup_with_warnings_is_ok_and_its_warnings_are_shown() {
     assert!(t.contains("1 of 1 database(s) backed up, 1 with warnings"), "{t}");
     let j = r.to_json();
     assert_eq!(j["outcome"], "ok");
-    assert_eq!(j["databases"][0]["status"], "ok");
+    assert_eq!(j["databases"][0]["outcome"], "ok");
     assert_eq!(
         j["databases"][0]["warnings"][0].as_str().unwrap(),
         "neo4j-admin exited 1; servers it reported problems with: db1:6362"

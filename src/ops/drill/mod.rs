@@ -15,7 +15,9 @@ use std::time::Instant;
 use chrono::Utc;
 use rand::seq::SliceRandom;
 
-pub use report::{history, judge_count, store_report, CheckResult, DrillReport, DrillResult, DrillStatus, REPORTS};
+pub use report::{
+    history, history_body, judge_count, store_report, CheckResult, DrillReport, DrillResult, DrillStatus, REPORTS,
+};
 
 use crate::config::Config;
 use crate::model::DbName;
@@ -137,7 +139,7 @@ async fn drill_one(ctx: &DrillContext<'_>, alias: &str, pick: Pick) -> DrillResu
             }
         }
         r.phases.push(super::restore_db::Phase {
-            name: "checks",
+            name: "checks".into(),
             seconds: (t.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         });
         Ok::<(), OpsError>(())

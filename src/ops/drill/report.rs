@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::DrillCheck;
+use crate::json::{JsonDocument, Outcome, WithOutcome};
 use crate::neo4j::{BoltError, QueryCheck};
 use crate::store::{get_all, ObjectStore};
 
@@ -123,7 +124,8 @@ pub struct DrillResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub bytes: u64,
-    #[serde(skip_deserializing)]
+    /// Reports stored before the phases were kept have none.
+    #[serde(default)]
     pub phases: Vec<Phase>,
     /// Download, verify, restore and online: what an incident would take.
     pub recovery_seconds: f64,
@@ -134,7 +136,9 @@ pub struct DrillResult {
 /// A whole drill.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DrillReport {
+    #[serde(with = "crate::json::timestamp")]
     pub started_at: DateTime<Utc>,
+    #[serde(with = "crate::json::timestamp")]
     pub finished_at: DateTime<Utc>,
     pub host: String,
     pub leftovers_dropped: Vec<String>,
@@ -164,15 +168,6 @@ impl DrillReport {
         self.results.iter().filter(|r| r.status() == status).count()
     }
 
-    /// `ok`, `failed` or `unchecked` (a failure wins).
-    pub fn outcome(&self) -> &'static str {
-        match (self.failed(), self.unchecked()) {
-            (0, 0) => "ok",
-            (0, _) => "unchecked",
-            _ => "failed",
-        }
-    }
-
     /// The drill as its metrics see it.
     pub fn job_run(&self) -> crate::monitor::run_metrics::JobRun {
         use crate::monitor::run_metrics::{AliasRun, Job, JobRun};
@@ -180,7 +175,7 @@ impl DrillReport {
         JobRun {
             job: Job::Drill,
             // An unchecked drill proved nothing: not a pass.
-            ok: self.outcome() == "ok",
+            ok: self.outcome() == Outcome::Ok,
             counted: "aliases",
             counts: vec![
                 ("passed", self.results.len() - failed - unchecked),
@@ -198,6 +193,26 @@ impl DrillReport {
                 })
                 .collect(),
         }
+    }
+
+    /// The drill as a whole: `ok`, `unchecked` (nothing failed, something
+    /// was not checked), `partial` or `failed` (a failure wins; docs/JSON.md).
+    pub fn outcome(&self) -> Outcome {
+        match (self.failed(), self.unchecked()) {
+            (0, 0) => Outcome::Ok,
+            (0, _) => Outcome::Unchecked,
+            (failed, _) => Outcome::of_counts(failed, self.results.len()),
+        }
+    }
+
+    /// The `graphvault.drill` document: what `drill --json` prints,
+    /// `--report` writes, the bucket keeps and the webhook carries.
+    pub fn to_json(&self) -> serde_json::Value {
+        let body = WithOutcome {
+            outcome: self.outcome(),
+            body: self,
+        };
+        crate::json::value(JsonDocument::Drill, &body).unwrap_or_default()
     }
 
     pub fn markdown(&self) -> String {
@@ -237,13 +252,26 @@ impl DrillReport {
     }
 }
 
-/// Stores the report as JSON under `reports/drills/<time>-<host>.json`.
+/// Stores the report's document under `reports/drills/<time>-<host>.json`.
 pub async fn store_report(store: &dyn ObjectStore, r: &DrillReport) -> Result<String, OpsError> {
     let stem = format!("{REPORTS}{}-{}", r.started_at.format("%Y%m%dT%H%M%SZ"), r.host);
-    super::super::record::put_unique_json(store, &stem, r).await
+    super::super::record::put_unique_json(store, &stem, &r.to_json()).await
 }
 
-/// Every stored drill report, oldest first.
+/// The body of the `graphvault.drill-history` document: every report as
+/// `drill --json` printed it, without its `schema`.
+pub fn history_body(reports: &[DrillReport]) -> impl Serialize + '_ {
+    let drills: Vec<WithOutcome<DrillReport>> = reports
+        .iter()
+        .map(|r| WithOutcome {
+            outcome: r.outcome(),
+            body: r,
+        })
+        .collect();
+    serde_json::json!({ "drills": drills })
+}
+
+/// Every stored drill report, oldest first (phases included).
 pub async fn history(store: &dyn ObjectStore) -> Result<Vec<DrillReport>, OpsError> {
     let err = |source| OpsError::Store {
         location: store.location(),
@@ -265,7 +293,8 @@ pub async fn history(store: &dyn ObjectStore) -> Result<Vec<DrillReport>, OpsErr
             Err(e) => tracing::warn!(key, error = %e, "unreadable drill report skipped"),
         }
     }
-    // Keys sort by start second; several in one second sort by start time.
+    // Keys sort by start second, then in the order written (`~NN`); the
+    // stable sort keeps that order for reports of one second.
     out.sort_by_key(|r| r.started_at);
     Ok(out)
 }
@@ -320,7 +349,7 @@ mod tests {
         };
         assert_eq!(
             (report.failed(), report.unchecked(), report.outcome()),
-            (0, 1, "unchecked")
+            (0, 1, Outcome::Unchecked)
         );
         assert!(report.markdown().contains("| UNCHECKED |"), "{}", report.markdown());
     }
@@ -330,22 +359,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::FsStore::new(dir.path()).unwrap();
         let started = Utc::now();
-        let report = |offset_ms: i64| DrillReport {
-            started_at: started + chrono::Duration::milliseconds(offset_ms),
+        // One host, one second; `leftovers_dropped` tells the reports apart.
+        let report = |tag: &str| DrillReport {
+            started_at: started,
             finished_at: started,
             host: "h".into(),
-            leftovers_dropped: vec![],
+            leftovers_dropped: vec![tag.to_string()],
             results: vec![],
         };
-        // Same second in the key; the later one is stored first.
-        let (late, early) = (report(1), report(0));
-        let k1 = store_report(&store, &late).await.unwrap();
-        let k2 = store_report(&store, &early).await.unwrap();
-        assert_ne!(k1, k2);
-        let h = history(&store).await.unwrap();
-        assert_eq!(
-            h.iter().map(|r| r.started_at).collect::<Vec<_>>(),
-            [early.started_at, late.started_at]
+        let mut keys = Vec::new();
+        for tag in ["first", "second", "third"] {
+            keys.push(store_report(&store, &report(tag)).await.unwrap());
+        }
+        assert!(
+            keys[1].ends_with("~02.json") && keys[2].ends_with("~03.json"),
+            "{keys:?}"
         );
+        let h = history(&store).await.unwrap();
+        let order: Vec<&str> = h.iter().map(|r| r.leftovers_dropped[0].as_str()).collect();
+        assert_eq!(order, ["first", "second", "third"], "in the order they were stored");
     }
 }

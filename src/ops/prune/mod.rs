@@ -76,6 +76,20 @@ pub struct PruneReport {
     pub features: crate::store::BucketFeatures,
 }
 
+impl PruneReport {
+    /// `ok` when every delete it attempted succeeded (or a dry run),
+    /// `failed` when some failed and none succeeded, else `partial`.
+    pub fn outcome(&self) -> crate::json::Outcome {
+        use crate::json::Outcome;
+        let done = self.deleted_backups + self.deleted_orphans + self.aborted_uploads + self.removed_lease_generations;
+        match (self.failures.len(), done) {
+            (0, _) => Outcome::Ok,
+            (_, 0) => Outcome::Failed,
+            _ => Outcome::Partial,
+        }
+    }
+}
+
 /// Deletes `key`, every version of it on a versioned bucket.
 async fn delete_one(store: &dyn ObjectStore, key: &str, versioned: bool) -> Result<(), crate::store::StoreError> {
     if versioned {

@@ -46,10 +46,12 @@ pub struct BackupPlan {
     pub alias: String,
     pub backup_id: String,
     pub database: String,
+    #[serde(serialize_with = "crate::json::timestamp::serialize")]
     pub time: DateTime<Utc>,
     pub labels: Vec<String>,
-    /// The backup this differential one builds on (`null` for a full
+    /// The backup this differential one builds on (absent for a full
     /// backup, or while not known).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// `keep`, `delete`, `defer`, `untrusted` (not signed by a trusted key)
     /// or `incomplete` (cannot be restored); the last two are left alone.
