@@ -11,6 +11,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Builds live outside the clone so a fresh clone reuses a warm target dir.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/graphvault-target}"
+# One build per run: incremental state would only fill the disk (set
+# CARGO_INCREMENTAL=1 to keep it while iterating).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}"
 export GV_TEST_S3_ENDPOINT="http://127.0.0.1:${LOCALSTACK_PORT}"
 # LocalStack accepts any credentials; these never leave this machine.

@@ -100,8 +100,8 @@ async fn kill_9_at_every_request_of_a_backup_and_of_a_restore_loses_nothing() {
 
     let mut points = Vec::new();
     for k in 0..per_run {
-        // The previous victim's lease must go stale first (2 s).
-        tokio::time::sleep(Duration::from_millis(2100)).await;
+        // The previous victim's lease must go stale first (2 s by the store's clock).
+        common::processes::until_lease_free(&s.store).await;
         let Some(at) = kill_at(&s, &mut proxy, BACKUP, k).await else {
             // The run finished before request k (a run's request count
             // varies with lease renewals on a loaded machine): count again.
@@ -121,7 +121,7 @@ async fn kill_9_at_every_request_of_a_backup_and_of_a_restore_loses_nothing() {
     // And exactly between the signature and the manifest, and during the
     // manifest PUT (the signature is written first).
     for (k, what) in [(0, "signature PUT"), (1, "manifest PUT")] {
-        tokio::time::sleep(Duration::from_millis(2100)).await;
+        common::processes::until_lease_free(&s.store).await;
         let at = kill_at_request(&s, &mut proxy, BACKUP, S3Op::Put, "/manifests/", k)
             .await
             .expect("reached");
@@ -138,7 +138,7 @@ async fn kill_9_at_every_request_of_a_backup_and_of_a_restore_loses_nothing() {
         String::from_utf8_lossy(&v.stderr)
     );
     // The next run succeeds; prune then clears every leftover.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    common::processes::until_lease_free(&s.store).await;
     s.run(BACKUP).await.ok();
     // Leftovers are younger than the orphan grace period (24 h by default):
     // prune as if two days had passed.

@@ -175,8 +175,8 @@ impl Setup {
     /// The id of the first backup `list --json` shows.
     pub async fn first_backup_id(&self) -> String {
         let list = self.run(&["list", "--json"]).await.ok();
-        let v: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
-        v[0]["backup_id"].as_str().expect("a backup").to_string()
+        let backups = super::json_contract::items(&list.stdout, "backups");
+        backups[0]["backup_id"].as_str().expect("a backup").to_string()
     }
 
     /// `restore --backup ID --to-dir DIR --identity <the test identity>`.

@@ -98,3 +98,31 @@ pub async fn exit_of(child: &mut std::process::Child) -> Option<i32> {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Waits until the repository lease of `store` is free as the next run
+/// would judge it: released, or expired by the store's own clock (with the
+/// test's skew of 0). A killed run's lease is free once its TTL has passed
+/// by the store's clock; no fixed sleep can know when that is on a loaded
+/// machine. `BOUND` only guards against a hang.
+pub async fn until_lease_free(store: &dyn graphvault::store::ObjectStore) {
+    let deadline = std::time::Instant::now() + BOUND;
+    loop {
+        let view = graphvault::lease::inspect(store, "repository").await.unwrap();
+        let free = match view {
+            None => true,
+            Some(v) => {
+                let now = store.clock().await.unwrap();
+                v.record
+                    .is_free(now, v.stored_at, chrono::Duration::zero(), chrono::Duration::hours(1))
+            }
+        };
+        if free {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lease is still held after {BOUND:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
