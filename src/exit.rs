@@ -147,7 +147,9 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Bolt(e) => bolt(e),
         OpsError::Admin(e) => admin(e),
         OpsError::DiffWithoutParent { .. } => Exit::Neo4jFailed,
-        OpsError::BackupNotFound { .. } => Exit::NotFound,
+        OpsError::BackupNotFound { .. } | OpsError::UnknownName { .. } | OpsError::NoRepository { .. } => {
+            Exit::NotFound
+        }
         OpsError::ArtifactMissing { .. }
         | OpsError::DestinationExists { .. }
         | OpsError::NoRoom { .. }

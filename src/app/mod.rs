@@ -36,6 +36,23 @@ async fn store_for(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
     Ok(open_store(&config.storage).await?)
 }
 
+/// The store one level above `storage.url` and the URL's last segment, for
+/// telling a mistyped prefix from a new repository (`ops::repository`).
+async fn parent_store_for(config: &Config) -> Option<(Arc<dyn ObjectStore>, String)> {
+    let (url, name) = config.storage.url.parent()?;
+    let settings = crate::store::StoreSettings {
+        url,
+        ..config.storage.clone()
+    };
+    match open_store(&settings).await {
+        Ok(store) => Some((store, name)),
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot open the store above storage.url");
+            None
+        }
+    }
+}
+
 fn print(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).context("cannot write to stdout")?;

@@ -104,6 +104,10 @@ impl ObjectStore for RetryingStore {
         self.run("list", prefix, || self.inner.list(prefix)).await
     }
 
+    async fn folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.run("folders", prefix, || self.inner.folders(prefix)).await
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.run("delete", key, || self.inner.delete(key)).await
     }

@@ -115,7 +115,7 @@ impl S3Store {
         }
     }
 
-    fn relative_key(&self, full: &str) -> String {
+    pub(super) fn relative_key(&self, full: &str) -> String {
         if self.prefix.is_empty() {
             full.to_string()
         } else {
@@ -337,6 +337,10 @@ impl ObjectStore for S3Store {
             }
         }
         Ok(out)
+    }
+
+    async fn folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.common_prefixes(prefix).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
