@@ -32,6 +32,7 @@ mod open;
 mod protection;
 mod retry;
 mod s3;
+mod s3_credentials;
 mod s3_folders;
 mod s3_protection;
 

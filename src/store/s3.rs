@@ -135,6 +135,9 @@ impl S3Store {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        if let Some(problem) = super::s3_credentials::credential_problem(op, &err) {
+            return problem;
+        }
         let detail = short_detail(&err);
         let key = key.to_string();
         match &err {
