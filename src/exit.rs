@@ -57,6 +57,36 @@ pub enum Exit {
     Anomalous = 16,
 }
 
+impl Exit {
+    /// Every code, in order: what docs/EXIT_CODES.md's table must list
+    /// (tests/cli_meta.rs compares the two). A new variant fails to compile
+    /// in `every_variant_is_in_all` until it is added here.
+    pub const ALL: [Exit; 17] = [
+        Exit::Ok,
+        Exit::Internal,
+        Exit::Usage,
+        Exit::Partial,
+        Exit::Integrity,
+        Exit::Storage,
+        Exit::Key,
+        Exit::NotFound,
+        Exit::LocalIo,
+        Exit::Neo4jUnavailable,
+        Exit::Neo4jFailed,
+        Exit::AllFailed,
+        Exit::Busy,
+        Exit::Archived,
+        Exit::Unhealthy,
+        Exit::ProtectionUnknown,
+        Exit::Anomalous,
+    ];
+
+    /// The name docs/EXIT_CODES.md gives it (the variant's).
+    pub fn name(self) -> String {
+        format!("{self:?}")
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)
@@ -265,6 +295,34 @@ mod tests {
         ];
         for (exit, code) in table {
             assert_eq!(exit as u8, code, "{exit:?}");
+        }
+    }
+
+    #[test]
+    fn every_variant_is_in_all() {
+        // Exhaustive on purpose: a new code must be added to `Exit::ALL`
+        // (and so to docs/EXIT_CODES.md) before this compiles again.
+        let position = |e: Exit| match e {
+            Exit::Ok
+            | Exit::Internal
+            | Exit::Usage
+            | Exit::Partial
+            | Exit::Integrity
+            | Exit::Storage
+            | Exit::Key
+            | Exit::NotFound
+            | Exit::LocalIo
+            | Exit::Neo4jUnavailable
+            | Exit::Neo4jFailed
+            | Exit::AllFailed
+            | Exit::Busy
+            | Exit::Archived
+            | Exit::Unhealthy
+            | Exit::ProtectionUnknown
+            | Exit::Anomalous => e as usize,
+        };
+        for (i, e) in Exit::ALL.into_iter().enumerate() {
+            assert_eq!(position(e), i, "{e:?}");
         }
     }
 

@@ -106,6 +106,36 @@ fn help_exit_code_summary_matches_the_documented_table() {
     }
 }
 
+/// docs/EXIT_CODES.md's table and the code's table (`Exit::ALL`) hold the
+/// same codes under the same names, in both directions.
+#[test]
+fn every_documented_exit_code_is_the_one_the_code_returns() {
+    use graphvault::exit::Exit;
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/EXIT_CODES.md")).unwrap();
+    let table = doc
+        .split("## Table")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .expect("docs/EXIT_CODES.md has a Table section");
+    let documented: Vec<(u8, String)> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix('|'))
+        .filter_map(|l| {
+            let mut cells = l.split('|').map(str::trim);
+            let code = cells.next()?.parse().ok()?;
+            Some((code, cells.next()?.trim_matches('`').to_string()))
+        })
+        .collect();
+    let coded: Vec<(u8, String)> = Exit::ALL.iter().map(|e| (*e as u8, e.name())).collect();
+    for row in &documented {
+        assert!(coded.contains(row), "docs/EXIT_CODES.md documents {row:?}, src/exit.rs has no such code");
+    }
+    for row in &coded {
+        assert!(documented.contains(row), "src/exit.rs returns {row:?}, docs/EXIT_CODES.md's table lacks it");
+    }
+    assert_eq!(documented.len(), coded.len(), "each code once: {documented:?}");
+}
+
 /// The README's full example config is valid as shipped (every section).
 #[test]
 fn the_example_config_loads() {
