@@ -4,7 +4,7 @@
 //!
 //! The rule (docs/EXIT_CODES.md, 7): the root is a repository when anything
 //! graphvault writes is under it (`manifests/`, `data/`, `locks/`,
-//! `aliases/`, `reports/`). When nothing is, and a folder under it, or one
+//! `aliases/`, `reports/`, `probe/`). When nothing is, and a folder under it, or one
 //! next to it whose name is close to its own (a typo: `prd` for `prod`),
 //! holds a repository, the URL is taken as a mistake: exit 7 naming those.
 //! Otherwise it is taken as new. A neighbour that cannot be read (a role
@@ -18,7 +18,7 @@ use super::known_names::closest;
 use super::OpsError;
 
 /// The top-level folders graphvault writes.
-const OURS: [&str; 5] = [MANIFESTS, DATA, "locks/", "aliases/", "reports/"];
+const OURS: [&str; 6] = [MANIFESTS, DATA, "locks/", "aliases/", "reports/", "probe/"];
 /// Folders looked into at most, under the root and next to it.
 const MAX_PROBES: usize = 10;
 
