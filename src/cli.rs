@@ -37,7 +37,9 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
-    /// Only warnings and errors.
+    /// Only warnings and errors on stderr; backup, prune, verify and drill
+    /// also print their report only when something failed (or with
+    /// --json), so cron mails only failures.
     #[arg(short, long, global = true)]
     pub quiet: bool,
 

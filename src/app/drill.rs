@@ -9,7 +9,7 @@ use crate::ops::drill::{self, DrillContext, DrillReport, DrillRequest};
 use crate::ops::OpsError;
 use crate::pipeline::{Identities, KeyError};
 
-use super::{catalog_for, hostname, load_config, print, store_for};
+use super::{catalog_for, hostname, load_config, print, print_report, store_for};
 
 pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;
@@ -56,7 +56,7 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
     if args.json {
         print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {
-        print(&report.markdown())?;
+        print_report(cli, report.failed() == 0, &report.markdown())?;
     }
     let failed = report.failed();
     if failed > 0 {

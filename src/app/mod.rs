@@ -59,6 +59,16 @@ fn print(text: &str) -> anyhow::Result<()> {
     out.flush().context("cannot write to stdout")
 }
 
+/// The table a batch command (backup, prune, verify, drill) prints at the
+/// end: left out with `-q` when the run was clean, so cron, which mails any
+/// output, mails only failures. `--json` output is always printed.
+fn print_report(cli: &Cli, clean: bool, text: &str) -> anyhow::Result<()> {
+    if cli.quiet && clean {
+        return Ok(());
+    }
+    print(text)
+}
+
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {

@@ -17,7 +17,9 @@ use crate::ops::{self, BackupFilter, CatalogListing, ListFormat, OpsError, Pick}
 use crate::pipeline::{Identities, KeyError};
 use crate::store::ObjectStore;
 
-use super::{catalog_for, hostname, load_config, parent_store_for, print, progress_style, store_for};
+use super::{
+    catalog_for, hostname, load_config, parent_store_for, print, print_report, progress_style, store_for,
+};
 
 pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;
@@ -243,12 +245,12 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     let verifying = async { Ok::<_, OpsError>(verify::verify(&ctx, &selected.keys).await) };
     let mut results = until_interrupted("verify", grace, verifying).await?;
     results.extend(selected.unusable);
+    let failed = results.iter().filter(|r| !r.ok()).count();
     if args.json {
         print(&format!("{}\n", serde_json::to_string_pretty(&results)?))?;
     } else {
-        print(&verify::render(&results))?;
+        print_report(cli, failed == 0, &verify::render(&results))?;
     }
-    let failed = results.iter().filter(|r| !r.ok()).count();
     if failed > 0 {
         return Err(OpsError::VerifyFailed {
             failed,
@@ -276,7 +278,7 @@ pub(super) async fn prune(cli: &Cli, args: &PruneArgs) -> anyhow::Result<()> {
     if args.json {
         print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {
-        print(&prune::render(&report))?;
+        print_report(cli, report.failures.is_empty(), &prune::render(&report))?;
     }
     if !report.failures.is_empty() {
         return Err(OpsError::PruneIncomplete {
