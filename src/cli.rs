@@ -129,21 +129,30 @@ pub enum AliasCommand {
         json: bool,
     },
     /// Print the database an alias points at.
-    GetTarget { alias: String },
+    GetTarget {
+        /// The alias, e.g. customer1.
+        alias: String,
+    },
     /// Point ALIAS at TARGET (which must exist and be online). First takes a
     /// pinned pre-deploy backup of the current target, and records the
     /// switch in the bucket so any host can roll it back.
     Switch {
+        /// The alias to switch, e.g. customer1.
         alias: String,
+        /// The database it is to point at, e.g. customer1-1790000000.
         target: String,
         /// Skip the pre-deploy backup of the current target.
         #[arg(long)]
         no_backup: bool,
     },
     /// Point ALIAS back at the target it had before its last recorded switch.
-    Rollback { alias: String },
+    Rollback {
+        /// The alias to switch back, e.g. customer1.
+        alias: String,
+    },
     /// Drop a database that no alias points at.
     DropDatabase {
+        /// The database to drop, e.g. customer1-1767741527.
         name: String,
         /// Drop even while aliases point at it.
         #[arg(long)]
@@ -253,6 +262,7 @@ pub struct DrillArgs {
 pub enum DrillCommand {
     /// Past drills (from the bucket): when, which aliases, pass/fail, recovery times.
     History {
+        /// JSON instead of a table.
         #[arg(long)]
         json: bool,
     },

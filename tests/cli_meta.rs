@@ -136,6 +136,35 @@ fn every_documented_exit_code_is_the_one_the_code_returns() {
     assert_eq!(documented.len(), coded.len(), "each code once: {documented:?}");
 }
 
+/// Every command, positional argument and option in the clap tree says
+/// what it is in `--help` (clap's own `--help`/`--version` aside).
+#[test]
+fn every_argument_and_command_has_help_text() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        if cmd.get_about().is_none() && cmd.get_long_about().is_none() {
+            missing.push(format!("command `{path}`"));
+        }
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("`{path}` argument {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut cmd = graphvault::cli::Cli::command();
+    cmd.build();
+    let mut missing = Vec::new();
+    walk(&cmd, "graphvault", &mut missing);
+    assert!(missing.is_empty(), "no help text for:\n  {}", missing.join("\n  "));
+}
+
 /// The README's full example config is valid as shipped (every section).
 #[test]
 fn the_example_config_loads() {
