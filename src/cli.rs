@@ -1,5 +1,7 @@
 //! Command-line definitions (clap) and nothing else: raw flags, validated
-//! later into a `Config` by `config.rs`.
+//! later into a `Config` by `config.rs`. The text after the options in
+//! `--help` and the man pages (exit codes, environment, files, examples) is
+//! attached by `help_text.rs`.
 
 use std::path::PathBuf;
 
@@ -11,8 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "graphvault",
     version = crate::VERSION,
     about,
-    propagate_version = true,
-    after_long_help = EXIT_CODES_HELP
+    propagate_version = true
 )]
 pub struct Cli {
     /// Config file (TOML). Default: $GRAPHVAULT_CONFIG, else /etc/graphvault/graphvault.toml if present.
@@ -46,19 +47,6 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
-
-/// The end of `graphvault --help` and of the man page (docs/EXIT_CODES.md
-/// has the full table; tests/cli.rs checks the two agree).
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes: 0 ok, 1 internal error (a bug), 2 bad usage/config/input, 3 partly failed, \
-4 integrity (checksum/decryption mismatch), 5 storage, 6 keys, 7 not found, 8 local file, \
-9 Neo4j unreachable, 10 Neo4j/neo4j-admin failed, 11 all failed, 12 busy (another run holds \
-the lease), 13 archived (restore from archive requested), 14 doctor found errors, \
-15 bucket protection unknown (prune deleted nothing: versioning or object lock unreadable), \
-16 backup anomaly (every backup committed, but one's size or time is far from its recent history).
-
-Files: /etc/graphvault/graphvault.toml (or --config, $GRAPHVAULT_CONFIG). \
-Documentation: README.md, docs/CONFIGURATION.md, docs/EXIT_CODES.md, docs/FORMAT.md.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {

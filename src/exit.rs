@@ -85,6 +85,34 @@ impl Exit {
     pub fn name(self) -> String {
         format!("{self:?}")
     }
+
+    /// What it means, in a few words: the summary in `--help` and the
+    /// EXIT STATUS section of the man pages (docs/EXIT_CODES.md has more).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "ok",
+            Exit::Internal => "internal error (a bug)",
+            Exit::Usage => "bad usage/config/input",
+            Exit::Partial => "partly failed",
+            Exit::Integrity => "integrity (checksum/decryption mismatch, untrusted manifest)",
+            Exit::Storage => "storage (unreachable, credentials, access denied, no bucket)",
+            Exit::Key => "keys",
+            Exit::NotFound => "not found (no such backup, or a name or prefix with no backups)",
+            Exit::LocalIo => "local file",
+            Exit::Neo4jUnavailable => "Neo4j unreachable",
+            Exit::Neo4jFailed => "Neo4j/neo4j-admin failed",
+            Exit::AllFailed => "all failed",
+            Exit::Busy => "busy (another run holds the lease)",
+            Exit::Archived => "archived (restore from archive requested)",
+            Exit::Unhealthy => "doctor found errors",
+            Exit::ProtectionUnknown => {
+                "bucket protection unknown (prune deleted nothing: versioning or object lock unreadable)"
+            }
+            Exit::Anomalous => {
+                "backup anomaly (every backup committed, but one's size or time is far from its recent history)"
+            }
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {

@@ -13,7 +13,7 @@
 //! - [`monitor`]: pure judgements on backups taken (size and duration
 //!   anomalies, per-alias stats);
 //! - [`notify`]: webhooks about runs;
-//! - [`config`], [`cli`], [`exit`], [`telemetry`]: the edges the binary uses.
+//! - [`config`], [`cli`], [`help_text`], [`exit`], [`telemetry`]: the edges the binary uses.
 //!
 //! `docs/DESIGN.md` explains write ordering and crash safety, `docs/FORMAT.md`
 //! the bucket layout and how to restore without graphvault.
@@ -33,6 +33,7 @@ pub mod cli;
 pub mod config;
 pub mod error_text;
 pub mod exit;
+pub mod help_text;
 pub mod lease;
 pub mod model;
 pub mod monitor;
