@@ -976,7 +976,10 @@ static CASES: &[Case] = &[
         "`prune --database` of a name with no backups (a typo)",
         &["prune", "--dry-run", "--database", "customer9"],
         NOT_FOUND,
-        &["no backup of alias or database 'customer9'", "Aliases with backups there: customer1"],
+        &[
+            "no backup of alias or database 'customer9'",
+            "Aliases with backups there: customer1",
+        ],
     ),
     // --- typos in names and prefixes read as mistakes, not as "0 backup(s)" --
     case(

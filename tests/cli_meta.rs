@@ -89,7 +89,10 @@ fn man_pages_cover_every_command_with_exit_status_environment_files_and_examples
         }
         let status = text.split(".SH \"EXIT STATUS\"").nth(1).unwrap_or_default();
         for code in 0..=16 {
-            assert!(status.contains(&format!("\\fB{code}\\fR")), "{name}: EXIT STATUS lacks {code}");
+            assert!(
+                status.contains(&format!("\\fB{code}\\fR")),
+                "{name}: EXIT STATUS lacks {code}"
+            );
         }
         for var in ["GRAPHVAULT_CONFIG", "AWS_ACCESS_KEY_ID", "NO_COLOR"] {
             assert!(text.contains(var), "{name}: ENVIRONMENT lacks {var}");
@@ -99,7 +102,10 @@ fn man_pages_cover_every_command_with_exit_status_environment_files_and_examples
     }
     // The same text ends `--help`: one source.
     let help = graphvault_run(&["list", "--help"]).ok().stdout;
-    assert!(help.contains("Examples:\n  graphvault list --database customer1"), "{help}");
+    assert!(
+        help.contains("Examples:\n  graphvault list --database customer1"),
+        "{help}"
+    );
 }
 
 /// Every code in `--help`'s summary is in docs/EXIT_CODES.md's table with
@@ -148,10 +154,16 @@ fn every_documented_exit_code_is_the_one_the_code_returns() {
         .collect();
     let coded: Vec<(u8, String)> = Exit::ALL.iter().map(|e| (*e as u8, e.name())).collect();
     for row in &documented {
-        assert!(coded.contains(row), "docs/EXIT_CODES.md documents {row:?}, src/exit.rs has no such code");
+        assert!(
+            coded.contains(row),
+            "docs/EXIT_CODES.md documents {row:?}, src/exit.rs has no such code"
+        );
     }
     for row in &coded {
-        assert!(documented.contains(row), "src/exit.rs returns {row:?}, docs/EXIT_CODES.md's table lacks it");
+        assert!(
+            documented.contains(row),
+            "src/exit.rs returns {row:?}, docs/EXIT_CODES.md's table lacks it"
+        );
     }
     assert_eq!(documented.len(), coded.len(), "each code once: {documented:?}");
 }

@@ -13,7 +13,9 @@ const ESC: char = '\u{1b}';
 /// (unset for `None`); both output streams, as the terminal shows them.
 fn on_a_terminal(args: &str, no_color: Option<&str>) -> Run {
     let mut cmd = graphvault();
-    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CLICOLOR");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR");
     if let Some(v) = no_color {
         cmd.env("NO_COLOR", v);
     }
@@ -39,11 +41,27 @@ fn no_color_turns_colour_off_in_logs_and_errors() {
     );
     for args in [log.as_str(), "--no-such-flag"] {
         let coloured = on_a_terminal(args, None);
-        assert!(coloured.stdout.contains(ESC), "{args}: no colour on a terminal\n{}", coloured.explain());
+        assert!(
+            coloured.stdout.contains(ESC),
+            "{args}: no colour on a terminal\n{}",
+            coloured.explain()
+        );
         let empty = on_a_terminal(args, Some(""));
-        assert!(empty.stdout.contains(ESC), "{args}: an empty NO_COLOR keeps colour\n{}", empty.explain());
+        assert!(
+            empty.stdout.contains(ESC),
+            "{args}: an empty NO_COLOR keeps colour\n{}",
+            empty.explain()
+        );
         let plain = on_a_terminal(args, Some("1"));
-        assert!(!plain.stdout.contains(ESC), "{args}: colour despite NO_COLOR\n{}", plain.explain());
-        assert!(plain.stdout.contains("WARN") || plain.stdout.contains("error:"), "{}", plain.explain());
+        assert!(
+            !plain.stdout.contains(ESC),
+            "{args}: colour despite NO_COLOR\n{}",
+            plain.explain()
+        );
+        assert!(
+            plain.stdout.contains("WARN") || plain.stdout.contains("error:"),
+            "{}",
+            plain.explain()
+        );
     }
 }

@@ -18,7 +18,11 @@ const EXIT_STORAGE: i32 = 5;
 fn told_once(r: &Run) {
     assert_eq!(r.code, EXIT_STORAGE, "{}", r.explain());
     assert_eq!(r.stderr.matches("graphvault: error:").count(), 1, "{}", r.explain());
-    for dump in ["retrying store operation", "Attempted:", "credential provider was not enabled"] {
+    for dump in [
+        "retrying store operation",
+        "Attempted:",
+        "credential provider was not enabled",
+    ] {
         assert!(!r.stderr.contains(dump), "{dump:?} in\n{}", r.explain());
     }
 }
@@ -64,7 +68,12 @@ async fn credentials_the_store_refuses_are_not_retried_and_name_the_fix() {
         let before = proxy.seen().len();
         let r = s.run(&["list"]).await;
         told_once(&r);
-        assert_eq!(proxy.seen().len() - before, 1, "{code}: one request, no retry\n{}", r.explain());
+        assert_eq!(
+            proxy.seen().len() - before,
+            1,
+            "{code}: one request, no retry\n{}",
+            r.explain()
+        );
         for phrase in [code, fix, "AWS_PROFILE"] {
             assert!(r.stderr.contains(phrase), "{code}: {phrase:?} in\n{}", r.explain());
         }

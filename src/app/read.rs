@@ -17,9 +17,7 @@ use crate::ops::{self, BackupFilter, CatalogListing, ListFormat, OpsError, Pick}
 use crate::pipeline::{Identities, KeyError};
 use crate::store::ObjectStore;
 
-use super::{
-    catalog_for, hostname, load_config, parent_store_for, print, print_report, progress_style, store_for,
-};
+use super::{catalog_for, hostname, load_config, parent_store_for, print, print_report, progress_style, store_for};
 
 pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;
@@ -92,7 +90,9 @@ async fn checked_listing(
     }
     let location = store.location();
     if let Some(db) = &filter.database {
-        listing.names.require(NameKind::AliasOrDatabase, db.as_str(), &location)?;
+        listing
+            .names
+            .require(NameKind::AliasOrDatabase, db.as_str(), &location)?;
     }
     if let Some(alias) = alias {
         listing.names.require(NameKind::Alias, alias.as_str(), &location)?;

@@ -53,7 +53,9 @@ pub async fn pick_backup(
     }
     let listing = list_with_signatures(store, &filter).await?;
     if let Some(db) = database {
-        listing.names.require(NameKind::AliasOrDatabase, db.as_str(), &store.location())?;
+        listing
+            .names
+            .require(NameKind::AliasOrDatabase, db.as_str(), &store.location())?;
     }
     let candidates: Vec<ManifestKey> = match pick {
         Pick::At(t) => listing

@@ -94,7 +94,9 @@ impl KnownNames {
             let all: Vec<&str> = self.aliases.iter().map(String::as_str).collect();
             out.push_str(&format!("Aliases with backups there: {}", all.join(", ")));
         } else {
-            out.push_str(&format!("{n} aliases have backups there; `graphvault stats` lists them"));
+            out.push_str(&format!(
+                "{n} aliases have backups there; `graphvault stats` lists them"
+            ));
         }
         out
     }
@@ -163,9 +165,15 @@ mod tests {
             .require(NameKind::AliasOrDatabase, "custmer1", "s3://b/gv")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("no backup of alias or database 'custmer1' in s3://b/gv"), "{err}");
+        assert!(
+            err.contains("no backup of alias or database 'custmer1' in s3://b/gv"),
+            "{err}"
+        );
         assert!(err.contains("did you mean 'customer1' or 'customer2'?"), "{err}");
-        assert!(err.contains("Aliases with backups there: billing, customer1, customer2"), "{err}");
+        assert!(
+            err.contains("Aliases with backups there: billing, customer1, customer2"),
+            "{err}"
+        );
         assert!(!err.contains("'billing'"), "{err}");
     }
 

@@ -102,7 +102,7 @@ async fn holds_repository(store: &dyn ObjectStore, folder: &str) -> bool {
     store
         .folders(folder)
         .await
-        .is_ok_and(|inner| inner.iter().any(|f| *f == want))
+        .is_ok_and(|inner| inner.contains(&want))
 }
 
 #[cfg(test)]

@@ -108,7 +108,9 @@ pub async fn select(
     };
     let listing = list_with_signatures(store, &filter).await?;
     if let Some(db) = database {
-        listing.names.require(NameKind::AliasOrDatabase, db.as_str(), &store.location())?;
+        listing
+            .names
+            .require(NameKind::AliasOrDatabase, db.as_str(), &store.location())?;
     }
     if *which == Which::All {
         out.keys = listing.keys;

@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn a_storage_url_knows_its_parent_and_name() {
         let parent = |u: &str| u.parse::<StoreUrl>().unwrap().parent().map(|(p, n)| (p.to_string(), n));
-        assert_eq!(parent("s3://bkt/neo4j/prod"), Some(("s3://bkt/neo4j".into(), "prod".into())));
+        assert_eq!(
+            parent("s3://bkt/neo4j/prod"),
+            Some(("s3://bkt/neo4j".into(), "prod".into()))
+        );
         assert_eq!(parent("s3://bkt/gv"), Some(("s3://bkt".into(), "gv".into())));
         assert_eq!(parent("s3://bkt"), None);
         assert_eq!(parent("file:///srv/gv"), Some(("file:///srv".into(), "gv".into())));

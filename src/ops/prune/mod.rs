@@ -42,8 +42,8 @@ use crate::store::{ObjectInfo, ObjectStore};
 
 use super::backup_run::LEASE_SCOPE;
 use super::bucket_settings;
-use super::known_names::NameKind;
 use super::catalog::{list_with_signatures, read_manifest, BackupFilter, CatalogListing};
+use super::known_names::NameKind;
 use super::OpsError;
 
 /// What prune was asked to do.
