@@ -4,7 +4,7 @@
 //! Every retry is logged at WARN with the operation, key, attempt and error, so
 //! an operator can see a flaky endpoint in the logs of a run that succeeded.
 //! A `get` is retried while opening the stream; a stream that breaks later is
-//! the reader's to handle (resuming with a ranged `get` is planned for restore).
+//! the reader's to handle (`pipeline/ranged.rs` resumes it with a ranged `get`).
 
 use std::future::Future;
 use std::ops::Range;
