@@ -1033,12 +1033,12 @@ static CASES: &[Case] = &[
     ),
     // --- credentials: exit 5, told once, not retried ---------------------------
     Case {
-        prep: &[Prep::File("empty", "")],
+        prep: &[Prep::File("aws-empty", "# no profiles\n")],
         env: &[
             ("AWS_ACCESS_KEY_ID", ""),
             ("AWS_SECRET_ACCESS_KEY", ""),
-            ("AWS_SHARED_CREDENTIALS_FILE", "<tmp>/empty"),
-            ("AWS_CONFIG_FILE", "<tmp>/empty"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "<tmp>/aws-empty"),
+            ("AWS_CONFIG_FILE", "<tmp>/aws-empty"),
         ],
         ..case(
             "credentials-missing",
