@@ -340,7 +340,11 @@ async fn backup_list_restore_round_trip_through_the_cli() {
     // refused (exit 7) naming those that have some, never "0 backup(s)".
     let other = vault.run(&["list", "--database", "someone-else"]).code(EXIT_NOT_FOUND);
     assert!(!other.stdout.contains(&id), "{}", other.explain());
-    assert!(other.stderr.contains("Aliases with backups there: customer1"), "{}", other.explain());
+    assert!(
+        other.stderr.contains("Aliases with backups there: customer1"),
+        "{}",
+        other.explain()
+    );
     let by_db = vault.run(&["list", "--database", DB]).ok();
     assert!(by_db.stdout.contains(&id), "{}", by_db.explain());
 

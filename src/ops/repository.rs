@@ -99,10 +99,7 @@ fn judge(nearby: Vec<String>) -> Emptiness {
 /// with backups. An error reads as no.
 async fn holds_repository(store: &dyn ObjectStore, folder: &str) -> bool {
     let want = format!("{folder}{MANIFESTS}");
-    store
-        .folders(folder)
-        .await
-        .is_ok_and(|inner| inner.contains(&want))
+    store.folders(folder).await.is_ok_and(|inner| inner.contains(&want))
 }
 
 #[cfg(test)]
