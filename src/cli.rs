@@ -1,5 +1,7 @@
 //! Command-line definitions (clap) and nothing else: raw flags, validated
-//! later into a `Config` by `config.rs`.
+//! later into a `Config` by `config.rs`. The text after the options in
+//! `--help` and the man pages (exit codes, environment, files, examples) is
+//! attached by `help_text.rs`.
 
 use std::path::PathBuf;
 
@@ -11,8 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "graphvault",
     version = crate::VERSION,
     about,
-    propagate_version = true,
-    after_long_help = EXIT_CODES_HELP
+    propagate_version = true
 )]
 pub struct Cli {
     /// Config file (TOML). Default: $GRAPHVAULT_CONFIG, else /etc/graphvault/graphvault.toml if present.
@@ -37,27 +38,15 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
-    /// Only warnings and errors.
+    /// Only warnings and errors on stderr; backup, prune, verify and drill
+    /// also print their report only when something failed (or with
+    /// --json), so cron mails only failures.
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
     #[command(subcommand)]
     pub command: Command,
 }
-
-/// The end of `graphvault --help` and of the man page (docs/EXIT_CODES.md
-/// has the full table; tests/cli.rs checks the two agree).
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes: 0 ok, 1 internal error (a bug), 2 bad usage/config/input, 3 partly failed, \
-4 integrity (checksum/decryption mismatch), 5 storage, 6 keys, 7 not found, 8 local file, \
-9 Neo4j unreachable, 10 Neo4j/neo4j-admin failed, 11 all failed, 12 busy (another run holds \
-the lease), 13 archived (restore from archive requested), 14 doctor found errors, \
-15 bucket protection unknown (prune deleted nothing: versioning or object lock unreadable), \
-16 backup anomaly (every backup committed, but one's size or time is far from its recent history), \
-17 drill unchecked (restored, but no check or recorded count checked the data).
-
-Files: /etc/graphvault/graphvault.toml (or --config, $GRAPHVAULT_CONFIG). \
-Documentation: README.md, docs/CONFIGURATION.md, docs/EXIT_CODES.md, docs/FORMAT.md.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -132,21 +121,30 @@ pub enum AliasCommand {
         json: bool,
     },
     /// Print the database an alias points at.
-    GetTarget { alias: String },
+    GetTarget {
+        /// The alias, e.g. customer1.
+        alias: String,
+    },
     /// Point ALIAS at TARGET (which must exist and be online). First takes a
     /// pinned pre-deploy backup of the current target, and records the
     /// switch in the bucket so any host can roll it back.
     Switch {
+        /// The alias to switch, e.g. customer1.
         alias: String,
+        /// The database it is to point at, e.g. customer1-1790000000.
         target: String,
         /// Skip the pre-deploy backup of the current target.
         #[arg(long)]
         no_backup: bool,
     },
     /// Point ALIAS back at the target it had before its last recorded switch.
-    Rollback { alias: String },
+    Rollback {
+        /// The alias to switch back, e.g. customer1.
+        alias: String,
+    },
     /// Drop a database that no alias points at.
     DropDatabase {
+        /// The database to drop, e.g. customer1-1767741527.
         name: String,
         /// Drop even while aliases point at it.
         #[arg(long)]
@@ -256,6 +254,7 @@ pub struct DrillArgs {
 pub enum DrillCommand {
     /// Past drills (from the bucket): when, which aliases, pass/fail, recovery times.
     History {
+        /// JSON instead of a table.
         #[arg(long)]
         json: bool,
     },

@@ -60,6 +60,66 @@ pub enum Exit {
     Unchecked = 17,
 }
 
+impl Exit {
+    /// Every code, in order: what docs/EXIT_CODES.md's table must list
+    /// (tests/cli_meta.rs compares the two). A new variant fails to compile
+    /// in `every_variant_is_in_all` until it is added here.
+    pub const ALL: [Exit; 18] = [
+        Exit::Ok,
+        Exit::Internal,
+        Exit::Usage,
+        Exit::Partial,
+        Exit::Integrity,
+        Exit::Storage,
+        Exit::Key,
+        Exit::NotFound,
+        Exit::LocalIo,
+        Exit::Neo4jUnavailable,
+        Exit::Neo4jFailed,
+        Exit::AllFailed,
+        Exit::Busy,
+        Exit::Archived,
+        Exit::Unhealthy,
+        Exit::ProtectionUnknown,
+        Exit::Anomalous,
+        Exit::Unchecked,
+    ];
+
+    /// The name docs/EXIT_CODES.md gives it (the variant's).
+    pub fn name(self) -> String {
+        format!("{self:?}")
+    }
+
+    /// What it means, in a few words: the summary in `--help` and the
+    /// EXIT STATUS section of the man pages (docs/EXIT_CODES.md has more).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "ok",
+            Exit::Internal => "internal error (a bug)",
+            Exit::Usage => "bad usage/config/input",
+            Exit::Partial => "partly failed",
+            Exit::Integrity => "integrity (checksum/decryption mismatch, untrusted manifest)",
+            Exit::Storage => "storage (unreachable, credentials, access denied, no bucket)",
+            Exit::Key => "keys",
+            Exit::NotFound => "not found (no such backup, or a name or prefix with no backups)",
+            Exit::LocalIo => "local file",
+            Exit::Neo4jUnavailable => "Neo4j unreachable",
+            Exit::Neo4jFailed => "Neo4j/neo4j-admin failed",
+            Exit::AllFailed => "all failed",
+            Exit::Busy => "busy (another run holds the lease)",
+            Exit::Archived => "archived (restore from archive requested)",
+            Exit::Unhealthy => "doctor found errors",
+            Exit::ProtectionUnknown => {
+                "bucket protection unknown (prune deleted nothing: versioning or object lock unreadable)"
+            }
+            Exit::Anomalous => {
+                "backup anomaly (every backup committed, but one's size or time is far from its recent history)"
+            }
+            Exit::Unchecked => "drill unchecked (restored, but no check or recorded count checked the data)",
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)
@@ -150,7 +210,9 @@ fn ops(e: &OpsError) -> Exit {
         OpsError::Bolt(e) => bolt(e),
         OpsError::Admin(e) => admin(e),
         OpsError::DiffWithoutParent { .. } => Exit::Neo4jFailed,
-        OpsError::BackupNotFound { .. } => Exit::NotFound,
+        OpsError::BackupNotFound { .. } | OpsError::UnknownName { .. } | OpsError::NoRepository { .. } => {
+            Exit::NotFound
+        }
         OpsError::ArtifactMissing { .. }
         | OpsError::DestinationExists { .. }
         | OpsError::NoRoom { .. }
@@ -269,6 +331,35 @@ mod tests {
         ];
         for (exit, code) in table {
             assert_eq!(exit as u8, code, "{exit:?}");
+        }
+    }
+
+    #[test]
+    fn every_variant_is_in_all() {
+        // Exhaustive on purpose: a new code must be added to `Exit::ALL`
+        // (and so to docs/EXIT_CODES.md) before this compiles again.
+        let position = |e: Exit| match e {
+            Exit::Ok
+            | Exit::Internal
+            | Exit::Usage
+            | Exit::Partial
+            | Exit::Integrity
+            | Exit::Storage
+            | Exit::Key
+            | Exit::NotFound
+            | Exit::LocalIo
+            | Exit::Neo4jUnavailable
+            | Exit::Neo4jFailed
+            | Exit::AllFailed
+            | Exit::Busy
+            | Exit::Archived
+            | Exit::Unhealthy
+            | Exit::ProtectionUnknown
+            | Exit::Anomalous
+            | Exit::Unchecked => e as usize,
+        };
+        for (i, e) in Exit::ALL.into_iter().enumerate() {
+            assert_eq!(position(e), i, "{e:?}");
         }
     }
 

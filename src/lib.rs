@@ -15,7 +15,7 @@
 //! - [`notify`]: webhooks about runs;
 //! - [`json`]: the JSON contract of every `--json` output and webhook
 //!   (docs/JSON.md, docs/schemas/);
-//! - [`config`], [`cli`], [`exit`], [`telemetry`]: the edges the binary uses.
+//! - [`config`], [`cli`], [`help_text`], [`exit`], [`telemetry`]: the edges the binary uses.
 //!
 //! `docs/DESIGN.md` explains write ordering and crash safety, `docs/FORMAT.md`
 //! the bucket layout and how to restore without graphvault.
@@ -35,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod error_text;
 pub mod exit;
+pub mod help_text;
 pub mod json;
 pub mod lease;
 pub mod model;

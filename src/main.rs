@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use graphvault::cli::{Cli, LogFormat};
+use graphvault::cli::LogFormat;
 use graphvault::exit::{classify, render, Exit};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = graphvault::help_text::parse();
     graphvault::telemetry::init(cli.log_format, cli.verbose, cli.quiet);
     // rustls needs one process-wide crypto provider. The AWS SDK brings
     // aws-lc-rs, other TLS users (e.g. the Bolt client, neo4rs) bring ring;

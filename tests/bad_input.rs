@@ -900,7 +900,7 @@ static CASES: &[Case] = &[
                 "<identity>",
             ],
             NOT_FOUND,
-            &["customer9", "graphvault list"],
+            &["customer9", "Aliases with backups there: customer1"],
         )
     },
     Case {
@@ -976,8 +976,83 @@ static CASES: &[Case] = &[
         "`prune --database` of a name with no backups (a typo)",
         &["prune", "--dry-run", "--database", "customer9"],
         NOT_FOUND,
-        &["no backup of 'customer9'", "graphvault list"],
+        &[
+            "no backup of alias or database 'customer9'",
+            "Aliases with backups there: customer1",
+        ],
     ),
+    // --- typos in names and prefixes read as mistakes, not as "0 backup(s)" --
+    case(
+        "list-database-typo",
+        "`list --database` of a misspelt alias",
+        &["list", "--database", "custmer1"],
+        NOT_FOUND,
+        &["no backup of alias or database 'custmer1'", "did you mean 'customer1'?"],
+    ),
+    case(
+        "list-alias-is-a-database",
+        "`list --alias` given a database name",
+        &["list", "--alias", "customer1-1800000000"],
+        NOT_FOUND,
+        &["no backup of alias 'customer1-1800000000'", "did you mean 'customer1'?"],
+    ),
+    case(
+        "stats-database-typo",
+        "`stats --database` of a misspelt alias",
+        &["stats", "--database", "custmer1"],
+        NOT_FOUND,
+        &["'custmer1'", "did you mean 'customer1'?"],
+    ),
+    case(
+        "verify-database-typo",
+        "`verify --database` of a misspelt alias",
+        &["verify", "--database", "custmer1"],
+        NOT_FOUND,
+        &["'custmer1'", "did you mean 'customer1'?"],
+    ),
+    Case {
+        config: &[Edit::Put("encryption.identity_file", "\"<identity>\"")],
+        ..case(
+            "drill-alias-typo",
+            "`drill --database` of a misspelt alias",
+            &["drill", "--database", "custmer1"],
+            NOT_FOUND,
+            &["no backup of alias 'custmer1'", "did you mean 'customer1'?"],
+        )
+    },
+    case(
+        "storage-prefix-typo",
+        "`storage.url` with a misspelt prefix next to the repository",
+        &["--set", "storage.url=s3://<bucket>/gw", "list"],
+        NOT_FOUND,
+        &[
+            "s3://<bucket>/gw holds no graphvault repository",
+            "this location holds one: s3://<bucket>/gv",
+            "fix storage.url",
+        ],
+    ),
+    // --- credentials: exit 5, told once, not retried ---------------------------
+    Case {
+        prep: &[Prep::File("aws-empty", "# no profiles\n")],
+        env: &[
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_SHARED_CREDENTIALS_FILE", "<tmp>/aws-empty"),
+            ("AWS_CONFIG_FILE", "<tmp>/aws-empty"),
+        ],
+        ..case(
+            "credentials-missing",
+            "no AWS credentials anywhere in the chain",
+            &["list"],
+            STORAGE,
+            &[
+                "no AWS credentials found",
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                "AWS_PROFILE",
+                "instance or task role",
+            ],
+        )
+    },
     Case {
         config: &[Edit::Put("storage.endpoint", "\"<no-versioning-endpoint>\"")],
         ..case(

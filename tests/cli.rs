@@ -337,9 +337,15 @@ async fn backup_list_restore_round_trip_through_the_cli() {
     assert_eq!(record["part_size"], 5 * MIB as u64);
     assert!(record["parts"].as_u64().unwrap() >= 2, "multipart: {record}");
 
-    // --database filters by alias or database.
-    let other = vault.run(&["list", "--database", "someone-else"]).ok();
+    // --database filters by alias or database; a name with no backups is
+    // refused (exit 7) naming those that have some, never "0 backup(s)".
+    let other = vault.run(&["list", "--database", "someone-else"]).code(EXIT_NOT_FOUND);
     assert!(!other.stdout.contains(&id), "{}", other.explain());
+    assert!(
+        other.stderr.contains("Aliases with backups there: customer1"),
+        "{}",
+        other.explain()
+    );
     let by_db = vault.run(&["list", "--database", DB]).ok();
     assert!(by_db.stdout.contains(&id), "{}", by_db.explain());
 
@@ -652,8 +658,8 @@ async fn backup_of_a_missing_artifact_exits_local_io_and_writes_no_manifest() {
         .code(EXIT_LOCAL_IO);
 
     let l = vault.run(&["list"]).ok();
-    assert_eq!(l.stdout.lines().count(), 2, "header and count only: {}", l.explain());
-    assert!(l.stdout.ends_with("0 backup(s)\n"), "{}", l.explain());
+    assert_eq!(l.stdout.lines().count(), 1, "one line: {}", l.explain());
+    assert!(l.stdout.starts_with("no backups yet in s3://"), "{}", l.explain());
     let j = vault.run(&["list", "--json"]).ok();
     assert_eq!(
         serde_json::from_str::<Value>(&j.stdout).unwrap(),

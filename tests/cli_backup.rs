@@ -72,6 +72,29 @@ async fn some_failed_exits_3_and_all_failed_exits_11_with_a_summary() {
     assert!(r.stderr.contains("did not finish within"), "{}", r.explain());
 }
 
+/// The scheduled lines run `-q` (infra/cron, infra/systemd): cron mails any
+/// output, so a clean run prints nothing at all, and a failing one its
+/// summary and its errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_run_prints_nothing_when_clean_and_its_summary_when_not() {
+    let s = Setup::new(&format!(
+        "{SMALL}, NEO4J_ADMIN_DOUBLE_FAIL = \"customer2-1800000000:exit1\""
+    ))
+    .await;
+    for args in [
+        &["-q", "backup", "--alias", "customer1"][..],
+        &["-q", "verify", "--latest"],
+        &["-q", "prune"],
+    ] {
+        let r = s.run(args).await.ok();
+        assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""), "{}", r.explain());
+    }
+    let r = s.run(&["-q", "backup"]).await.code(EXIT_PARTIAL);
+    assert!(r.stdout.contains("2 of 3 database(s) backed up"), "{}", r.explain());
+    assert!(r.stderr.contains("graphvault: error:"), "{}", r.explain());
+    assert!(!r.stderr.contains(" INFO "), "{}", r.explain());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_while_another_holds_the_lease_exits_busy_and_writes_nothing() {
     use graphvault::lease::{acquire, Holder, LeaseSettings};

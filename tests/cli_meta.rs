@@ -1,7 +1,8 @@
 //! Packaging-facing behaviour of the binary: `--version` carries the git
 //! revision, shell completions and man pages are generated from the same
-//! clap definitions, and the exit-code summary in `--help` agrees with
-//! docs/EXIT_CODES.md.
+//! clap definitions (every page with EXIT STATUS, ENVIRONMENT, FILES and
+//! EXAMPLES, every argument with help text), and the exit codes in `--help`
+//! and src/exit.rs agree with docs/EXIT_CODES.md.
 
 mod common;
 
@@ -57,10 +58,9 @@ fn bash_completion_is_valid_bash() {
 }
 
 #[test]
-fn man_pages_cover_every_command_and_list_the_exit_codes() {
+fn man_pages_cover_every_command_with_exit_status_environment_files_and_examples() {
     let page = graphvault_run(&["man"]).ok().stdout;
     assert!(page.starts_with(".ie") || page.contains(".TH graphvault 1"), "{page}");
-    assert!(page.contains("Exit codes"), "the main page lists the exit codes");
 
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("man1");
@@ -77,9 +77,35 @@ fn man_pages_cover_every_command_and_list_the_exit_codes() {
         "graphvault-alias-rollback.1",
         "graphvault-doctor.1",
     ] {
-        let text = std::fs::read_to_string(out_dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(text.contains(".TH"), "{name} is not a man page");
+        assert!(out_dir.join(name).exists(), "{name} was not written");
     }
+    let pages = common::cli::entries(&out_dir);
+    assert!(pages.len() >= 20, "{pages:?}");
+    for name in pages {
+        let text = std::fs::read_to_string(out_dir.join(&name)).unwrap();
+        assert!(text.contains(".TH"), "{name} is not a man page");
+        for section in ["EXIT STATUS", "ENVIRONMENT", "FILES", "EXAMPLES"] {
+            assert!(text.contains(&format!(".SH \"{section}\"")), "{name} lacks {section}");
+        }
+        let status = text.split(".SH \"EXIT STATUS\"").nth(1).unwrap_or_default();
+        for code in 0..=16 {
+            assert!(
+                status.contains(&format!("\\fB{code}\\fR")),
+                "{name}: EXIT STATUS lacks {code}"
+            );
+        }
+        for var in ["GRAPHVAULT_CONFIG", "AWS_ACCESS_KEY_ID", "NO_COLOR"] {
+            assert!(text.contains(var), "{name}: ENVIRONMENT lacks {var}");
+        }
+        let examples = text.split(".SH \"EXAMPLES\"").nth(1).unwrap_or_default();
+        assert!(examples.contains("\\fBgraphvault"), "{name}: no example command");
+    }
+    // The same text ends `--help`: one source.
+    let help = graphvault_run(&["list", "--help"]).ok().stdout;
+    assert!(
+        help.contains("Examples:\n  graphvault list --database customer1"),
+        "{help}"
+    );
 }
 
 /// Every code in `--help`'s summary is in docs/EXIT_CODES.md's table with
@@ -104,6 +130,71 @@ fn help_exit_code_summary_matches_the_documented_table() {
             "--help's exit code summary lacks {code}: {summary}"
         );
     }
+}
+
+/// docs/EXIT_CODES.md's table and the code's table (`Exit::ALL`) hold the
+/// same codes under the same names, in both directions.
+#[test]
+fn every_documented_exit_code_is_the_one_the_code_returns() {
+    use graphvault::exit::Exit;
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/EXIT_CODES.md")).unwrap();
+    let table = doc
+        .split("## Table")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .expect("docs/EXIT_CODES.md has a Table section");
+    let documented: Vec<(u8, String)> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix('|'))
+        .filter_map(|l| {
+            let mut cells = l.split('|').map(str::trim);
+            let code = cells.next()?.parse().ok()?;
+            Some((code, cells.next()?.trim_matches('`').to_string()))
+        })
+        .collect();
+    let coded: Vec<(u8, String)> = Exit::ALL.iter().map(|e| (*e as u8, e.name())).collect();
+    for row in &documented {
+        assert!(
+            coded.contains(row),
+            "docs/EXIT_CODES.md documents {row:?}, src/exit.rs has no such code"
+        );
+    }
+    for row in &coded {
+        assert!(
+            documented.contains(row),
+            "src/exit.rs returns {row:?}, docs/EXIT_CODES.md's table lacks it"
+        );
+    }
+    assert_eq!(documented.len(), coded.len(), "each code once: {documented:?}");
+}
+
+/// Every command, positional argument and option in the clap tree says
+/// what it is in `--help` (clap's own `--help`/`--version` aside).
+#[test]
+fn every_argument_and_command_has_help_text() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        if cmd.get_about().is_none() && cmd.get_long_about().is_none() {
+            missing.push(format!("command `{path}`"));
+        }
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("`{path}` argument {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut cmd = graphvault::cli::Cli::command();
+    cmd.build();
+    let mut missing = Vec::new();
+    walk(&cmd, "graphvault", &mut missing);
+    assert!(missing.is_empty(), "no help text for:\n  {}", missing.join("\n  "));
 }
 
 /// The README's full example config is valid as shipped (every section).

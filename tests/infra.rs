@@ -60,8 +60,8 @@ fn the_cron_line_runs_the_backup_at_two_as_the_graphvault_user() {
     let cron = infra("cron/graphvault");
     let line = cron
         .lines()
-        .find(|l| !l.starts_with('#') && l.contains("graphvault backup"))
-        .expect("a backup line");
+        .find(|l| !l.starts_with('#') && l.contains("graphvault -q backup"))
+        .expect("a quiet backup line");
     let fields: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(&fields[..7], ["0", "2", "*", "*", "*", "graphvault", "graphvault"]);
     assert!(line.contains("--metrics-file"));
@@ -72,14 +72,36 @@ fn the_drill_runs_monthly_with_a_report() {
     let timer = infra("systemd/graphvault-drill.timer");
     assert!(timer.contains("OnCalendar=Sun *-*-01..07 04:00:00"));
     let service = infra("systemd/graphvault-drill.service");
-    assert!(service.contains("graphvault drill") && service.contains("--report"));
+    assert!(service.contains("graphvault -q drill") && service.contains("--report"));
     let cron = infra("cron/graphvault");
     let drill = cron
         .lines()
-        .find(|l| l.contains("graphvault drill"))
+        .find(|l| l.contains("graphvault -q drill"))
         .expect("a drill line");
     // cron ORs day-of-month and day-of-week: restricting both would run every Sunday.
     assert!(drill.starts_with("0 4 1-7 * * graphvault "), "{drill}");
+}
+
+/// Every scheduled run is quiet (`-q`): cron mails any output, so a clean
+/// night must print nothing; systemd keeps the journal to what matters.
+#[test]
+fn every_scheduled_run_is_quiet() {
+    let cron = infra("cron/graphvault");
+    let jobs: Vec<&str> = cron
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains(" graphvault "))
+        .collect();
+    assert_eq!(jobs.len(), 4, "{cron}");
+    for job in jobs {
+        let runs = job.matches("graphvault ").count() - job.matches("graphvault -q ").count();
+        // The cron user field "graphvault" precedes each command.
+        assert_eq!(runs, 1, "every graphvault command in `{job}` needs -q");
+    }
+    for unit in ["backup", "prune", "verify", "drill"] {
+        let service = infra(&format!("systemd/graphvault-{unit}.service"));
+        let exec = service.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+        assert!(exec.starts_with("ExecStart=/usr/local/bin/graphvault -q "), "{exec}");
+    }
 }
 
 /// Prune runs daily after the backup, verify weekly; both hardened, neither
@@ -89,8 +111,8 @@ fn prune_runs_daily_after_the_backup_and_verify_weekly() {
     assert!(infra("systemd/graphvault-prune.timer").contains("OnCalendar=*-*-* 06:00:00"));
     assert!(infra("systemd/graphvault-verify.timer").contains("OnCalendar=Sat *-*-* 04:00:00"));
     for (unit, command) in [
-        ("graphvault-prune.service", "graphvault prune"),
-        ("graphvault-verify.service", "graphvault verify"),
+        ("graphvault-prune.service", "graphvault -q prune"),
+        ("graphvault-verify.service", "graphvault -q verify"),
     ] {
         let service = infra(&format!("systemd/{unit}"));
         assert!(service.contains(command), "{unit}");
@@ -107,8 +129,8 @@ fn prune_runs_daily_after_the_backup_and_verify_weekly() {
     let cron = infra("cron/graphvault");
     assert!(cron
         .lines()
-        .any(|l| l.starts_with("0 6 * * * graphvault graphvault prune")));
+        .any(|l| l.starts_with("0 6 * * * graphvault graphvault -q prune")));
     assert!(cron
         .lines()
-        .any(|l| l.starts_with("0 4 * * 6 graphvault graphvault verify")));
+        .any(|l| l.starts_with("0 4 * * 6 graphvault graphvault -q verify")));
 }

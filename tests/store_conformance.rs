@@ -127,6 +127,17 @@ async fn list_returns_every_key_under_the_prefix_in_order(store: Arc<dyn ObjectS
     assert!(store.list("absent/").await.unwrap().is_empty());
 }
 
+async fn folders_are_the_next_segments_under_a_prefix(store: Arc<dyn ObjectStore>) {
+    for key in ["f/b/2", "f/a/1", "f/a/deep/3", "f/file", "g/x"] {
+        put(store.as_ref(), key, b"v").await;
+    }
+    assert_eq!(store.folders("").await.unwrap(), ["f/", "g/"]);
+    assert_eq!(store.folders("f/").await.unwrap(), ["f/a/", "f/b/"]);
+    assert_eq!(store.folders("f/a/").await.unwrap(), ["f/a/deep/"]);
+    assert!(store.folders("f/b/").await.unwrap().is_empty());
+    assert!(store.folders("absent/").await.unwrap().is_empty());
+}
+
 async fn delete_is_idempotent(store: Arc<dyn ObjectStore>) {
     put(store.as_ref(), "d/x", b"v").await;
     store.delete("d/x").await.unwrap();
@@ -304,6 +315,7 @@ conformance!(
     missing_objects_are_not_found,
     ranged_get_returns_exactly_the_range,
     list_returns_every_key_under_the_prefix_in_order,
+    folders_are_the_next_segments_under_a_prefix,
     delete_is_idempotent,
     multipart_upload_assembles_parts_and_reports_the_composite_checksum,
     sized_multipart_uploads_assemble_whatever_the_part_sizes,

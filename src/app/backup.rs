@@ -8,7 +8,7 @@ use crate::neo4j::{BackupType, ProcessAdmin};
 use crate::ops::backup_run::{BackupRunRequest, RunContext, RunOutcome, StatvfsFreeSpace};
 use crate::ops::{self, ArtifactBackupRequest, OpsError};
 
-use super::{catalog_for, hostname, load_config, print, progress_style, store_for};
+use super::{catalog_for, hostname, load_config, print, print_report, progress_style, store_for};
 
 fn labels_of(args: &BackupArgs) -> anyhow::Result<Vec<Label>> {
     let mut labels: Vec<Label> = args.labels.iter().map(|l| l.parse()).collect::<Result<_, _>>()?;
@@ -184,7 +184,7 @@ async fn backup_run(cli: &Cli, args: &BackupArgs) -> anyhow::Result<()> {
     if args.json {
         print(&crate::json::text(&report.to_json()))?;
     } else {
-        print(&report.table())?;
+        print_report(cli, matches!(report.outcome(), RunOutcome::Ok), &report.table())?;
     }
     let metrics = match &args.metrics_file {
         Some(path) => {

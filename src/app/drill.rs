@@ -11,7 +11,7 @@ use crate::ops::drill::{self, DrillContext, DrillReport, DrillRequest};
 use crate::ops::OpsError;
 use crate::pipeline::{Identities, KeyError};
 
-use super::{catalog_for, hostname, load_config, print, store_for};
+use super::{catalog_for, hostname, load_config, print, print_report, store_for};
 
 pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;
@@ -36,7 +36,7 @@ pub(super) async fn drill(cli: &Cli, args: &DrillArgs) -> anyhow::Result<()> {
     if args.json {
         print(&crate::json::text(&report.to_json()))?;
     } else {
-        print(&report.markdown())?;
+        print_report(cli, report.outcome() == crate::json::Outcome::Ok, &report.markdown())?;
     }
     let (failed, unchecked, total) = (report.failed(), report.unchecked(), report.results.len());
     if failed > 0 {

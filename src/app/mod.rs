@@ -36,10 +36,37 @@ async fn store_for(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
     Ok(open_store(&config.storage).await?)
 }
 
+/// The store one level above `storage.url` and the URL's last segment, for
+/// telling a mistyped prefix from a new repository (`ops::repository`).
+async fn parent_store_for(config: &Config) -> Option<(Arc<dyn ObjectStore>, String)> {
+    let (url, name) = config.storage.url.parent()?;
+    let settings = crate::store::StoreSettings {
+        url,
+        ..config.storage.clone()
+    };
+    match open_store(&settings).await {
+        Ok(store) => Some((store, name)),
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot open the store above storage.url");
+            None
+        }
+    }
+}
+
 fn print(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).context("cannot write to stdout")?;
     out.flush().context("cannot write to stdout")
+}
+
+/// The table a batch command (backup, prune, verify, drill) prints at the
+/// end: left out with `-q` when the run was clean, so cron, which mails any
+/// output, mails only failures. `--json` output is always printed.
+fn print_report(cli: &Cli, clean: bool, text: &str) -> anyhow::Result<()> {
+    if cli.quiet && clean {
+        return Ok(());
+    }
+    print(text)
 }
 
 /// Runs the command the user asked for.

@@ -1,9 +1,10 @@
-//! The commands that read backups: `list`, `restore`, `verify`.
+//! The commands that read backups: `list`, `stats`, `restore`, `verify`,
+//! `prune`, `doctor`, `lifecycle suggest`.
 
 use std::sync::Arc;
 
 use crate::cli::{Cli, DoctorArgs, ListArgs, PruneArgs, ReportArgs, RestoreArgs, StatsArgs, VerifyArgs};
-use crate::config::ConfigError;
+use crate::config::{Config, ConfigError};
 use crate::json::{self, JsonDocument, Outcome, WithOutcome};
 use crate::model::DbName;
 use crate::neo4j::cypher_names::database_name;
@@ -12,10 +13,13 @@ use crate::notify::Notification;
 use crate::ops::annotated::annotate;
 use crate::ops::backup_run::StatvfsFreeSpace;
 use crate::ops::interrupt::until_interrupted;
-use crate::ops::{self, BackupFilter, ListFormat, OpsError, Pick};
+use crate::ops::known_names::NameKind;
+use crate::ops::repository::Parent;
+use crate::ops::{self, BackupFilter, CatalogListing, ListFormat, OpsError, Pick};
 use crate::pipeline::{Identities, KeyError};
+use crate::store::ObjectStore;
 
-use super::{catalog_for, hostname, load_config, print, progress_style, store_for};
+use super::{catalog_for, hostname, load_config, parent_store_for, print, print_report, progress_style, store_for};
 
 pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     let config = load_config(cli)?;
@@ -37,7 +41,10 @@ pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
             .transpose()?,
     };
     let store = store_for(&config).await?;
-    let listing = ops::list_with_signatures(store.as_ref(), &filter).await?;
+    let listing = checked_listing(&config, store.as_ref(), &filter, query.alias.as_ref()).await?;
+    if listing.names.is_empty() && !args.json {
+        return print(&no_backups_yet(store.as_ref()));
+    }
     let allow = config.signing.allow_unsigned;
     let shown = if args.no_sizes {
         ops::annotated::unread(&listing, |k| query.matches(k))
@@ -54,7 +61,10 @@ pub(super) async fn stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
         database: args.database.as_deref().map(str::parse).transpose()?,
     };
     let store = store_for(&config).await?;
-    let listing = ops::list_with_signatures(store.as_ref(), &filter).await?;
+    let listing = checked_listing(&config, store.as_ref(), &filter, None).await?;
+    if listing.names.is_empty() && !args.json {
+        return print(&no_backups_yet(store.as_ref()));
+    }
     let allow = config.signing.allow_unsigned;
     let all = annotate(store.as_ref(), &listing, |_| true, &config.monitor, allow).await;
     let format = if args.json { ListFormat::Json } else { ListFormat::Table };
@@ -67,10 +77,49 @@ pub(super) async fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
         database: args.database.as_deref().map(str::parse).transpose()?,
     };
     let store = store_for(&config).await?;
-    let listing = ops::list_with_signatures(store.as_ref(), &filter).await?;
+    let listing = checked_listing(&config, store.as_ref(), &filter, None).await?;
     let page = ops::report::html_report(store.as_ref(), &listing, &config).await?;
     ops::report::write_page(&args.html, &page)?;
     print(&format!("report written to {}\n", args.html.display()))
+}
+
+/// The catalog `list` and `stats` show. A name given as a filter must have
+/// backups (exit 7 naming those that do, as restore, verify and prune
+/// refuse it); a storage URL with no backup must not be a mistyped prefix
+/// next to a repository (`ops::repository`).
+async fn checked_listing(
+    config: &Config,
+    store: &dyn ObjectStore,
+    filter: &BackupFilter,
+    alias: Option<&DbName>,
+) -> anyhow::Result<CatalogListing> {
+    let listing = ops::list_with_signatures(store, filter).await?;
+    if listing.names.is_empty() {
+        let parent = parent_store_for(config).await;
+        let parent = parent.as_ref().map(|(store, name)| Parent {
+            store: store.as_ref(),
+            name,
+        });
+        ops::repository::require_repository(store, parent).await?;
+    }
+    let location = store.location();
+    if let Some(db) = &filter.database {
+        listing
+            .names
+            .require(NameKind::AliasOrDatabase, db.as_str(), &location)?;
+    }
+    if let Some(alias) = alias {
+        listing.names.require(NameKind::Alias, alias.as_str(), &location)?;
+    }
+    Ok(listing)
+}
+
+/// What `list` and `stats` print for a repository without backups.
+fn no_backups_yet(store: &dyn ObjectStore) -> String {
+    format!(
+        "no backups yet in {} (`graphvault backup` makes the first; check storage.url if there should be some)\n",
+        store.location()
+    )
 }
 
 pub(super) async fn restore(cli: &Cli, args: &RestoreArgs) -> anyhow::Result<()> {
@@ -188,7 +237,7 @@ fn parse_time(key: &'static str, text: &str, end_of_day: bool) -> Result<chrono:
 pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     use crate::monitor::run_metrics::{Job, JobRun};
     let config = load_config(cli)?;
-    let outcome = verify_run(&config, args).await;
+    let outcome = verify_run(cli, &config, args).await;
     let (run, note) = match &outcome {
         Ok(results) => {
             let failed = results.iter().filter(|r| !r.ok()).count();
@@ -219,6 +268,7 @@ pub(super) async fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
 
 /// Selects and verifies, and prints the results.
 async fn verify_run(
+    cli: &Cli,
     config: &crate::config::Config,
     args: &VerifyArgs,
 ) -> anyhow::Result<Vec<ops::verify::BackupResult>> {
@@ -270,7 +320,8 @@ async fn verify_run(
     if args.json {
         print(&json::document(JsonDocument::Verify, &verify::json_body(&results))?)?;
     } else {
-        print(&verify::render(&results))?;
+        let failed = results.iter().filter(|r| !r.ok()).count();
+        print_report(cli, failed == 0, &verify::render(&results))?;
     }
     Ok(results)
 }
@@ -318,7 +369,7 @@ pub(super) async fn prune(cli: &Cli, args: &PruneArgs) -> anyhow::Result<()> {
         };
         print(&json::document(JsonDocument::Prune, &body)?)?;
     } else {
-        print(&prune::render(&report))?;
+        print_report(cli, report.failures.is_empty(), &prune::render(&report))?;
     }
     if !report.failures.is_empty() {
         return Err(OpsError::PruneIncomplete {

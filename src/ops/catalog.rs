@@ -11,6 +11,7 @@ use crate::model::{BackupId, BackupManifest, DbName, ManifestKey, MANIFESTS};
 use crate::signing::{signature_key, ManifestTrust, Verdict, SIGNATURE_SUFFIX};
 use crate::store::{get_all, ObjectInfo, ObjectStore, StoreError};
 
+use super::known_names::KnownNames;
 use super::OpsError;
 
 /// Which backups a command is about.
@@ -47,6 +48,9 @@ pub struct CatalogListing {
     pub objects: BTreeMap<String, ObjectInfo>,
     /// Signature objects whose manifest name matches the filter.
     pub signatures: Vec<ObjectInfo>,
+    /// Every alias and database with a manifest, whatever the filter: what
+    /// a filter that matched nothing is told about (`known_names.rs`).
+    pub names: KnownNames,
 }
 
 impl CatalogListing {
@@ -77,7 +81,11 @@ pub async fn list_with_signatures(store: &dyn ObjectStore, filter: &BackupFilter
             }
             continue;
         }
-        match ManifestKey::parse(&o.key) {
+        let parsed = ManifestKey::parse(&o.key);
+        if let Some(k) = &parsed {
+            out.names.add(k);
+        }
+        match parsed {
             Some(k) if filter.matches(&k) => {
                 out.keys.push(k);
                 out.objects.insert(o.key.clone(), o);

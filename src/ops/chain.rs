@@ -11,6 +11,7 @@ use crate::signing::ManifestTrust;
 use crate::store::ObjectStore;
 
 use super::catalog::{find_backup, find_backup_in, find_in_alias, list_with_signatures, read_manifest, BackupFilter};
+use super::known_names::NameKind;
 use super::latest::newest_usable;
 use super::OpsError;
 
@@ -51,6 +52,11 @@ pub async fn pick_backup(
         };
     }
     let listing = list_with_signatures(store, &filter).await?;
+    if let Some(db) = database {
+        listing
+            .names
+            .require(NameKind::AliasOrDatabase, db.as_str(), &store.location())?;
+    }
     let candidates: Vec<ManifestKey> = match pick {
         Pick::At(t) => listing
             .keys

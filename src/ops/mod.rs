@@ -17,12 +17,14 @@ pub mod doctor;
 pub mod drill;
 pub mod interrupt;
 mod key;
+pub mod known_names;
 mod latest;
 mod list;
 pub mod progress;
 pub mod prune;
 mod record;
 pub mod report;
+pub mod repository;
 pub mod restore_db;
 mod restore_to_dir;
 mod stats;
@@ -85,6 +87,19 @@ pub enum OpsError {
         #[source]
         source: std::io::Error,
     },
+    /// A filter (`--database`, `--alias`) naming nothing the store holds
+    /// backups of (a typo, or the wrong store): `hint` names what exists.
+    #[error("no backup of {kind} '{name}' in {location}: {hint}")]
+    UnknownName {
+        kind: &'static str,
+        name: String,
+        location: String,
+        hint: String,
+    },
+    /// Nothing graphvault writes is under the storage URL, and a
+    /// repository is close by (`repository.rs`): the URL is mistaken.
+    #[error("{location} holds no graphvault repository (nothing graphvault writes is under it), but {} {}: fix storage.url", if nearby.len() == 1 { "this location holds one:" } else { "these locations hold one:" }, nearby.join(", "))]
+    NoRepository { location: String, nearby: Vec<String> },
     #[error("alias '{name}' does not exist: `graphvault alias list` shows the aliases")]
     AliasNotFound { name: String },
     #[error("database '{name}' does not exist: `graphvault alias list` and SHOW DATABASES show what exists")]

@@ -26,6 +26,7 @@ use crate::store::ObjectStore;
 
 use super::catalog::{find_backup, list_with_signatures, read_manifest, BackupFilter};
 use super::chain::{chain_from, resolve_chain};
+use super::known_names::NameKind;
 use super::latest::newest_usable;
 use super::progress::ProgressStyle;
 use super::restore_to_dir::download_verified;
@@ -108,6 +109,11 @@ pub async fn select(
         database: database.cloned(),
     };
     let listing = list_with_signatures(store, &filter).await?;
+    if let Some(db) = database {
+        listing
+            .names
+            .require(NameKind::AliasOrDatabase, db.as_str(), &store.location())?;
+    }
     if *which == Which::All {
         out.keys = listing.keys;
         return Ok(out);

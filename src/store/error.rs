@@ -15,6 +15,15 @@ pub enum StoreError {
     #[error("access denied during {op}: {detail}. Check the credentials and the bucket policy")]
     AccessDenied { op: &'static str, detail: String },
 
+    /// No credentials, or credentials the store refuses as such (unknown
+    /// key, wrong secret, expired token). Not retried.
+    #[error("{op}: {problem}. {fix}")]
+    Credentials {
+        op: &'static str,
+        problem: String,
+        fix: String,
+    },
+
     #[error("the store rejected the body of '{key}' because its SHA-256 did not match: {detail}")]
     ChecksumMismatch { key: String, detail: String },
 

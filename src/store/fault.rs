@@ -260,6 +260,11 @@ impl ObjectStore for FaultyStore {
         self.inner.lifecycle_rules().await
     }
 
+    async fn folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.gate(Op::List, None)?;
+        self.inner.folders(prefix).await
+    }
+
     fn bucket_prefix(&self) -> String {
         self.inner.bucket_prefix()
     }

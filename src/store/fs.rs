@@ -324,6 +324,34 @@ impl ObjectStore for FsStore {
         .await
     }
 
+    async fn folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let dir = match prefix.strip_suffix('/') {
+            None if prefix.is_empty() => self.root.clone(),
+            Some(d) => self.path_of(d)?,
+            None => return Ok(Vec::new()),
+        };
+        let prefix = prefix.to_string();
+        blocking(move || {
+            let entries = match fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(StoreError::io("list directory", &dir, e)),
+            };
+            let mut out = Vec::new();
+            for entry in entries {
+                let entry = entry.map_err(|e| StoreError::io("list directory", &dir, e))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if is_dir && !name.starts_with('.') {
+                    out.push(format!("{prefix}{name}/"));
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let path = self.path_of(key)?;
         blocking(move || {

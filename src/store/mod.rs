@@ -32,6 +32,8 @@ mod open;
 mod protection;
 mod retry;
 mod s3;
+mod s3_credentials;
+mod s3_folders;
 mod s3_protection;
 
 use std::ops::Range;
@@ -122,6 +124,12 @@ pub trait ObjectStore: Send + Sync {
 
     /// All objects whose key starts with `prefix`, in key order.
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError>;
+
+    /// The "folders" directly under `prefix` (empty, or ending in `/`): each
+    /// distinct key prefix up to the next `/`, ending in `/`, in key order
+    /// (S3 `CommonPrefixes`). Tells what a prefix holds without listing
+    /// every object under it.
+    async fn folders(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
 
     /// Removes an object; succeeds when it is already gone.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;

@@ -77,6 +77,36 @@ impl FromStr for StoreUrl {
     }
 }
 
+impl StoreUrl {
+    /// The URL one level up and this one's last segment (`s3://b/neo4j`,
+    /// `prod` for `s3://b/neo4j/prod`); `None` at a bucket's or the
+    /// filesystem's root.
+    pub fn parent(&self) -> Option<(StoreUrl, String)> {
+        match self {
+            Self::S3 { bucket, prefix } if !prefix.is_empty() => {
+                let (up, name) = prefix.rsplit_once('/').unwrap_or(("", prefix));
+                Some((
+                    Self::S3 {
+                        bucket: bucket.clone(),
+                        prefix: up.to_string(),
+                    },
+                    name.to_string(),
+                ))
+            }
+            Self::S3 { .. } => None,
+            Self::File { root } => {
+                let name = root.file_name()?.to_string_lossy().into_owned();
+                Some((
+                    Self::File {
+                        root: root.parent()?.to_path_buf(),
+                    },
+                    name,
+                ))
+            }
+        }
+    }
+}
+
 /// Whether `c` may appear in an S3 prefix (AWS's safe characters and `/`).
 fn is_safe_prefix_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!-_.*'()/".contains(c)
@@ -153,6 +183,19 @@ mod tests {
                 root: "/srv/backups".into()
             }
         );
+    }
+
+    #[test]
+    fn a_storage_url_knows_its_parent_and_name() {
+        let parent = |u: &str| u.parse::<StoreUrl>().unwrap().parent().map(|(p, n)| (p.to_string(), n));
+        assert_eq!(
+            parent("s3://bkt/neo4j/prod"),
+            Some(("s3://bkt/neo4j".into(), "prod".into()))
+        );
+        assert_eq!(parent("s3://bkt/gv"), Some(("s3://bkt".into(), "gv".into())));
+        assert_eq!(parent("s3://bkt"), None);
+        assert_eq!(parent("file:///srv/gv"), Some(("file:///srv".into(), "gv".into())));
+        assert_eq!(parent("file:///"), None);
     }
 
     #[test]

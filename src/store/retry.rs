@@ -4,7 +4,7 @@
 //! Every retry is logged at WARN with the operation, key, attempt and error, so
 //! an operator can see a flaky endpoint in the logs of a run that succeeded.
 //! A `get` is retried while opening the stream; a stream that breaks later is
-//! the reader's to handle (resuming with a ranged `get` is planned for restore).
+//! the reader's to handle (`pipeline/ranged.rs` resumes it with a ranged `get`).
 
 use std::future::Future;
 use std::ops::Range;
@@ -102,6 +102,10 @@ impl ObjectStore for RetryingStore {
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
         self.run("list", prefix, || self.inner.list(prefix)).await
+    }
+
+    async fn folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.run("folders", prefix, || self.inner.folders(prefix)).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

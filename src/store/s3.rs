@@ -115,7 +115,7 @@ impl S3Store {
         }
     }
 
-    fn relative_key(&self, full: &str) -> String {
+    pub(super) fn relative_key(&self, full: &str) -> String {
         if self.prefix.is_empty() {
             full.to_string()
         } else {
@@ -135,6 +135,9 @@ impl S3Store {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        if let Some(problem) = super::s3_credentials::credential_problem(op, &err) {
+            return problem;
+        }
         let detail = short_detail(&err);
         let key = key.to_string();
         match &err {
@@ -337,6 +340,10 @@ impl ObjectStore for S3Store {
             }
         }
         Ok(out)
+    }
+
+    async fn folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.common_prefixes(prefix).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

@@ -28,6 +28,7 @@ use crate::store::ObjectStore;
 use super::backup_run::FreeSpace;
 use super::catalog::{list_with_signatures, BackupFilter};
 use super::chain::Pick;
+use super::known_names::NameKind;
 use super::progress::ProgressStyle;
 use super::restore_db::{restore_db, RestoreContext, RestoreDbRequest};
 use super::OpsError;
@@ -209,8 +210,11 @@ fn failed_checks(checks: &[CheckResult]) -> String {
 /// Runs a drill over the chosen aliases; `Err` only when nothing could start.
 pub async fn drill(ctx: &DrillContext<'_>, req: &DrillRequest) -> Result<DrillReport, OpsError> {
     let started_at = Utc::now();
-    let dropped = drop_leftovers(ctx.catalog).await?;
     let listing = list_with_signatures(ctx.store.as_ref(), &BackupFilter::default()).await?;
+    for alias in &req.aliases {
+        listing.names.require(NameKind::Alias, alias, &ctx.store.location())?;
+    }
+    let dropped = drop_leftovers(ctx.catalog).await?;
     let (keys, signed) = (&listing.keys, listing.signed_keys());
     // A random backup is drawn among the signed ones (an unsigned manifest
     // is not trusted; the latest skips it too).

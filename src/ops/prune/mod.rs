@@ -44,7 +44,8 @@ use crate::store::{ObjectInfo, ObjectStore};
 
 use super::backup_run::LEASE_SCOPE;
 use super::bucket_settings;
-use super::catalog::{list_backups, list_with_signatures, read_manifest, BackupFilter, CatalogListing};
+use super::catalog::{list_with_signatures, read_manifest, BackupFilter, CatalogListing};
+use super::known_names::NameKind;
 use super::OpsError;
 
 /// What prune was asked to do.
@@ -256,13 +257,11 @@ pub async fn prune(store: Arc<dyn ObjectStore>, config: &Config, req: &PruneRequ
             database: Some(db.clone()),
         };
         let prefix = format!("{DATA}{db}/");
-        let none = list_backups(store.as_ref(), &filter).await?.is_empty()
-            && store.list(&prefix).await.map_err(store_err)?.is_empty();
-        if none {
-            return Err(OpsError::BackupNotFound {
-                what: format!("of '{db}'"),
-                location: store.location(),
-            });
+        let listing = list_with_signatures(store.as_ref(), &filter).await?;
+        if listing.keys.is_empty() && store.list(&prefix).await.map_err(store_err)?.is_empty() {
+            listing
+                .names
+                .require(NameKind::AliasOrDatabase, db.as_str(), &store.location())?;
         }
     }
     // Before the lease: a prune that cannot know these deletes nothing, and
