@@ -100,6 +100,13 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         &[("graphvault stats", "Per alias: backups, sizes, growth, oldest and newest, chain length.")],
     ),
     (
+        "graphvault-report",
+        &[(
+            "graphvault report --html /var/www/graphvault.html",
+            "One self-contained page: sizes, durations and drill recovery times per alias, anomalies ringed.",
+        )],
+    ),
+    (
         "graphvault-restore",
         &[
             ("graphvault restore --database customer1 --switch-alias", "The newest trusted backup into customer1-<unixts>, then switch the alias."),

@@ -81,6 +81,8 @@ async fn a_quiet_run_prints_nothing_when_clean_and_its_summary_when_not() {
         "{SMALL}, NEO4J_ADMIN_DOUBLE_FAIL = \"customer2-1800000000:exit1\""
     ))
     .await;
+    // Counts recorded at backup time, or their absence would be a warning.
+    s.answer_counts(10, 20);
     for args in [
         &["-q", "backup", "--alias", "customer1"][..],
         &["-q", "verify", "--latest"],
