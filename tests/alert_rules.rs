@@ -174,46 +174,36 @@ async fn the_documented_alert_rules_fire_on_what_real_runs_wrote() {
     assert_ne!(r.code, 0, "{}", r.explain());
     let identity = format!("encryption.identity_file={}", s.key.identity_path.display());
     let drill_prom = dir.join("drill.prom");
-    // customer2's newest backup is the first night's: unchecked (exit 17).
-    s.run(&[
-        "--set",
-        &identity,
-        "--set",
-        &hook,
-        "drill",
-        "--metrics-file",
-        path(&drill_prom),
-    ])
-    .await
-    .code(17);
-    // A drill whose restores fail, then one that cannot start (its identity
-    // file is missing).
-    admin_env(&s, &format!("{data}, NEO4J_ADMIN_DOUBLE_FAIL = \"*:restorefail\""));
-    let drill_failed = dir.join("drill-failed.prom");
-    let drill_args = [
-        "--set",
-        &identity,
-        "--set",
-        &hook,
-        "drill",
-        "--metrics-file",
-        path(&drill_failed),
-    ];
-    let r = s.run(&drill_args).await;
-    assert_ne!(r.code, 0, "{}", r.explain());
-    let drill_early = dir.join("drill-early.prom");
-    std::fs::copy(&drill_failed, &drill_early).unwrap();
-    let r = s
-        .run(&[
+    let drill = |identity: &str, metrics: &Path| {
+        let args: Vec<String> = [
             "--set",
-            "encryption.identity_file=/nonexistent/age-identity.txt",
+            identity,
             "--set",
             &hook,
             "drill",
             "--metrics-file",
-            path(&drill_early),
-        ])
-        .await;
+            path(metrics),
+        ]
+        .map(String::from)
+        .to_vec();
+        let cmd = s.command(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        async move {
+            tokio::task::spawn_blocking(move || common::cli::run(cmd))
+                .await
+                .unwrap()
+        }
+    };
+    // customer2's newest backup is the first night's: unchecked (exit 17).
+    drill(&identity, &drill_prom).await.code(17);
+    // A drill whose restores fail, then one that cannot start (its identity
+    // file is missing).
+    admin_env(&s, &format!("{data}, NEO4J_ADMIN_DOUBLE_FAIL = \"*:restorefail\""));
+    let drill_failed = dir.join("drill-failed.prom");
+    let r = drill(&identity, &drill_failed).await;
+    assert_ne!(r.code, 0, "{}", r.explain());
+    let drill_early = dir.join("drill-early.prom");
+    std::fs::copy(&drill_failed, &drill_early).unwrap();
+    let r = drill("encryption.identity_file=/nonexistent/age-identity.txt", &drill_early).await;
     assert_eq!(r.code, EXIT_KEY, "{}", r.explain());
 
     // Each failure was also sent to the webhook, early failures included.

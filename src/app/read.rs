@@ -55,13 +55,23 @@ pub(super) async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     print(&ops::render_list(&shown, format))
 }
 
-pub(super) async fn stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
+/// The config, the store and the checked catalog of `--database NAME` (or
+/// of every alias), for `stats` and `report`.
+async fn catalog_of(
+    cli: &Cli,
+    database: Option<&str>,
+) -> anyhow::Result<(Config, Arc<dyn ObjectStore>, CatalogListing)> {
     let config = load_config(cli)?;
     let filter = BackupFilter {
-        database: args.database.as_deref().map(str::parse).transpose()?,
+        database: database.map(str::parse).transpose()?,
     };
     let store = store_for(&config).await?;
     let listing = checked_listing(&config, store.as_ref(), &filter, None).await?;
+    Ok((config, store, listing))
+}
+
+pub(super) async fn stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
+    let (config, store, listing) = catalog_of(cli, args.database.as_deref()).await?;
     if listing.names.is_empty() && !args.json {
         return print(&no_backups_yet(store.as_ref()));
     }
@@ -72,12 +82,7 @@ pub(super) async fn stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
 }
 
 pub(super) async fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
-    let config = load_config(cli)?;
-    let filter = BackupFilter {
-        database: args.database.as_deref().map(str::parse).transpose()?,
-    };
-    let store = store_for(&config).await?;
-    let listing = checked_listing(&config, store.as_ref(), &filter, None).await?;
+    let (config, store, listing) = catalog_of(cli, args.database.as_deref()).await?;
     let page = ops::report::html_report(store.as_ref(), &listing, &config).await?;
     ops::report::write_page(&args.html, &page)?;
     print(&format!("report written to {}\n", args.html.display()))
