@@ -6,7 +6,9 @@
 //! `aws` is given the LocalStack endpoint, as the section tells S3-compatible
 //! users to do. A manifest edited after signing stops the procedure before
 //! anything is written. When the document drifts from the format, this
-//! test fails.
+//! test fails. The configuration examples run too: docs/CONFIGURATION.md's
+//! minimal backup and restore hosts, and README's complete config (a
+//! nightly backup of every alias through the Neo4j doubles, then a restore).
 
 mod common;
 
@@ -230,10 +232,15 @@ fn the_file_store_procedure_restores_a_signed_backup() {
 
 /// The ```toml block after the line starting with `caption` in docs/CONFIGURATION.md.
 fn config_example(caption: &str) -> String {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/CONFIGURATION.md")).unwrap();
+    toml_block("docs/CONFIGURATION.md", caption)
+}
+
+/// The ```toml block after the line starting with `caption` in `doc`.
+fn toml_block(doc_path: &str, caption: &str) -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc_path)).unwrap();
     let at = doc
         .find(&format!("\n{caption}"))
-        .unwrap_or_else(|| panic!("docs/CONFIGURATION.md has no example '{caption}'"));
+        .unwrap_or_else(|| panic!("{doc_path} has no example '{caption}'"));
     let rest = &doc[at..];
     let start = rest.find("```toml\n").unwrap() + "```toml\n".len();
     let end = rest[start..].find("```").unwrap();
@@ -243,8 +250,22 @@ fn config_example(caption: &str) -> String {
 /// The example with the test's bucket, keys and files in place of the
 /// document's, and the LocalStack endpoint added to `[storage]`.
 fn localised(example: &str, url: &str, key: &common::TestKey) -> String {
+    localised_with(example, url, key, &[])
+}
+
+/// `localised`, also setting each `(key, line)` of `more` (an empty line
+/// drops the key: a value only the document's host has).
+fn localised_with(example: &str, url: &str, key: &common::TestKey, more: &[(&str, String)]) -> String {
     let mut out = String::new();
     for line in example.lines() {
+        let name = line.split_once(" = ").map(|(k, _)| k.trim_start_matches("# "));
+        if let Some((_, replacement)) = more.iter().find(|(k, _)| Some(*k) == name) {
+            if !replacement.is_empty() {
+                out.push_str(replacement);
+                out.push('\n');
+            }
+            continue;
+        }
         let line = match line.split_once(" = ").map(|(k, _)| k) {
             Some("url") => format!(
                 "url = \"{url}\"\nendpoint = \"{}\"\nforce_path_style = true",
@@ -293,4 +314,74 @@ async fn the_minimal_backup_and_restore_host_configs_work_as_documented() {
         std::fs::read(dir.join(artifact.file_name().unwrap())).unwrap(),
         b"minimal hosts"
     );
+}
+
+/// README's complete `/etc/graphvault/graphvault.toml`, with this machine's
+/// bucket, keys, Neo4j (the doubles) and staging in place of the
+/// document's: a nightly backup of every alias, then a restore with the
+/// same file on a restore host (identity added, as its comment says).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_config_backs_up_every_alias_and_restores() {
+    let world = common::cli_world::Setup::new("").await;
+    world.answer_counts(10, 20);
+    let (_store, bucket) = common::s3_store_with_bucket("neo4j/prod").await;
+    let url = format!("s3://{bucket}/neo4j/prod");
+    let dir = world.work.path();
+    let local = |identity: bool| {
+        let more = [
+            ("bolt_uri", format!("bolt_uri = \"{}\"", world.server.uri())),
+            (
+                "password_file",
+                format!("password_file = \"{}\"", dir.join("pw").display()),
+            ),
+            (
+                "admin_path",
+                format!("admin_path = \"{}\"", common::workspace_bin("neo4j-admin").display()),
+            ),
+            // The doubles' backup server is wherever neo4j-admin is told;
+            // the document's address belongs to its host.
+            ("backup_from", String::new()),
+            (
+                "staging_dir",
+                format!("staging_dir = \"{}\"", dir.join("readme-staging").display()),
+            ),
+            ("min_free_mib", "min_free_mib = 1".into()),
+            // A clean run sends nothing; a failing one must not call out.
+            ("webhook_url", String::new()),
+            (
+                "identity_file",
+                if identity {
+                    format!("identity_file = \"{}\"", world.key.identity_path.display())
+                } else {
+                    String::new()
+                },
+            ),
+        ];
+        localised_with(
+            &toml_block("README.md", "A complete `/etc/graphvault/graphvault.toml`"),
+            &url,
+            &world.key,
+            &more,
+        )
+    };
+    let backup_host = dir.join("readme-backup-host.toml");
+    let restore_host = dir.join("readme-restore-host.toml");
+    std::fs::write(&backup_host, local(false)).unwrap();
+    std::fs::write(&restore_host, local(true)).unwrap();
+    let with = |config: &Path, args: &[&str]| {
+        let mut cmd = graphvault();
+        cmd.arg("--config").arg(config).args(args);
+        run(cmd)
+    };
+    let r = with(&backup_host, &["backup", "--json"]).ok();
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["databases"].as_array().map(Vec::len), Some(3), "{}", r.explain());
+    let list = with(&restore_host, &["list", "--json", "--database", ALIAS]).ok();
+    let id = common::json_contract::items(&list.stdout, "backups")[0]["backup_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let restored = dir.join("readme-restored");
+    with(&restore_host, &["restore", "--backup", &id, "--to-dir", s(&restored)]).ok();
+    assert!(std::fs::read_dir(&restored).unwrap().count() > 0, "nothing restored");
 }
