@@ -22,6 +22,9 @@ fn on_a_terminal(args: &str, no_color: Option<&str>) -> Run {
     let line = format!("{} {args}", env!("CARGO_BIN_EXE_graphvault"));
     let mut script = std::process::Command::new("script");
     script.args(["-qec", &line, "/dev/null"]);
+    // An operator's terminal says what it is; CI may run with no TERM at
+    // all, and a terminal of unknown type gets no colour.
+    script.env("TERM", "xterm-256color");
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => script.env(k, v),
