@@ -312,7 +312,8 @@ impl Neo4jCatalog for BoltCatalog {
     }
 
     async fn check_query(&self, database: &DbName, cypher: &str) -> Result<QueryCheck, BoltError> {
-        let what = "drill check";
+        // Drill checks and the counts a backup records both come through here.
+        let what = "check query";
         // In an explicit transaction: neo4rs retries a transient error of an
         // auto-commit query (DatabaseUnavailable for a stopped database) with
         // backoff for up to 60 s; a check should say at once that the
