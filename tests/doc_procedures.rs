@@ -385,3 +385,50 @@ async fn the_readme_config_backs_up_every_alias_and_restores() {
     with(&restore_host, &["restore", "--backup", &id, "--to-dir", s(&restored)]).ok();
     assert!(std::fs::read_dir(&restored).unwrap().count() > 0, "nothing restored");
 }
+
+/// Every ```toml block of `doc`, in order.
+fn toml_blocks(doc_path: &str) -> Vec<String> {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc_path)).unwrap();
+    doc.split("```toml\n")
+        .skip(1)
+        .map(|rest| rest[..rest.find("```").unwrap()].to_string())
+        .collect()
+}
+
+/// Every config example in the documents is a config graphvault accepts
+/// (a fragment gets a storage URL, the one key every config needs), and
+/// CONFIGURATION.md's S3-compatible example, pointed at this machine's
+/// LocalStack and a fresh bucket, lists it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_config_example_loads_and_the_s3_compatible_one_lists() {
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("example.toml");
+    let mut seen = 0;
+    for doc in ["docs/CONFIGURATION.md", "README.md"] {
+        for block in toml_blocks(doc) {
+            let text = if block.contains("[storage]") {
+                block.clone()
+            } else {
+                format!("[storage]\nurl = \"file:///srv/graphvault\"\n{block}")
+            };
+            std::fs::write(&file, &text).unwrap();
+            graphvault::config::load(Some((file.clone(), true)), Vec::new(), &[])
+                .unwrap_or_else(|e| panic!("{doc}: an example graphvault refuses ({e}):\n{block}"));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "only {seen} examples found");
+
+    let caption = "S3-compatible server (MinIO, LocalStack):";
+    let (_store, bucket) = common::s3_store_with_bucket("neo4j").await;
+    let more = [
+        ("url", format!("url = \"s3://{bucket}/neo4j\"")),
+        ("endpoint", format!("endpoint = \"{}\"", common::endpoint())),
+    ];
+    let key = common::TestKey::new();
+    std::fs::write(&file, localised_with(&config_example(caption), "", &key, &more)).unwrap();
+    let mut cmd = graphvault();
+    cmd.arg("--config").arg(&file).args(["list"]);
+    let r = run(cmd).ok();
+    assert!(r.stdout.contains("no backups yet"), "{}", r.explain());
+}
