@@ -86,15 +86,6 @@ fn promtool(dir: &Path, groups: Vec<Value>) {
     );
 }
 
-/// Rewrites the neo4j-admin double's environment in the config file.
-fn admin_env(s: &Setup, env: &str) {
-    let text = std::fs::read_to_string(&s.config).unwrap();
-    let start = text.find("admin_env = {").unwrap();
-    let end = start + text[start..].find('\n').unwrap();
-    let text = format!("{}admin_env = {{ {env} }}{}", &text[..start], &text[end..]);
-    std::fs::write(&s.config, text).unwrap();
-}
-
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -119,16 +110,15 @@ async fn the_documented_alert_rules_fire_on_what_real_runs_wrote() {
         a.extend_from_slice(extra);
         a
     };
-    admin_env(&s, &data);
+    s.set_admin_env(&data);
     // The first night Neo4j does not answer the count queries: those
     // backups record no counts, so a drill of them checks nothing.
     s.run(&backup(&[])).await.ok();
     s.answer_counts(1000, 5000);
     // The next night customer2's neo4j-admin fails: exit 3.
-    admin_env(
-        &s,
-        &format!("{data}, NEO4J_ADMIN_DOUBLE_FAIL = \"customer2-1800000000:exit1\""),
-    );
+    s.set_admin_env(&format!(
+        "{data}, NEO4J_ADMIN_DOUBLE_FAIL = \"customer2-1800000000:exit1\""
+    ));
     s.run(&backup(&[])).await.code(3);
     let partial = dir.join("partial.prom");
     std::fs::copy(&backup_prom, &partial).unwrap();
@@ -197,7 +187,7 @@ async fn the_documented_alert_rules_fire_on_what_real_runs_wrote() {
     drill(&identity, &drill_prom).await.code(17);
     // A drill whose restores fail, then one that cannot start (its identity
     // file is missing).
-    admin_env(&s, &format!("{data}, NEO4J_ADMIN_DOUBLE_FAIL = \"*:restorefail\""));
+    s.set_admin_env(&format!("{data}, NEO4J_ADMIN_DOUBLE_FAIL = \"*:restorefail\""));
     let drill_failed = dir.join("drill-failed.prom");
     let r = drill(&identity, &drill_failed).await;
     assert_ne!(r.code, 0, "{}", r.explain());

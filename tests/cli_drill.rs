@@ -16,10 +16,7 @@ async fn restorable() -> Setup {
         "NEO4J_ADMIN_DOUBLE_SIZE = \"300000\", NEO4J_ADMIN_DOUBLE_DATA = \"{}\"",
         s.work.path().join("data").display()
     );
-    let text = std::fs::read_to_string(&s.config)
-        .unwrap()
-        .replace("admin_env = {  }", &format!("admin_env = {{ {env} }}"));
-    std::fs::write(&s.config, text).unwrap();
+    s.set_admin_env(&env);
     s
 }
 

@@ -56,11 +56,7 @@ fn screenshot(page: &Path, png: &Path, profile: &Path) {
 async fn the_html_report_is_self_contained_and_renders_in_chromium() {
     let s = Setup::new("").await;
     let data = s.work.path().join("data");
-    let text = std::fs::read_to_string(&s.config).unwrap().replace(
-        "admin_env = {  }",
-        &format!("admin_env = {{ NEO4J_ADMIN_DOUBLE_DATA = \"{}\" }}", data.display()),
-    );
-    std::fs::write(&s.config, text).unwrap();
+    s.set_admin_env(&format!("NEO4J_ADMIN_DOUBLE_DATA = \"{}\"", data.display()));
     // Counts recorded at backup time: the drill checks them.
     s.answer_counts(1000, 5000);
     for size in ["300000", "310000", "305000", "320000"] {

@@ -18,10 +18,7 @@ async fn backed_up() -> Setup {
         s.work.path().join("admin.jsonl").display(),
         s.work.path().join("data").display()
     );
-    let text = std::fs::read_to_string(&s.config)
-        .unwrap()
-        .replace("admin_env = {  }", &format!("admin_env = {{ {env} }}"));
-    std::fs::write(&s.config, text).unwrap();
+    s.set_admin_env(&env);
     s.run(&["backup"]).await.ok();
     s
 }

@@ -30,10 +30,7 @@ async fn no_secret_reaches_logs_or_command_lines_and_key_files_are_private() {
         log.display(),
         s.work.path().join("data").display()
     );
-    let text = std::fs::read_to_string(&s.config)
-        .unwrap()
-        .replace("admin_env = {  }", &format!("admin_env = {{ {env} }}"));
-    std::fs::write(&s.config, text).unwrap();
+    s.set_admin_env(&env);
 
     let identity = s.key.identity_path.display().to_string();
     let mut runs = Vec::new();

@@ -103,6 +103,16 @@ impl Setup {
         (child, log)
     }
 
+    /// Replaces the neo4j-admin double's environment in the config file
+    /// (the inside of `admin_env = { … }`), for the runs that follow.
+    pub fn set_admin_env(&self, env: &str) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let start = text.find("admin_env = {").expect("an admin_env line");
+        let end = start + text[start..].find('\n').unwrap();
+        let text = format!("{}admin_env = {{ {env} }}{}", &text[..start], &text[end..]);
+        std::fs::write(&self.config, text).unwrap();
+    }
+
     /// Neo4j answers the node and relationship count queries a backup
     /// records (as a real server does; the double answers only what it is told).
     pub fn answer_counts(&self, nodes: i64, relationships: i64) {
